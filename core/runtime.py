@@ -1,0 +1,24 @@
+"""Process-wide torch settings: a modest number of CPU threads so sessions share the cores."""
+
+from __future__ import annotations
+
+import os
+
+import torch
+
+_done = False
+
+
+def configure(threads: int | None = None) -> int:
+    """Set torch's intra-op threads once (``RNNLAB_THREADS``, default 1). Returns the count.
+
+    One thread per request is the fair choice on a 2-core server with several learners; at the
+    app's sizes (H <= 256) a second thread buys little.
+    """
+    global _done
+    n = threads or int(os.environ.get("RNNLAB_THREADS", "1") or 1)
+    n = max(1, min(n, os.cpu_count() or 1))
+    if not _done or threads:
+        torch.set_num_threads(n)
+        _done = True
+    return torch.get_num_threads()

@@ -1,0 +1,66 @@
+"""Shared test helpers: open a page through the real entrypoint, read its charts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "app.py")
+
+torch.set_num_threads(1)
+
+
+def open_page(file: str, query: dict[str, str] | None = None, timeout: float = 120) -> AppTest:
+    """Run ``app.py`` and switch to ``pages/<file>``, with optional URL query parameters."""
+    at = AppTest.from_file(APP, default_timeout=timeout)
+    at.run()
+    if query:
+        at.query_params.update(query)
+    at.switch_page(f"pages/{file}")
+    at.run()
+    return at
+
+
+def vega_specs(at: AppTest) -> list[dict]:
+    """The Vega-Lite specs of every Altair chart on the page, parsed."""
+    return [json.loads(el.proto.spec) for el in at.get("vega_lite_chart")]
+
+
+def spec_fields(spec: dict) -> set[str]:
+    """Every field name a chart encodes, through its layers."""
+    out: set[str] = set()
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "field" in node and isinstance(node["field"], str):
+                out.add(node["field"])
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(spec)
+    return out
+
+
+def spec_rows(spec: dict) -> list[dict]:
+    """All inline data rows of a chart (Altair puts them in top-level ``datasets``)."""
+    rows: list[dict] = []
+    for values in spec.get("datasets", {}).values():
+        rows.extend(values)
+    return rows
+
+
+def no_exception(at: AppTest) -> None:
+    assert not at.exception, [e.message for e in at.exception]
+
+
+@pytest.fixture
+def page():
+    return open_page

@@ -1,0 +1,224 @@
+"""Controls that live in the URL, validated, with presets and instructor mode.
+
+Every control is a Streamlit widget with ``bind="query-params"``: its key is the URL parameter,
+so a copied link reopens the page as it was set. Before a widget is created, the raw value in
+the URL is checked against the control's bounds; a bad one (text, NaN, inf, out of range,
+unknown option, markup) is reported in a visible note and the default is used. Streamlit
+itself also drops values it cannot use, so nothing a link carries can raise.
+
+Usage on a page::
+
+    from ui import state
+    T = state.slider("Sequence length T", "T", 10, 300, 50, step=10)
+    cell = state.select("Cell", "cell", {"rnn": "Vanilla RNN", "lstm": "LSTM"}, "rnn")
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import streamlit as st
+
+NOTES_KEY = "_url_notes"
+INSTRUCTOR_KEY = "instructor"
+PRESET_KEY = "preset"
+
+
+# -- notes about bad link values ---------------------------------------------------------------
+def _note(text: str) -> None:
+    st.session_state.setdefault(NOTES_KEY, [])
+    if text not in st.session_state[NOTES_KEY]:
+        st.session_state[NOTES_KEY].append(text)
+
+
+def take_notes() -> list[str]:
+    """Notes gathered during this run (and clears them)."""
+    return st.session_state.pop(NOTES_KEY, [])
+
+
+def _raw(key: str) -> str | None:
+    """The raw value a link carries for ``key`` (None when absent or already in use)."""
+    try:
+        vals = st.query_params.get_all(key)
+    except Exception:  # pragma: no cover - defensive: query params API differences
+        return None
+    if not vals:
+        return None
+    return str(vals[-1])
+
+
+def _show(raw: str) -> str:
+    raw = raw if len(raw) <= 40 else raw[:37] + "..."
+    return raw.replace("`", "'").replace("\n", " ")
+
+
+def _fresh(key: str) -> bool:
+    """True on the run where the widget has no state yet (a page load or a link)."""
+    return key not in st.session_state
+
+
+def parse_number(raw: str, lo: float, hi: float, *, integer: bool) -> float | int | None:
+    """The number a link carries, or None when it is not a finite value in ``[lo, hi]``."""
+    try:
+        v = float(raw.strip())
+    except (ValueError, AttributeError):
+        return None
+    if not math.isfinite(v) or v < lo or v > hi:
+        return None
+    if integer:
+        if v != int(v):
+            return None
+        return int(v)
+    return v
+
+
+# -- instructor mode ---------------------------------------------------------------------------
+def instructor() -> bool:
+    """True when the page is in instructor (projector) mode: ``?instructor=true``."""
+    if INSTRUCTOR_KEY in st.session_state:
+        return bool(st.session_state[INSTRUCTOR_KEY])
+    raw = _raw(INSTRUCTOR_KEY)
+    return raw is not None and raw.lower() in ("true", "1", "yes", "on")
+
+
+def _hidden(advanced: bool) -> bool:
+    return advanced and instructor()
+
+
+# -- controls ----------------------------------------------------------------------------------
+def slider(label: str, key: str, min_value: float, max_value: float, default: float, *,
+           step: float | None = None, help: str | None = None, advanced: bool = False,
+           format: str | None = None, where: Any = None) -> Any:
+    """A bounded slider bound to the URL. Integer when ``default`` and the bounds are ints."""
+    integer = all(isinstance(v, int) and not isinstance(v, bool)
+                  for v in (min_value, max_value, default))
+    raw = _raw(key)
+    value = default
+    if raw is not None:
+        parsed = parse_number(raw, min_value, max_value, integer=integer)
+        if parsed is None:
+            if _fresh(key):
+                _note(f"The link set **{label}** to `{_show(raw)}`, which is not a number from "
+                      f"{min_value} to {max_value}; using the default {default}.")
+        else:
+            value = parsed
+    if _hidden(advanced):
+        return value
+    if not integer:
+        min_value, max_value, default = float(min_value), float(max_value), float(default)
+        step = float(step) if step is not None else None
+    kwargs = {} if key in st.session_state else {"value": default}
+    return (where or st).slider(label, min_value, max_value, step=step, key=key, help=help,
+                                format=format, bind="query-params", **kwargs)
+
+
+def select(label: str, key: str, options: Mapping[str, str] | Sequence[str], default: str, *,
+           help: str | None = None, advanced: bool = False, radio: bool = False,
+           where: Any = None) -> str:
+    """A choice bound to the URL. ``options`` maps URL values to the labels people read."""
+    labels = dict(options) if isinstance(options, Mapping) else {o: str(o) for o in options}
+    values = list(labels)
+    raw = _raw(key)
+    value = default
+    if raw is not None:
+        by_label = {v: k for k, v in labels.items()}
+        if raw in by_label:  # Streamlit writes the label people read into the URL
+            value = by_label[raw]
+        elif raw in labels:  # a hand-written link may use the short id
+            value = raw
+            if _fresh(key):
+                st.session_state[key] = raw
+        elif _fresh(key):
+            _note(f"The link set **{label}** to `{_show(raw)}`, which is not one of "
+                  f"{', '.join(values)}; using the default {labels[default]}.")
+    if _hidden(advanced):
+        return value
+    kwargs = {} if key in st.session_state else {"index": values.index(default)}
+    widget = (where or st).radio if radio else (where or st).selectbox
+    extra = {"horizontal": True} if radio else {}
+    return widget(label, values, format_func=labels.__getitem__, key=key, help=help,
+                  bind="query-params", **kwargs, **extra)
+
+
+def toggle(label: str, key: str, default: bool = False, *, help: str | None = None,
+           advanced: bool = False, where: Any = None) -> bool:
+    """An on/off switch bound to the URL (``true`` / ``false``)."""
+    raw = _raw(key)
+    value = default
+    if raw is not None:
+        if raw.lower() in ("true", "false"):
+            value = raw.lower() == "true"
+        elif _fresh(key):
+            _note(f"The link set **{label}** to `{_show(raw)}`, which is not true or false; "
+                  f"using the default {default}.")
+    if _hidden(advanced):
+        return value
+    kwargs = {} if key in st.session_state else {"value": default}
+    return (where or st).toggle(label, key=key, help=help, bind="query-params", **kwargs)
+
+
+def number(label: str, key: str, min_value: float, max_value: float, default: float, *,
+           step: float | None = None, help: str | None = None, advanced: bool = False,
+           format: str | None = None, where: Any = None) -> Any:
+    """A bounded number box bound to the URL (for values a slider serves badly: lr, seed)."""
+    integer = all(isinstance(v, int) and not isinstance(v, bool)
+                  for v in (min_value, max_value, default))
+    raw = _raw(key)
+    value = default
+    if raw is not None:
+        parsed = parse_number(raw, min_value, max_value, integer=integer)
+        if parsed is None:
+            if _fresh(key):
+                _note(f"The link set **{label}** to `{_show(raw)}`, which is not a number from "
+                      f"{min_value} to {max_value}; using the default {default}.")
+        else:
+            value = parsed
+    if _hidden(advanced):
+        return value
+    if not integer:
+        min_value, max_value, default = float(min_value), float(max_value), float(default)
+        step = float(step) if step is not None else None
+    kwargs = {} if key in st.session_state else {"value": default}
+    return (where or st).number_input(label, min_value, max_value, step=step, key=key,
+                                      help=help, format=format, bind="query-params", **kwargs)
+
+
+def seed(default: int = 0, *, where: Any = None, advanced: bool = True) -> int:
+    """The random seed control (0-9999)."""
+    return number("Seed", "seed", 0, 9999, default, step=1, advanced=advanced, where=where,
+                  help="Same settings and seed give the same result.")
+
+
+# -- presets -----------------------------------------------------------------------------------
+def presets(options: Mapping[str, Mapping[str, Any]], *, where: Any = None) -> str | None:
+    """A "Preset" picker. ``options`` maps a URL-safe preset id to ``{"label": ..., key: value}``.
+
+    Picking one writes its values into the controls (which then write the URL). A link with
+    ``?preset=ID`` opens the page with that preset applied. Returns the active preset id.
+    """
+    ids = ["custom", *options]
+    labels = {"custom": "Custom (your settings)",
+              **{k: v.get("label", k) for k, v in options.items()}}
+
+    def apply(pid: str) -> None:
+        for k, v in options.get(pid, {}).items():
+            if k != "label":
+                st.session_state[k] = v
+
+    def on_change() -> None:
+        apply(st.session_state[PRESET_KEY])
+
+    raw = _raw(PRESET_KEY)
+    flag = f"_preset_applied_{raw}"
+    if raw is not None and raw not in ids and _fresh(PRESET_KEY):
+        _note(f"The link asked for preset `{_show(raw)}`, which this page does not have; "
+              f"showing the defaults.")
+    elif raw in options and not st.session_state.get(flag):
+        apply(raw)
+        st.session_state[flag] = True
+    kwargs = {} if PRESET_KEY in st.session_state else {"index": 0}
+    return (where or st).selectbox(
+        "Preset", ids, format_func=labels.__getitem__, key=PRESET_KEY, on_change=on_change,
+        bind="query-params", help="Ready-made setups for class. Each has its own link.", **kwargs)
