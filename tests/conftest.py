@@ -27,8 +27,23 @@ def open_page(file: str, query: dict[str, str] | None = None, timeout: float = 1
 
 
 def vega_specs(at: AppTest) -> list[dict]:
-    """The Vega-Lite specs of every Altair chart on the page, parsed."""
-    return [json.loads(el.proto.spec) for el in at.get("vega_lite_chart")]
+    """The Vega-Lite specs of every Altair chart on the page, parsed, with the chart's data rows
+    (sent separately as Arrow) put back under ``spec["datasets"][name]``."""
+    from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
+
+    out = []
+    for el in at.get("vega_lite_chart"):
+        spec = json.loads(el.proto.spec)
+        datasets = dict(spec.get("datasets", {}))
+        for ds in el.proto.datasets:
+            df = convert_arrow_bytes_to_pandas_df(ds.data.data)
+            datasets[ds.name] = df.to_dict("records")
+        if el.proto.data.data:
+            datasets["_main"] = convert_arrow_bytes_to_pandas_df(el.proto.data.data).to_dict(
+                "records")
+        spec["datasets"] = datasets
+        out.append(spec)
+    return out
 
 
 def spec_fields(spec: dict) -> set[str]:

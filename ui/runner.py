@@ -1,0 +1,103 @@
+"""Live training on a page: Run and Stop buttons, a progress bar, a chart that grows while it
+trains, results kept for the session, and the shipped result shown before the first run.
+
+An experiment used here is a ``core.experiments`` function that accepts ``report=None``:
+``report(fraction_done, partial_result)`` is called every few steps with a result of the same
+shape as the final one. Stop works because a click reruns the page, which interrupts the
+running script at its next Streamlit call (the progress update); the partial result already
+handed to ``report`` is kept and shown as "stopped".
+
+    res = runner.live("lab1", exp.compare_clipping, params, draw=lambda r: st.altair_chart(...))
+    if res: ...  # res["result"], res["status"] in {"shipped", "done", "stopped"}
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable
+
+import streamlit as st
+
+from . import demos
+
+_STORE = "_live_runs"
+
+
+def _store() -> dict:
+    return st.session_state.setdefault(_STORE, {})
+
+
+def live(key: str, fn: Callable[..., dict], params: dict[str, Any], *,
+         draw: Callable[[dict], None] | None = None, run_label: str = "Run",
+         refusal: str | None = None) -> dict | None:
+    """Buttons and progress for one live experiment; returns the run to show, or None.
+
+    Returns ``{"status": "shipped" | "done" | "stopped", "result": dict, "seconds": float}``.
+    At the default settings, before anything was run, the shipped (precomputed) result is
+    returned with status "shipped". ``refusal``: a reason the settings may not run (compute cap);
+    the Run button is then disabled and the reason shown.
+    """
+    full = {**fn.defaults, **params}
+    ck = f"{key}:{demos.canonical(full)}"
+    store = _store()
+    c1, c2, c3 = st.columns([1.2, 1, 3])
+    run = c1.button(run_label, type="primary", key=f"run_{key}", icon=":material/play_arrow:",
+                    disabled=refusal is not None, width="stretch")
+    stop = c2.button("Stop", key=f"stop_{key}", icon=":material/stop:", width="stretch")
+    note = c3.empty()
+    if refusal is not None:
+        note.warning(refusal, icon=":material/block:")
+    entry = store.get(ck)
+    if entry is not None and entry["status"] == "running":
+        entry["status"] = "stopped"  # a click (Stop or any other) interrupted the run
+    if stop and entry is None:
+        note.info("Nothing is running.")
+    if run and refusal is None:
+        entry = store[ck] = {"status": "running", "result": None, "seconds": 0.0}
+        bar = st.progress(0.0, text="Starting…")
+        slot = st.empty()
+        start = time.perf_counter()
+        last_draw = [0.0]
+
+        def report(frac: float, partial: dict) -> None:
+            entry["result"] = partial
+            entry["seconds"] = time.perf_counter() - start
+            bar.progress(min(max(frac, 0.0), 1.0),
+                         text=f"Training… {100 * frac:.0f}% ({entry['seconds']:.1f} s). "
+                              "Stop keeps what is trained so far.")
+            now = time.perf_counter()
+            if draw is not None and now - last_draw[0] > 0.4:
+                last_draw[0] = now
+                with slot.container():
+                    draw(partial)
+
+        from core import runtime
+
+        runtime.configure()
+        result = fn(**full, report=report)
+        entry.update(status="done", result=result, seconds=time.perf_counter() - start)
+        bar.empty()
+        slot.empty()
+    if entry is not None and entry["result"] is not None:
+        if entry["status"] == "stopped":
+            note.info(f"Stopped by you after {entry['seconds']:.1f} s: showing what was trained "
+                      "so far.", icon=":material/pause_circle:")
+        elif entry["status"] == "done":
+            note.success(f"Trained live in {entry['seconds']:.1f} s.",
+                         icon=":material/check_circle:")
+        return entry
+    demo = demos.shipped(fn.key)
+    if demo is not None and demos.canonical(demo["params"]) == demos.canonical(full):
+        if refusal is None:
+            note.info("Showing the precomputed run for these settings: press Run to train it "
+                      "live (same seed, same curve).", icon=":material/bolt:")
+        return {"status": "shipped", "result": demo["result"], "seconds": 0.0}
+    if refusal is None:
+        note.info(f"Press **{run_label}** to train with these settings.",
+                  icon=":material/play_circle:")
+    return None
+
+
+def runs_for(key: str) -> list[dict]:
+    """Every finished or stopped run this session made under ``key`` (for comparisons)."""
+    return [v for k, v in _store().items() if k.startswith(f"{key}:") and v["result"]]
