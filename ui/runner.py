@@ -14,7 +14,8 @@ handed to ``report`` is kept and shown as "stopped".
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import streamlit as st
 
