@@ -22,6 +22,13 @@ import streamlit as st
 from . import demos
 
 _STORE = "_live_runs"
+#: Hard wall-time cap of one live run (seconds). Settings are refused up front when their
+#: estimate exceeds the page's cap; this stops a run whose estimate was too optimistic.
+CAP_SECONDS = 45.0
+
+
+class _OverCap(Exception):
+    pass
 
 
 def _store() -> dict:
@@ -33,7 +40,8 @@ def live(key: str, fn: Callable[..., dict], params: dict[str, Any], *,
          refusal: str | None = None) -> dict | None:
     """Buttons and progress for one live experiment; returns the run to show, or None.
 
-    Returns ``{"status": "shipped" | "done" | "stopped", "result": dict, "seconds": float}``.
+    Returns ``{"status": "shipped" | "done" | "stopped" | "capped", "result": dict,
+    "seconds": float}``.
     At the default settings, before anything was run, the shipped (precomputed) result is
     returned with status "shipped". ``refusal``: a reason the settings may not run (compute cap);
     the Run button is then disabled and the reason shown.
@@ -63,6 +71,8 @@ def live(key: str, fn: Callable[..., dict], params: dict[str, Any], *,
         def report(frac: float, partial: dict) -> None:
             entry["result"] = partial
             entry["seconds"] = time.perf_counter() - start
+            if entry["seconds"] > CAP_SECONDS:
+                raise _OverCap
             bar.progress(min(max(frac, 0.0), 1.0),
                          text=f"Training… {100 * frac:.0f}% ({entry['seconds']:.1f} s). "
                               "Stop keeps what is trained so far.")
@@ -75,14 +85,20 @@ def live(key: str, fn: Callable[..., dict], params: dict[str, Any], *,
         from core import runtime
 
         runtime.configure()
-        result = fn(**full, report=report)
-        entry.update(status="done", result=result, seconds=time.perf_counter() - start)
+        try:
+            result = fn(**full, report=report)
+            entry.update(status="done", result=result, seconds=time.perf_counter() - start)
+        except _OverCap:
+            entry["status"] = "capped"
         bar.empty()
         slot.empty()
     if entry is not None and entry["result"] is not None:
         if entry["status"] == "stopped":
             note.info(f"Stopped by you after {entry['seconds']:.1f} s: showing what was trained "
                       "so far.", icon=":material/pause_circle:")
+        elif entry["status"] == "capped":
+            note.warning(f"Stopped at the {CAP_SECONDS:.0f} s cap that keeps the shared server "
+                         "responsive: showing what was trained so far.", icon=":material/timer:")
         elif entry["status"] == "done":
             note.success(f"Trained live in {entry['seconds']:.1f} s.",
                          icon=":material/check_circle:")
