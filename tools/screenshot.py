@@ -20,7 +20,7 @@ def wait_ready(page, timeout_ms: int = 90_000) -> None:
     page.wait_for_selector("[data-testid='stApp']", timeout=timeout_ms)
     page.wait_for_function(
         "() => !document.querySelector('[data-testid=\"stStatusWidget\"]') && "
-        "document.querySelectorAll('[data-testid=\"stMainBlockContainer\"] *').length > 20",
+        "document.getElementById('rnnlab-page-end') !== null",
         timeout=timeout_ms)
     page.wait_for_timeout(1500)
 

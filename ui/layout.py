@@ -18,6 +18,7 @@ from . import state
 from .nav import by_file, neighbours
 
 _NOTES_SLOT = "_notes_slot"
+PAGE_END_ID = "rnnlab-page-end"
 
 PROJECTOR_CSS = """
 <style>
@@ -136,6 +137,7 @@ def footer(file: str) -> None:
     if nxt is not None:
         c2.page_link(f"pages/{nxt.file}", label=f"Next: {nxt.title}",
                      icon=":material/arrow_forward:")
+    st.html(f"<div id='{PAGE_END_ID}' aria-hidden='true'></div>")  # browser tests wait for it
     notes = state.take_notes()
     slot = st.session_state.get(_NOTES_SLOT)
     if notes:

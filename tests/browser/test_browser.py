@@ -1,0 +1,86 @@
+"""The app in a real browser: every page, links that restore controls, instructor mode."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.browser.conftest import wait_ready
+from ui.nav import PAGES
+
+
+def exceptions(page) -> int:
+    return page.locator("[data-testid='stException']").count()
+
+
+@pytest.mark.parametrize("info", PAGES, ids=[p.url for p in PAGES])
+def test_every_page_loads_without_exception(page, app_url, info):
+    path = "" if info.file == "home.py" else info.url
+    page.goto(f"{app_url}/{path}")
+    wait_ready(page)
+    assert exceptions(page) == 0
+    assert page.locator("h1").first.inner_text().strip().startswith(info.title.split(" ·")[0])
+    if info.file != "home.py":
+        assert page.locator("[data-testid='stVegaLiteChart']").count() >= 1 or info.file in (
+            "glossary.py", "s7_conclusion.py", "lab3_playground.py")
+
+
+def slider_value(page, label: str) -> str:
+    s = page.locator("[data-testid='stSlider']").filter(has_text=label).locator(
+        "input[type=range]")
+    return s.get_attribute("value")
+
+
+def test_link_restores_controls(page, app_url):
+    page.goto(f"{app_url}/vanishing?T=200&cell=GRU&gain=0.5")
+    wait_ready(page)
+    assert exceptions(page) == 0
+    assert slider_value(page, "Sequence length T") == "200"
+    assert float(slider_value(page, "Recurrent gain")) == 0.5
+    assert page.get_by_role("combobox", name="Cell", exact=True).input_value() == "GRU"
+
+
+def test_moving_a_control_writes_the_link(page, app_url):
+    page.goto(f"{app_url}/vanishing")
+    wait_ready(page)
+    s = page.locator("[data-testid='stSlider']").filter(has_text="Sequence length T").locator(
+        "input[type=range]")
+    s.focus()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_url(re.compile(r".*[?&]T=110.*"), timeout=30_000)
+    wait_ready(page)
+    assert exceptions(page) == 0
+    link = page.url
+    page.goto(link)
+    wait_ready(page)
+    assert slider_value(page, "Sequence length T") == "110"
+
+
+def test_hostile_link_shows_a_note_not_a_traceback(page, app_url):
+    page.goto(f"{app_url}/vanishing?T=-1&gain=inf&cell=%3Cscript%3Ealert(1)%3C/script%3E&H=abc")
+    wait_ready(page)
+    assert exceptions(page) == 0
+    assert page.get_by_text("not a number from 10 to 500").count() >= 1
+    assert slider_value(page, "Sequence length T") == "100"
+
+
+def test_instructor_mode_hides_advanced_controls_and_enlarges_text(page, app_url):
+    page.goto(f"{app_url}/vanishing")
+    wait_ready(page)
+    assert page.get_by_text("Hidden size H").count() == 1
+    normal = page.locator("h1").first.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")
+    page.goto(f"{app_url}/vanishing?instructor=true")
+    wait_ready(page)
+    assert exceptions(page) == 0
+    assert page.get_by_text("Hidden size H").count() == 0
+    assert page.get_by_text("Sequence length T").count() == 1
+    big = page.locator("h1").first.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")
+    assert big > normal
+
+
+def test_preset_link_opens_the_page_set_up(page, app_url):
+    page.goto(f"{app_url}/vanishing?preset=long300")
+    wait_ready(page)
+    assert exceptions(page) == 0
+    assert slider_value(page, "Sequence length T") == "300"
