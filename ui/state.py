@@ -49,6 +49,16 @@ def _raw(key: str) -> str | None:
     return str(vals[-1])
 
 
+def _drop(key: str) -> None:
+    """Remove a bad value from the URL before the widget reads it (Streamlit itself can choke on
+    some, e.g. ``int(inf)`` in an integer number box). Bound parameters cannot be removed once
+    the widget exists; then Streamlit's own check applies."""
+    try:
+        del st.query_params[key]
+    except Exception:  # noqa: BLE001 - bound already, or absent: nothing to do
+        pass
+
+
 def _show(raw: str) -> str:
     raw = raw if len(raw) <= 40 else raw[:37] + "..."
     return raw.replace("`", "'").replace("\n", " ")
@@ -102,6 +112,7 @@ def slider(label: str, key: str, min_value: float, max_value: float, default: fl
             if _fresh(key):
                 _note(f"The link set **{label}** to `{_show(raw)}`, which is not a number from "
                       f"{min_value} to {max_value}; using the default {default}.")
+            _drop(key)
         else:
             value = parsed
     if _hidden(advanced):
@@ -130,9 +141,11 @@ def select(label: str, key: str, options: Mapping[str, str] | Sequence[str], def
             value = raw
             if _fresh(key):
                 st.session_state[key] = raw
-        elif _fresh(key):
+        else:
+            _drop(key)
+        if raw not in by_label and raw not in labels and _fresh(key):
             _note(f"The link set **{label}** to `{_show(raw)}`, which is not one of "
-                  f"{', '.join(values)}; using the default {labels[default]}.")
+                  f"{', '.join(labels.values())}; using the default {labels[default]}.")
     if _hidden(advanced):
         return value
     kwargs = {} if key in st.session_state else {"index": values.index(default)}
@@ -150,9 +163,11 @@ def toggle(label: str, key: str, default: bool = False, *, help: str | None = No
     if raw is not None:
         if raw.lower() in ("true", "false"):
             value = raw.lower() == "true"
-        elif _fresh(key):
-            _note(f"The link set **{label}** to `{_show(raw)}`, which is not true or false; "
-                  f"using the default {default}.")
+        else:
+            _drop(key)
+            if _fresh(key):
+                _note(f"The link set **{label}** to `{_show(raw)}`, which is not true or "
+                      f"false; using the default {default}.")
     if _hidden(advanced):
         return value
     kwargs = {} if key in st.session_state else {"value": default}
@@ -173,16 +188,20 @@ def number(label: str, key: str, min_value: float, max_value: float, default: fl
             if _fresh(key):
                 _note(f"The link set **{label}** to `{_show(raw)}`, which is not a number from "
                       f"{min_value} to {max_value}; using the default {default}.")
+            _drop(key)
         else:
             value = parsed
     if _hidden(advanced):
         return value
-    if not integer:
-        min_value, max_value, default = float(min_value), float(max_value), float(default)
-        step = float(step) if step is not None else None
+    # Integer boxes are float boxes showing whole numbers: Streamlit's integer box raises on
+    # ``?seed=inf`` while reading the URL, before any check of ours can run.
+    min_value, max_value, default = float(min_value), float(max_value), float(default)
+    step = float(step if step is not None else (1 if integer else 0.01))
     kwargs = {} if key in st.session_state else {"value": default}
-    return (where or st).number_input(label, min_value, max_value, step=step, key=key,
-                                      help=help, format=format, bind="query-params", **kwargs)
+    out = (where or st).number_input(label, min_value, max_value, step=step, key=key, help=help,
+                                     format=format or ("%.0f" if integer else None),
+                                     bind="query-params", **kwargs)
+    return int(round(out)) if integer else out
 
 
 def seed(default: int = 0, *, where: Any = None, advanced: bool = True) -> int:
@@ -215,6 +234,7 @@ def presets(options: Mapping[str, Mapping[str, Any]], *, where: Any = None) -> s
     if raw is not None and raw not in ids and _fresh(PRESET_KEY):
         _note(f"The link asked for preset `{_show(raw)}`, which this page does not have; "
               f"showing the defaults.")
+        _drop(PRESET_KEY)
     elif raw in options and not st.session_state.get(flag):
         apply(raw)
         st.session_state[flag] = True
