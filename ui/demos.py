@@ -50,7 +50,10 @@ def _live(key: str, params_json: str) -> dict:
     from core.experiments import resolve
 
     runtime.configure()
-    return resolve(key)(**json.loads(params_json))
+    try:
+        return resolve(key)(**json.loads(params_json))
+    finally:
+        runtime.release_memory()
 
 
 def is_default(fn: Callable[..., dict], params: dict[str, Any]) -> bool:

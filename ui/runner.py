@@ -90,6 +90,8 @@ def live(key: str, fn: Callable[..., dict], params: dict[str, Any], *,
             entry.update(status="done", result=result, seconds=time.perf_counter() - start)
         except _OverCap:
             entry["status"] = "capped"
+        finally:
+            runtime.release_memory()
         bar.empty()
         slot.empty()
     if entry is not None and entry["result"] is not None:
