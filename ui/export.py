@@ -103,16 +103,17 @@ def downloads(key: str, data: dict[str, pd.DataFrame], script: str | None = None
         body, fname, mime = csv_payload(data, stem)
         cols[0].download_button(
             "Data as CSV" + (" (zip)" if fname.endswith(".zip") else ""), body, fname, mime,
-            key=f"exp_csv_{key}", icon=":material/download:", width="stretch",
+            key=f"exp_csv_{key}", icon=":material/download:", width="stretch", on_click="ignore",
             help="Every chart's numbers: " + ", ".join(data) + ".")
         cols[1].download_button(
             "Data as JSON", json_payload(data, meta), f"{safe_name(stem)}.json",
             "application/json", key=f"exp_json_{key}", icon=":material/download:",
-            width="stretch", help="The same tables in one JSON file, with the settings.")
+            on_click="ignore", width="stretch",
+            help="The same tables in one JSON file, with the settings.")
         if script is not None:
             cols[2].download_button(
                 "Download as script", script, f"{safe_name(stem)}.py", "text/x-python",
-                key=f"exp_py_{key}", icon=":material/code:", width="stretch",
+                key=f"exp_py_{key}", icon=":material/code:", width="stretch", on_click="ignore",
                 help="A standalone Python file (needs only torch) that retrains this run "
                      "and prints the same final loss.")
             st.caption("The script uses plain PyTorch, no code from this app: "
