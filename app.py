@@ -5,8 +5,9 @@ import streamlit as st
 from ui import layout
 from ui.nav import PAGES
 
+projector = st.query_params.get("instructor", "").lower() == "true"
 st.set_page_config(page_title="RNN Gradient Lab", page_icon=":material/timeline:",
-                   layout="wide", initial_sidebar_state="expanded")
+                   layout="wide", initial_sidebar_state="collapsed" if projector else "auto")
 
 groups: dict[str, list] = {}
 for p in PAGES:

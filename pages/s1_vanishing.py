@@ -135,7 +135,8 @@ with c2:
     st.metric("share from the first half", f"{100 * sum(wres['share'][:len(wres['share']) // 2]):.1e}%")
     layout.how_to_read(
         "dL/dW_hh is a sum of one term per step. Each bar is the size of one term (fresh tanh "
-        "RNN, T = 50, log scale). The update the optimiser applies is dominated by the right-"
+        "RNN, T = 50, log scale). Step 0's term is exactly zero (the state before it is h = 0), "
+        "so its bar sits on the baseline. The update the optimiser applies is dominated by the right-"
         "most bars: what happened early in the sequence barely moves the weights.")
 
 st.subheader("Does training fix it? Gradient by lag while the RNN learns")
@@ -147,15 +148,16 @@ tdf["grad"] = 10.0 ** tdf["log10 grad"]
 c1, c2 = st.columns([2.6, 1], gap="large")
 with c1:
     layout.show(charts.heatmap(tdf, "training step", "lag", "grad", y_title="lag (steps back)",
-                               value_title="log10 ||dL/dh||", height=300),
+                               value_title="log10 ||dL/dh||", height=300,
+                               y_descending=True),
                 tdf, key="s1_train_heat", name="lag_by_training_step", alt_text=(
                     "Over 300 Adam steps the gradient reaching lags above 20 stays many orders "
                     "of magnitude below the gradient at lag 0."))
 with c2:
     layout.how_to_read(
         "Columns are moments during a short training run (tanh RNN, adding problem, T = 40); "
-        "rows are how many steps back from the loss. If training cured vanishing, the dark top "
-        "rows would brighten as you go right. They mostly do not: the loss plateaus near the "
+        "rows are how many steps back from the loss (lag 0, the last step, at the bottom). If "
+        "training cured vanishing, the dark upper rows would brighten as you go right. They mostly do not: the loss plateaus near the "
         "chance line of 1/6 because the marked numbers sit too far back.")
     st.metric("final loss (chance 0.167)", f"{np.nanmean(tres['loss'][-20:]):.3f}")
 

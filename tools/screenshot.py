@@ -39,6 +39,8 @@ def main() -> None:
     with server() as (url, _), sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": args.width, "height": args.height})
+        page.goto(url)  # warm the server: a cold deep link shows Streamlit's "Page not found"
+        wait_ready(page)
         for p in paths:
             page.goto(f"{url}/{p}")
             wait_ready(page)

@@ -69,7 +69,8 @@ def log_lines(df: pd.DataFrame, x: str, y: str, *, color: str | None = None,
         tips.insert(0, alt.Tooltip(f"{color}:N"))
     base = alt.Chart(data).encode(
         x=alt.X(f"{x}:Q", title=x_title or x),
-        y=alt.Y(f"{y}:Q", title=y_title or y, scale=alt.Scale(type="log")),
+        y=alt.Y(f"{y}:Q", title=y_title or y, scale=alt.Scale(type="log"),
+                axis=alt.Axis(format=".0e")),
         color=enc_color,
         tooltip=tips,
     )
@@ -123,8 +124,10 @@ def lines(df: pd.DataFrame, x: str, y: str, *, color: str | None = None,
 def heatmap(df: pd.DataFrame, x: str, y: str, value: str, *, log: bool = True,
             x_title: str | None = None, y_title: str | None = None,
             value_title: str | None = None, height: int = 300, diverging: bool = False,
-            floor: float = FLOOR) -> alt.Chart:
+            floor: float = FLOOR, y_descending: bool = False) -> alt.Chart:
     """A ``x`` by ``y`` grid coloured by ``value`` (log10 of it when ``log``).
+
+    ``y_descending`` puts the largest ``y`` at the top (e.g. lag: far past above, lag 0 below).
 
     Non-finite cells are drawn in grey with a cross, so NaN never looks like a small number.
     """
@@ -148,7 +151,8 @@ def heatmap(df: pd.DataFrame, x: str, y: str, value: str, *, log: bool = True,
         scale = alt.Scale(scheme=SEQUENTIAL)
     base = alt.Chart(data).encode(
         x=alt.X(f"{x}:O", title=x_title or x, axis=alt.Axis(labelOverlap=True)),
-        y=alt.Y(f"{y}:O", title=y_title or y, axis=alt.Axis(labelOverlap=True)),
+        y=alt.Y(f"{y}:O", title=y_title or y, axis=alt.Axis(labelOverlap=True),
+                sort="descending" if y_descending else "ascending"),
     )
     cells = base.transform_filter(alt.datum.status == STATUS_OK).mark_rect().encode(
         color=alt.Color("_shown:Q", title=title, scale=scale,
@@ -189,14 +193,24 @@ def scatter(df: pd.DataFrame, x: str, y: str, *, color: str | None = None,
 def bars(df: pd.DataFrame, x: str, y: str, *, x_title: str | None = None,
          y_title: str | None = None, log_y: bool = False, height: int = 260,
          color: str | None = None, ordinal_x: bool = True) -> alt.Chart:
-    """Bars of ``y`` over ``x`` (log y is floored like :func:`log_safe`)."""
-    data = log_safe(df, y) if log_y else df
+    """Bars of ``y`` over ``x``. On a log axis bars rise from a baseline a decade below the
+    smallest value (a log axis has no zero), with tiny or non-finite values floored and tagged."""
+    data = log_safe(df, y) if log_y else df.copy()
+    y2 = alt.Undefined
+    if log_y:
+        ok = data.loc[data["status"] == STATUS_OK, y]
+        lo = float(ok.min()) if len(ok) else FLOOR
+        data["_base"] = 10.0 ** math.floor(math.log10(lo) - 1)
+        data[y] = np.maximum(data[y], data["_base"])  # exact zeros sit on the baseline
+        y2 = alt.Y2("_base:Q")
     enc_color = _color(color) if color else alt.value(OKABE_ITO[0])
     return alt.Chart(data).mark_bar().encode(
         x=alt.X(f"{x}:{'O' if ordinal_x else 'Q'}", title=x_title or x,
                 axis=alt.Axis(labelOverlap=True)),
         y=alt.Y(f"{y}:Q", title=y_title or y,
-                scale=alt.Scale(type="log") if log_y else alt.Undefined),
+                scale=alt.Scale(type="log") if log_y else alt.Undefined,
+                axis=alt.Axis(format=".0e") if log_y else alt.Undefined),
+        y2=y2,
         color=enc_color,
         tooltip=[alt.Tooltip(f"{x}"), alt.Tooltip(f"{y}:Q", format=".3g")],
     ).properties(height=height)

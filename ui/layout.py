@@ -22,10 +22,12 @@ PAGE_END_ID = "rnnlab-page-end"
 
 PROJECTOR_CSS = """
 <style>
-html, body, [class*="stMarkdown"] p, [class*="stMarkdown"] li { font-size: 1.25rem !important; }
-h1 { font-size: 2.8rem !important; }
-h2, h3 { font-size: 2.0rem !important; }
-label p { font-size: 1.15rem !important; }
+[data-testid="stMain"] [data-testid="stMarkdownContainer"] p,
+[data-testid="stMain"] [data-testid="stMarkdownContainer"] li { font-size: 1.3rem !important; }
+[data-testid="stMain"] h1 { font-size: 3rem !important; }
+[data-testid="stMain"] h2, [data-testid="stMain"] h3 { font-size: 2.1rem !important; }
+[data-testid="stMain"] label p { font-size: 1.15rem !important; }
+[data-testid="stMetricValue"] { font-size: 2.4rem !important; }
 </style>
 """
 
