@@ -1,0 +1,83 @@
+import math
+
+import pytest
+import torch
+
+from core.experiments import effects, why
+from core.theory import gradient_ratio, regime
+
+torch.set_num_threads(1)
+
+
+def test_matrix_case_sizes_bound_and_shapes():
+    r = why.matrix_case(value=0.8, which="sigma", kind="gaussian", activation="sigmoid",
+                        hidden_size=16, seq_len=60, seed=1)
+    assert r["sigma_max"] == pytest.approx(0.8, rel=1e-5)
+    assert r["gamma"] == 0.25 and r["eta"] == pytest.approx(0.2, rel=1e-5)
+    assert len(r["lag"]) == len(r["log_norm"]) == len(r["log_bound"]) == 61
+    assert len(r["eig_real"]) == 16
+    assert r["log_bound"][60] == pytest.approx(60 * math.log10(r["eta"]))
+    assert all(m <= b + 1e-6 for m, b in zip(r["log_norm"], r["log_bound"]))
+    assert 0 < r["mean_deriv"] <= 0.25
+    # eta < 1: the bound guarantees decay, and the measurement decays at least as fast
+    assert r["log_norm"][-1] <= 60 * math.log10(0.2) + 1e-6
+
+
+def test_matrix_case_radius_setting_and_tanh_path():
+    r = why.matrix_case(value=1.2, which="radius", kind="orthogonal", activation="tanh",
+                        hidden_size=16, seq_len=40, seed=0)
+    assert r["spectral_radius"] == pytest.approx(1.2, rel=1e-5)
+    assert r["sigma_max"] == pytest.approx(1.2, rel=1e-5)  # orthogonal: equal sizes
+    assert r["rate"] == pytest.approx(r["log_norm"][-1] / 40)
+
+
+def test_phase_diagram_cells_match_independent_ratios():
+    r = why.phase_diagram(nonlinearity="tanh", hidden_size=8, seed=0)
+    n = len(why.PHASE_RADII) * len(why.PHASE_LENGTHS)
+    assert len(r["radius"]) == len(r["seq_len"]) == len(r["ratio"]) == len(r["regime"]) == n
+    i = r["radius"].index(0.5) + why.PHASE_LENGTHS.index(50)
+    assert r["seq_len"][i] == 50
+    expected = gradient_ratio(0.5, 50, hidden_size=8, seed=0)
+    assert r["ratio"][i] == pytest.approx(expected, rel=1e-9)
+    assert r["regime"][i] == regime(expected) == "vanishing"
+
+
+def test_sweep_lengths_respect_each_task():
+    assert effects.sweep_lengths("order", 60) == [10, 20, 30, 45, 60]
+    assert effects.sweep_lengths("order", 20) == [10, 15, 20]
+    assert min(effects.sweep_lengths("adding", 12)) == 2
+    assert effects.sweep_seconds("order", 200, "lstm", 128, 1500) > 30
+    assert effects.sweep_seconds("order", 60, "rnn", 32, 300) < 30
+
+
+def test_length_sweep_shape_chance_and_progress():
+    seen = []
+    r = effects.length_sweep(task="order", t_max=12, cell="rnn", hidden_size=8, steps=25,
+                             lr=1e-2, seed=0, report=lambda f, p: seen.append((f, p)))
+    assert r["lengths"] == [10, 12]
+    assert r["chance_loss"] == [pytest.approx(math.log(4))] * 2
+    assert r["chance_accuracy"] == 0.25
+    assert all(isinstance(v, bool) for v in r["learned"])
+    assert [ok for ok in r["learned"]] == [v < 0.5 * math.log(4) for v in r["final_loss"]]
+    assert set(r["curve_T"]) == {10, 12} and len(r["curve_loss"]) == len(r["curve_step"])
+    fracs = [f for f, _ in seen]
+    assert fracs == sorted(fracs) and fracs[-1] == pytest.approx(1.0)
+    assert seen[-1][1]["lengths"] == [10, 12]
+    assert seen[0][1]["lengths"] == []  # partial: nothing finished yet, curve under way
+    assert seen[0][1]["curve_T"]
+
+
+def test_exploding_run_goes_nan_and_stays_nan_while_clipped_twin_survives():
+    r = effects.exploding_run(gain=3.0, lr=0.5, nonlinearity="tanh", seq_len=50,
+                              hidden_size=32, steps=25, seed=0)
+    bad = r["first_nonfinite_raw"]
+    assert bad is not None and bad["step"] < 25
+    after = r["loss_raw"][bad["step"] + 1:]
+    assert after and not any(math.isfinite(v) for v in after)  # inf, then NaN for good
+    assert math.isnan(r["loss_raw"][-1])
+    assert all(math.isfinite(v) for v in r["loss_raw"][:bad["step"]])
+    assert max(r["loss_raw"][:bad["step"]]) > 1e3 * r["loss_raw"][0]  # the jumps before NaN
+    assert r["first_nonfinite_clipped"] is None
+    assert all(math.isfinite(v) for v in r["loss_clipped"])
+    assert r["nonfinite_weights_raw"] == 1.0 and r["nonfinite_weights_clipped"] == 0.0
+    assert len(r["w_hh"]) == 16
