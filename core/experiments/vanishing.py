@@ -22,6 +22,17 @@ from . import experiment
 
 #: Heatmaps are binned to at most this many time columns and hidden units.
 MAX_COLS, MAX_UNITS = 100, 48
+#: Memory budget of one float64 probe (bytes): the batch shrinks to stay inside it.
+PROBE_BYTES = 150e6
+
+
+def probe_batch(cell: str, seq_len: int, hidden_size: int, wanted: int) -> int:
+    """The largest batch <= ``wanted`` whose float64 probe stays within ``PROBE_BYTES``.
+
+    Backward keeps roughly four (B, T, G) float64 tensors alive (G = gates x H).
+    """
+    G = {"rnn": 1, "gru": 3, "lstm": 4}[cell] * hidden_size
+    return max(1, min(int(wanted), int(PROBE_BYTES // (4 * 8 * seq_len * G))))
 
 
 def _binned(a: np.ndarray, max_cols: int) -> tuple[np.ndarray, np.ndarray]:
@@ -47,8 +58,10 @@ def gradient_profile(cell, seq_len, hidden_size, init, gain, nonlinearity, seed,
 
     Returns lists: ``t``, ``grad_norm`` (T,), ``bound`` (T,) or None for gated cells,
     ``heat_t`` (bins,), ``heat_units`` (U,), ``heat`` (bins, U); scalars ``sigma_max``,
-    ``spectral_radius``, ``gamma``, ``ratio`` (||dL/dh_0|| / ||dL/dh_{T-1}||).
+    ``spectral_radius``, ``gamma``, ``ratio`` (||dL/dh_0|| / ||dL/dh_{T-1}||), ``batch_size``
+    (smaller than asked when a long, wide probe would not fit the memory budget).
     """
+    batch_size = probe_batch(cell, seq_len, hidden_size, batch_size)
     task, model, x, y = _setup(cell, seq_len, hidden_size, init, gain, nonlinearity, seed,
                                batch_size)
     g = hidden_state_gradients(model, x, lambda o: task.loss(o, y.double()),
@@ -79,6 +92,7 @@ def gradient_profile(cell, seq_len, hidden_size, init, gain, nonlinearity, seed,
         "spectral_radius": float(spec["spectral_radius"]),
         "gamma": gamma,
         "ratio": float(norms[0] / last) if last > 0 else math.nan,
+        "batch_size": batch_size,
     }
 
 
