@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from core.experiments import gated as exp
-from ui import charts, charts_gated, layout, runner, state
+from ui import charts_gated, layout, runner, state
 
 FILE = "s5_gated.py"
 D = exp.compare_cells.defaults
@@ -119,9 +119,9 @@ def loss_frame(res: dict, smooth: int = 10) -> pd.DataFrame:
 
 
 def loss_chart(df: pd.DataFrame, chance: float):
-    return charts.lines(df, "step", "smoothed loss", color="cell", log_y=True,
-                        x_title="training step", y_title="MSE (log, 10-step mean)", height=300,
-                        color_domain=ORDER, rules={f"chance {chance:.3f}": chance})
+    return charts_gated.loss_lines(df, "step", "smoothed loss", "cell", color_order=ORDER,
+                                   chance=chance, x_title="training step",
+                                   y_title="MSE (log, 10-step mean)", height=300)
 
 
 def draw_partial(res: dict) -> None:

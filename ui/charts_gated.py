@@ -107,8 +107,9 @@ def facet_lines(df: pd.DataFrame, x: str, y: str, color: str, facet: str, *,
             y=alt.datum(rule))
         layers.append(rdf_rule)
         if rule_label:
-            layers.append(alt.Chart().mark_text(align="left", dx=4, dy=-7, color="#333333"
-                                                ).encode(y=alt.datum(rule), x=alt.value(4),
+            layers.append(alt.Chart().mark_text(align="right", dy=-7, color="#333333"
+                                                ).encode(y=alt.datum(rule),
+                                                         x=alt.value(width - 4),
                                                          text=alt.datum(rule_label)))
     return alt.layer(*layers, data=data).properties(height=height, width=width).facet(
         facet=alt.Facet(f"{facet}:N", title=None, sort=facet_order,
@@ -167,3 +168,37 @@ def gate_lines(df: pd.DataFrame, x: str, y: str, color: str, *, markers: list[in
     rules = alt.Chart(mdf).mark_rule(color="#D55E00", strokeDash=[4, 3], strokeWidth=1.5
                                      ).encode(x=f"{x}:Q", tooltip=["label:N"])
     return alt.layer(line, rules).properties(height=height)
+
+
+def loss_lines(df: pd.DataFrame, x: str, y: str, color: str, *, color_order: list[str],
+               chance: float, x_title: str | None = None, y_title: str | None = None,
+               height: int = 280) -> alt.LayerChart:
+    """Training-loss curves on a log y axis, one per ``color``, with the chance line dashed.
+
+    Values that are zero, negative or non-finite (a run that blew up) are drawn as red
+    triangles at the bottom instead of breaking the log axis. The legend wraps onto several
+    rows so long labels are never cut.
+    """
+    data = df.copy()
+    v = pd.to_numeric(data[y], errors="coerce").astype(float)
+    ok = np.isfinite(v) & (v > 0)
+    data["status"] = np.where(ok, STATUS_OK, STATUS_BAD)
+    floor = float(v[ok].min()) if ok.any() else 1e-6
+    data["_y"] = np.where(ok, v, floor)
+    scale = alt.Scale(domain=color_order, range=OKABE_ITO)
+    base = alt.Chart(data).encode(
+        x=alt.X(f"{x}:Q", title=x_title or x),
+        y=alt.Y("_y:Q", title=y_title or y,
+                scale=alt.Scale(type="log"), axis=alt.Axis(format="~g")),
+        color=alt.Color(f"{color}:N", title=None, scale=scale,
+                        legend=alt.Legend(orient="bottom", columns=3, labelLimit=260)),
+        tooltip=[alt.Tooltip(f"{color}:N"), alt.Tooltip(f"{x}:Q"),
+                 alt.Tooltip(f"{y}:Q", format=".4g"), alt.Tooltip("status:N")])
+    line = base.transform_filter(alt.datum.status == STATUS_OK).mark_line(strokeWidth=2.2)
+    bad = base.transform_filter(alt.datum.status != STATUS_OK).mark_point(
+        shape="triangle-down", size=60, filled=True, stroke="#D55E00")
+    rule = alt.Chart(pd.DataFrame({"v": [chance], "label": [f"chance {chance:.3f}"]})).encode(
+        y="v:Q")
+    return alt.layer(line, bad, rule.mark_rule(strokeDash=[6, 4], color="#555555"),
+                     rule.mark_text(align="left", dx=4, dy=-7, color="#333333").encode(
+                         x=alt.value(0), text="label:N")).properties(height=height)

@@ -66,8 +66,8 @@ def gate_summary(model, x: torch.Tensor) -> dict:
 
     Returns ``{"mean": {gate: (T,)}, "heat": (T, U), "keep_gate"}``: ``mean`` averages each
     traced gate over hidden units; ``heat`` (rounded to 4 decimals) is the per-unit forget gate
-    f (LSTM) or update gate z (GRU) for the first ``MAX_UNITS`` units. Units are sorted by their average value, so units that
-    hold on to memory (gate near 1) gather at the top.
+    f (LSTM) or update gate z (GRU) for the first ``MAX_UNITS`` units, sorted by their average
+    value so that units holding on to memory (gate near 1) gather at the end.
     """
     tr = model.trace(x)  # every value (1, T, H)
     gates = TRACED[model.cell_type]
