@@ -1,7 +1,5 @@
 """Lesson section 4: what vanishing and exploding gradients do to training."""
 
-import math
-
 import numpy as np
 import pandas as pd
 import streamlit as st

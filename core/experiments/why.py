@@ -48,8 +48,8 @@ def matrix_case(value, which, kind, activation, hidden_size, seq_len, seed):
         model.cell.weight_hh.copy_(w.to(model.cell.weight_hh.dtype))
     x, _ = task.sample(1, torch.Generator().manual_seed(seed + 1))  # (1, T, 2)
     c = model.cell
-    args = (c.weight_hh.detach(), c.weight_ih.detach(), (c.bias_ih.double() + c.bias_hh.double()).detach(), x[0],
-            activation)
+    bias = (c.bias_ih.double() + c.bias_hh.double()).detach()  # (H,), summed as the model does
+    args = (c.weight_hh.detach(), c.weight_ih.detach(), bias, x[0], activation)
     if activation in ("tanh", "relu"):
         log_norm = jacobian_log_norms(model, x).tolist()
     else:

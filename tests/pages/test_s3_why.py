@@ -1,0 +1,98 @@
+import math
+
+import pytest
+
+from core.experiments import why as exp
+from tests.conftest import no_exception, open_page, spec_fields, spec_rows, vega_specs
+
+FILE = "s3_why.py"
+
+
+def _charts(at):
+    specs = vega_specs(at)
+    by = {}
+    for s in specs:
+        f = spec_fields(s)
+        if "log10 |w|^k" in f:
+            by["scalar"] = s
+        elif {"real", "imag"} <= f:
+            by["eig"] = s
+        elif "log10 norm" in f:
+            by["lag"] = s
+        elif {"gain", "T", "_shown"} <= f:
+            by["phase"] = s
+    return by
+
+
+def test_opens_with_all_four_charts_and_right_numbers():
+    at = open_page(FILE)
+    no_exception(at)
+    assert len(at.latex) >= 3  # the BPTT chain written out
+    by = _charts(at)
+    assert set(by) == {"scalar", "eig", "lag", "phase"}
+    # scalar toy: your w = 0.9 at k = 100 is 100 log10 0.9
+    rows = [r for r in spec_rows(by["scalar"]) if r.get("curve") == "your w = 0.90"]
+    assert len(rows) == 101
+    assert next(r for r in rows if r["k"] == 100)["log10 |w|^k"] == pytest.approx(
+        100 * math.log10(0.9))
+    # matrix case: H = 32 eigenvalues, measured curve never above the Pascanu bound
+    eig = [r for r in spec_rows(by["eig"]) if "modulus" in r and r.get("modulus") is not None]
+    assert len(eig) == 32
+    lag = spec_rows(by["lag"])
+    meas = {r["lag"]: r["log10 norm"] for r in lag if str(r.get("curve")).startswith("measured")}
+    bound = {r["lag"]: r["log10 norm"] for r in lag if str(r.get("curve")).startswith("Pascanu")}
+    assert len(meas) == len(bound) == 201
+    assert all(meas[k] <= bound[k] + 1e-6 for k in meas)
+    # the default makes the sufficient-vs-necessary point: bound grows, measurement vanishes
+    assert bound[200] > 10 and meas[200] < -5
+    # phase diagram: every grid cell, with labels
+    cells = [r for r in spec_rows(by["phase"]) if "label" in r]
+    assert len(cells) == len(exp.PHASE_RADII) * len(exp.PHASE_LENGTHS)
+    assert {"vanishing", "exploding"} <= {r["regime"] for r in cells}
+
+
+def test_controls_re_render_scalar_matrix_and_phase():
+    at = open_page(FILE)
+    at.slider(key="w").set_value(1.1).run()
+    no_exception(at)
+    rows = [r for r in spec_rows(_charts(at)["scalar"]) if r.get("curve") == "your w = 1.10"]
+    assert rows[-1]["log10 |w|^k"] == pytest.approx(100 * math.log10(1.1))
+    at.slider(key="val").set_value(0.9).run()
+    no_exception(at)
+    assert any("guaranteed to vanish" in s.value for s in at.success)
+    assert any("sigma_max" in m.label and m.value == "0.900" for m in at.metric)
+    at.selectbox(key="act").set_value("sigmoid").run()  # not in core.models: own Jacobians
+    no_exception(at)
+    bound = [r for r in spec_rows(_charts(at)["lag"]) if str(r.get("curve")).startswith("Pascanu")]
+    assert max(r["lag"] for r in bound) == 200
+    assert next(r for r in bound if r["lag"] == 200)["log10 norm"] == pytest.approx(
+        200 * math.log10(0.9 * 0.25), rel=1e-4)
+    at.selectbox(key="pact").set_value("relu").run()
+    no_exception(at)
+    assert "ReLU" in " ".join(c.value for c in at.caption)
+
+
+def test_prediction_verdict_follows_the_measurement():
+    at = open_page(FILE)
+    at.radio(key="predict_s3").set_value("It shrinks by orders of magnitude").run()
+    assert any("Right" in s.value for s in at.success)
+    at.radio(key="predict_s3").set_value("It grows by orders of magnitude").run()
+    assert any("Not quite" in w.value for w in at.warning)
+
+
+def test_links_and_presets_restore_controls_and_bad_values_warn():
+    at = open_page(FILE, {"val": "2.5", "which": "radius", "act": "sigmoid", "T": "80"})
+    no_exception(at)
+    assert at.slider(key="val").value == pytest.approx(2.5)
+    assert at.selectbox(key="which").value == "radius"
+    assert at.selectbox(key="act").value == "sigmoid"
+    assert any(m.label == "spectral radius" and m.value == "2.500" for m in at.metric)
+    pre = open_page(FILE, {"preset": "sigmoid"})
+    no_exception(pre)
+    assert pre.selectbox(key="act").value == "sigmoid"
+    assert pre.slider(key="val").value == pytest.approx(3.0)
+    bad = open_page(FILE, {"val": "nan", "act": "<script>", "w": "99", "T": "-4"})
+    no_exception(bad)
+    assert bad.slider(key="val").value == pytest.approx(exp.matrix_case.defaults["value"])
+    notes = " ".join(w.value for w in bad.warning)
+    assert "to the value" in notes and "Activation" in notes and "Recurrent weight" in notes
