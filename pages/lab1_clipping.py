@@ -1,4 +1,311 @@
-from ui import layout
+"""Lab 1: a simple RNN with gradient clipping. No clipping vs norm vs value, same seed."""
 
-layout.header("lab1_clipping.py", "Under construction in this session.")
-layout.footer("lab1_clipping.py")
+import math
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from core.experiments import lab_clipping as exp
+from ui import charts_labs, export, layout, runner, state
+
+FILE = "lab1_clipping.py"
+D = exp.compare.defaults
+CAP_SECONDS = 30.0
+LABELS = [exp.LABELS[m] for m in exp.MODES]
+
+layout.header(FILE, (
+    "Build a small RNN that is **ready to explode**, then train it three times from the very "
+    "same starting weights on the very same batches: once with no protection, once with "
+    "**norm clipping** and once with **value clipping**. Whatever differs between the three "
+    "curves is the clipping's doing. The task is the adding problem (read two marked numbers "
+    "in a sequence, output their sum)."))
+
+LR = ["0.001", "0.003", "0.01", "0.02", "0.05", "0.1", "0.2", "0.5", "1.0"]
+NTHR = ["0.1", "0.25", "0.5", "1.0", "2.0", "5.0", "10.0"]
+VTHR = ["0.01", "0.03", "0.1", "0.3", "1.0", "5.0"]
+
+
+def _opt(v: float) -> str:
+    return repr(float(v))
+
+
+controls, main = st.columns([1, 2.6], gap="large")
+with controls, st.container(border=True):
+    st.markdown("**Set up the RNN**")
+    state.presets({
+        "explode": {"label": "Explodes without clipping (default)", "gain": 2.0, "act": "tanh",
+                    "lr": "0.05", "T": 20, "opt": "sgd", "init": "orthogonal"},
+        "relu": {"label": "ReLU RNN, gain 1.5", "gain": 1.5, "act": "relu", "lr": "0.01",
+                 "T": 20, "opt": "sgd", "init": "orthogonal"},
+        "calm": {"label": "Tame: gain 0.9, nothing to clip", "gain": 0.9, "act": "tanh",
+                 "lr": "0.05", "T": 20, "opt": "sgd", "init": "orthogonal"},
+        "long": {"label": "Longer sequences, T = 60", "gain": 2.0, "act": "tanh",
+                 "lr": "0.05", "T": 60, "opt": "sgd", "init": "orthogonal"},
+    })
+    gain = state.slider("Recurrent gain (x W_hh)", "gain", 0.5, 4.0, D["gain"], step=0.1,
+                        help="Multiplies the recurrent weights after initialisation. With the "
+                             "orthogonal start every singular value of W_hh equals the gain.")
+    act = state.select("Nonlinearity", "act", {"tanh": "tanh", "relu": "ReLU"},
+                       D["nonlinearity"], radio=True)
+    lr = float(state.select("Learning rate", "lr", {v: v for v in LR}, _opt(D["lr"]),
+                            help="Step size of the optimiser. Large steps turn a big gradient "
+                                 "into a big jump."))
+    T = state.slider("Sequence length T", "T", 10, 200, D["seq_len"], step=5,
+                     help="How many steps the gradient is multiplied through.")
+    n_thr = float(state.select("Norm clipping threshold", "nthr", {v: v for v in NTHR},
+                               _opt(D["norm_threshold"]),
+                               help="The longest gradient (all parameters together) allowed; "
+                                    "a longer one is rescaled to this length."))
+    v_thr = float(state.select("Value clipping threshold", "vthr", {v: v for v in VTHR},
+                               _opt(D["value_threshold"]),
+                               help="Every single gradient entry is clamped to [-c, c]."))
+    steps = state.slider("Training steps", "steps", 50, 2000, D["steps"], step=50,
+                         advanced=True)
+    H = state.slider("Hidden size H", "H", 8, 128, D["hidden_size"], step=8, advanced=True)
+    init = state.select("Recurrent init", "init",
+                        {"orthogonal": "Orthogonal (x gain)", "default": "PyTorch default "
+                         "(x gain)", "xavier": "Xavier (x gain)"}, D["init"], advanced=True)
+    opt = state.select("Optimiser", "opt", {"sgd": "SGD", "momentum": "SGD + momentum 0.9",
+                                            "adam": "Adam"}, D["optimizer"], advanced=True,
+                       help="Pascanu et al. studied clipping with plain SGD. Adam rescales "
+                            "every step by a running gradient size, which blunts explosions.")
+    seed = state.seed(D["seed"])
+
+params = dict(seq_len=T, hidden_size=H, nonlinearity=act, init=init, gain=gain,
+              optimizer=opt, lr=lr, norm_threshold=n_thr, value_threshold=v_thr,
+              steps=steps, seed=seed)
+est = exp.estimate(T, H, steps)
+refusal = None
+if est > CAP_SECONDS:
+    refusal = (f"These settings need about {est:.0f} s of training (three runs of {steps} "
+               f"steps at T = {T}, H = {H}); the cap is {CAP_SECONDS:.0f} s per Run, so that "
+               "one learner cannot hold the shared server's 1-2 CPU cores for everyone else. "
+               "Lower the steps, T or H.")
+
+
+def frames(res: dict) -> dict[str, pd.DataFrame]:
+    """Tidy tables behind the charts: loss, grad_norm, events, summary."""
+    loss, gnorm, events, summary = [], [], [], []
+    for r in res["runs"]:
+        for s, lv, gv, c, nf in zip(r["step"], r["loss"], r["grad_norm"], r["clipped"],
+                                    r["nonfinite"]):
+            loss.append({"step": s, "loss": lv, "run": r["label"], "nonfinite": nf})
+            gnorm.append({"step": s, "grad_norm": gv, "run": r["label"], "clipped": c})
+        fn = r["first_nonfinite"]
+        if fn is not None:
+            events.append({"run": r["label"], "x": fn["step"],
+                           "label": f"{r['label']}: NaN/inf at step {fn['step']}"})
+        summary.append({
+            "run": r["label"],
+            "threshold": r["threshold"],
+            "steps trained": r["steps_done"],
+            "first NaN/inf at step": None if fn is None else fn["step"],
+            "final loss": r["final_loss"],
+            "share clipped (%)": 100.0 * r["share_clipped"],
+            "median grad norm": r["median_grad_norm"],
+            "max grad norm": r["max_grad_norm"],
+        })
+    cols_e = ["run", "x", "label"]
+    return {"loss": pd.DataFrame(loss), "grad_norm": pd.DataFrame(gnorm),
+            "events": pd.DataFrame(events, columns=cols_e), "summary": pd.DataFrame(summary)}
+
+
+def _survivors(df: pd.DataFrame, col: str, events: pd.DataFrame) -> np.ndarray:
+    """Finite values of ``col`` from runs that never blew up (all runs if none survived)."""
+    keep = df[~df["run"].isin(set(events["run"]))] if len(events) else df
+    if keep.empty:
+        keep = df
+    v = pd.to_numeric(keep[col], errors="coerce").to_numpy(dtype=float)
+    return v[np.isfinite(v) & (v > 0)]
+
+
+def zoom_domain(df: pd.DataFrame, col: str, events: pd.DataFrame, *, log: bool,
+                floor: float = 0.0) -> tuple[float, float] | None:
+    """A y range that shows the runs that did not blow up (ignores the exploding one)."""
+    v = _survivors(df, col, events)
+    if v.size == 0:
+        return None
+    if log:
+        return (float(np.percentile(v, 1)) / 2, float(np.percentile(v, 99)) * 2)
+    return (floor, max(float(np.percentile(v, 98)) * 1.15, 2 * floor, 0.3))
+
+
+def loss_chart(f: dict[str, pd.DataFrame], chance: float, height: int = 320,
+               zoom: bool = False):
+    dom = zoom_domain(f["loss"], "loss", f["events"], log=False) if zoom else None
+    return charts_labs.run_lines(
+        f["loss"], "step", "loss", "run", log_y=dom is None, color_domain=LABELS,
+        x_title="training step",
+        y_title="training loss, MSE" + (" (zoom)" if dom else " (log scale)"),
+        rules={"chance (always answer 1): 1/6": chance}, events=f["events"], height=height,
+        y_domain=dom)
+
+
+def draw_partial(partial: dict) -> None:
+    f = frames(partial)
+    if len(f["loss"]):
+        st.altair_chart(loss_chart(f, partial["chance"], height=260), width="stretch")
+
+
+with main:
+    st.subheader("Three runs, one seed")
+    live = runner.live("lab1", exp.compare, params, draw=draw_partial, refusal=refusal,
+                       run_label="Run all three")
+    st.caption(f"Estimated training time for these settings: about {est:.1f} s on one CPU "
+               f"thread (cap {CAP_SECONDS:.0f} s). Same settings and seed give the same curves.")
+
+res = live["result"] if live else None
+with main:
+    if res is not None:
+        f = frames(res)
+        by = {r["mode"]: r for r in res["runs"]}
+        survived = [r["label"] for r in res["runs"] if r["first_nonfinite"] is None
+                    and r["done"]]
+        blown = [r for r in res["runs"] if r["first_nonfinite"] is not None]
+        observed = ("every run finished without NaN/inf" if not blown else
+                    "; ".join(f"{r['label']} hit NaN/inf at step {r['first_nonfinite']['step']}"
+                              for r in blown) +
+                    (f"; finished cleanly: {', '.join(survived)}" if survived else ""))
+        layout.predict(
+            "lab1", "The unclipped network starts with a gradient far longer than the "
+            "thresholds. Which runs will still be training at the last step, with finite "
+            "weights? (Answer for the default settings.)",
+            ["All three", "Only the two clipped runs", "Only norm clipping",
+             "None of them: clipping cannot stop an explosion"],
+            correct=1,
+            why="Without clipping, one huge gradient times the learning rate throws the weights "
+                "so far that the outputs, and then the loss, overflow. Both clipping rules put a "
+                "ceiling on the size of every update, so neither run can take that jump. "
+                "Clipping does not make the task easier to learn, though: it only stops the "
+                "blow-up.",
+            observed=observed + ".")
+
+        st.markdown("#### Training loss")
+        zoom = state.select(
+            "Vertical axis", "view", {"full": "Whole range (log scale)",
+                                      "zoom": "Zoom on the runs that did not blow up"},
+            "full", radio=True,
+            help="The exploding run spans dozens of orders of magnitude and squashes the "
+                 "others flat; the zoom shows the clipped runs' own ups and downs.") == "zoom"
+        n_bad = sum(1 for r in res["runs"] for v in r["nonfinite"] if v)
+        layout.show(loss_chart(f, res["chance"], zoom=zoom), f["loss"], key="lab1_loss",
+                    name="lab1_loss_curves", alt_text=(
+                        "Training loss on a log scale for three runs from the same seed. "
+                        + "; ".join(f"{r['label']}: {r['steps_done']} steps, final loss "
+                                    f"{r['final_loss']:.3g}" for r in res["runs"])
+                        + f". {n_bad} non-finite loss or gradient values are marked."))
+        layout.how_to_read(
+            "- One line per run; all three share the starting weights and every batch, so they "
+            "start at the same point.\n"
+            "- The y-axis is logarithmic because an exploding run's loss climbs by dozens of "
+            "orders of magnitude before it overflows.\n"
+            "- A **dashed vertical line** marks the step where a run first produced NaN or inf "
+            "(in the loss, a gradient or the weights); **red crosses** along the top are steps "
+            "whose loss was NaN/inf. A run stops once its weights are no longer finite numbers, "
+            "so its line ends there.\n"
+            "- The grey dashed line is chance: always answering 1 gives MSE 1/6. Staying near it "
+            "means nothing was learned; clipping alone does not fix that (see the note below).")
+
+        st.markdown("#### Gradient norm before clipping")
+        thr_rules = {}
+        if "norm" in by:
+            thr_rules[f"norm threshold {by['norm']['threshold']:g}"] = by["norm"]["threshold"]
+        gdom = zoom_domain(f["grad_norm"], "grad_norm", f["events"], log=True) if zoom else None
+        layout.show(charts_labs.run_lines(
+            f["grad_norm"], "step", "grad_norm", "run", log_y=True, color_domain=LABELS,
+            x_title="training step", y_title="gradient norm, pre-clip (log)",
+            rules=thr_rules, events=f["events"], height=300, y_domain=gdom),
+            f["grad_norm"], key="lab1_gnorm", name="lab1_gradient_norms", alt_text=(
+                "Pre-clip gradient norm per step on a log scale. "
+                + "; ".join(f"{r['label']}: median {r['median_grad_norm']:.3g}, max "
+                            f"{r['max_grad_norm']:.3g}" for r in res["runs"]) + "."))
+        layout.how_to_read(
+            "- This is the length of the whole gradient (all weights together) **as computed**, "
+            "before any clipping touched it: clipping changes the update, not this number.\n"
+            "- Points above the dashed threshold line are the steps where norm clipping "
+            "rescaled the gradient down to the threshold.\n"
+            "- The value threshold is not drawn: it limits each single entry, not the length, so "
+            "it cannot be compared with this axis. A gradient of length 20 spread over 1,000 "
+            "entries can pass value clipping untouched.\n"
+            "- Spikes of several orders of magnitude in one step are the exploding gradient. "
+            "Without clipping, a spike times the learning rate is the size of the jump the "
+            "weights take.")
+        layout.cite("Pascanu, Mikolov & Bengio (2013), On the difficulty of training recurrent "
+                    "neural networks, arXiv:1211.5063, Algorithm 1 (norm clipping).")
+
+        c1, c2 = st.columns([1.3, 1], gap="large")
+        with c1:
+            st.markdown("#### How often did each rule step in?")
+            share = f["summary"][["run", "share clipped (%)"]]
+            layout.show(charts_labs.clip_share_bars(share, color_domain=LABELS), share,
+                        key="lab1_share", name="lab1_share_clipped", alt_text=(
+                            "Share of steps clipped: " + ", ".join(
+                                f"{r['label']} {100 * r['share_clipped']:.0f}%"
+                                for r in res["runs"]) + "."))
+        with c2:
+            layout.how_to_read(
+                "A step counts as clipped when the rule changed the gradient: norm clipping "
+                "when the total length was above its threshold; value clipping when at least "
+                "one entry was outside [-c, c]. The unclipped run is 0% by definition. A rule "
+                "that fires at almost every step acts like a smaller, fixed learning rate; one "
+                "that never fires does nothing. Pascanu et al. suggest a threshold between half "
+                "and ten times the typical gradient norm.")
+        st.markdown("#### Summary")
+        st.dataframe(f["summary"], hide_index=True, column_config={
+            "final loss": st.column_config.NumberColumn(format="%.4g"),
+            "share clipped (%)": st.column_config.NumberColumn(format="%.0f"),
+            "median grad norm": st.column_config.NumberColumn(format="%.3g"),
+            "max grad norm": st.column_config.NumberColumn(format="%.3g"),
+        })
+        st.caption("Final loss is the mean of the last 20 finite losses of a run. For a run "
+                   "that blew up it is the mean just before the blow-up, usually enormous.")
+        layout.metric_row([
+            (f"{r['label']}: NaN/inf at step", str(r["first_nonfinite"]["step"]),
+             f"{r['steps_done']} of {r['config']['steps']} steps trained before the weights "
+             "stopped being finite numbers")
+            if r["first_nonfinite"] else
+            (f"{r['label']}: final loss",
+             f"{r['final_loss']:.3f}" if math.isfinite(r["final_loss"]) else "none",
+             f"{r['steps_done']} of {r['config']['steps']} steps, "
+             f"{100 * r['share_clipped']:.0f}% of them clipped")
+            for r in res["runs"]])
+
+        which = st.radio("The script reproduces", LABELS, index=1, horizontal=True,
+                         key="lab1_script_run")
+        run_cfg = next(r for r in res["runs"] if r["label"] == which)["config"]
+        export.downloads(
+            "lab1", {k: v for k, v in f.items() if k != "events"},
+            script=export.script_text(run_cfg, title=f"Lab 1, {which}"),
+            stem=f"lab1_{which.replace(' ', '_')}", meta=params)
+
+layout.explain(
+    "An RNN applies the same recurrent weights at every step, so the backward pass multiplies "
+    "the error signal by nearly the same matrix again and again. When that matrix stretches "
+    "vectors (here: a gain above 1) the product can grow geometrically with the sequence "
+    "length, and one unlucky batch produces a gradient thousands of times longer than usual. "
+    "A gradient step moves the weights by the learning rate times that gradient, so the weights "
+    "land somewhere absurd, the next loss is larger still, and within a few steps the numbers "
+    "overflow to inf and then NaN.\n\n"
+    "**Norm clipping** (Pascanu et al. 2013) measures the length of the whole gradient and, "
+    "if it exceeds the threshold, shrinks it to the threshold: same direction, bounded step. "
+    "**Value clipping** clamps every entry separately to [-c, c]: also bounded, but entries "
+    "that were large get cut while small ones keep their size, so the direction changes. "
+    "Both stop the blow-up; neither cures *vanishing* gradients, which is why the loss can still "
+    "sit near chance when T is long. Gated cells (Lab 2) and better starts (section 6) address "
+    "that.", title="Why the unclipped run blows up, and what each rule does")
+
+layout.code(f"""
+from core.models import build_model
+from core.tasks import make_task
+from core.training import train
+
+task = make_task("adding", {T})
+for clip, thr in [("none", 1.0), ("norm", {n_thr}), ("value", {v_thr})]:
+    model = build_model("rnn", 2, {H}, 1, nonlinearity="{act}", init="{init}",
+                        gain={gain}, seed={seed})          # the same weights every time
+    hist = train(model, task, optimizer="{opt}", lr={lr}, clip=clip, clip_threshold=thr,
+                 steps={steps}, seed={seed})                 # the same batches every time
+    print(clip, len(hist.records), hist.first_nonfinite, hist.final_loss())
+""")
+layout.footer(FILE)

@@ -1,0 +1,124 @@
+import math
+
+import pytest
+
+from core import script
+from core.experiments import lab_clipping as exp
+from tests.conftest import no_exception, open_page, spec_fields, spec_rows, vega_specs
+
+FILE = "lab1_clipping.py"
+SHORT = {"steps": "50", "T": "10", "H": "16"}
+
+
+def test_opens_with_the_precomputed_comparison():
+    at = open_page(FILE)
+    no_exception(at)
+    specs = vega_specs(at)
+    assert len(specs) == 3
+    loss, gnorm, share = specs
+    assert {"step", "loss", "run"} <= spec_fields(loss)
+    assert {"step", "grad_norm", "run"} <= spec_fields(gnorm)
+    assert {"run", "share clipped (%)"} <= spec_fields(share)
+    runs = {r["run"] for r in spec_rows(loss) if "run" in r}
+    assert runs == {"no clipping", "norm clipping", "value clipping"}
+    # the default setting blows up without clipping: the event is marked on the chart
+    labels = [r["label"] for r in spec_rows(loss) if "NaN/inf" in str(r.get("label"))]
+    assert any(lbl.startswith("no clipping: NaN/inf at step") for lbl in labels)
+    assert not any(lbl.startswith("norm clipping") for lbl in labels)
+    assert any(r.get("value") in ("NaN", "+inf") for r in spec_rows(loss))
+    shares = {r["run"]: r["share clipped (%)"] for r in spec_rows(share)}
+    assert shares["no clipping"] == 0 and 0 < shares["norm clipping"] <= 100
+
+
+def test_shipped_norm_run_matches_an_independent_core_training():
+    """The precomputed norm-clipping curve equals core.training.train run directly."""
+    from ui.demos import shipped
+
+    res = shipped(exp.compare.key)["result"]
+    norm = next(r for r in res["runs"] if r["mode"] == "norm")
+    hist = script.reference_run({**norm["config"], "steps": 60})
+    want = hist.column("loss")
+    assert norm["loss"][:60] == pytest.approx(want, rel=1e-5)
+    gn = hist.column("grad_norm")
+    assert norm["grad_norm"][:60] == pytest.approx(gn, rel=1e-5)
+    thr = norm["threshold"]
+    assert norm["clipped"][:60] == [g > thr for g in gn]
+
+
+def test_run_trains_live_and_results_appear():
+    at = open_page(FILE, SHORT)
+    no_exception(at)
+    assert not vega_specs(at)  # not the defaults: nothing shipped, nothing drawn yet
+    at.button(key="run_lab1").click().run()
+    no_exception(at)
+    assert any("Trained live" in s.value for s in at.success)
+    specs = vega_specs(at)
+    assert len(specs) == 3
+    for run in ("no clipping", "norm clipping", "value clipping"):
+        steps = [r["step"] for r in spec_rows(specs[1]) if r.get("run") == run
+                 and "grad_norm" in r and "label" not in r]
+        assert 0 < len(steps) <= 50 and steps[0] == 0
+    # the export panel: CSV, JSON and a script that reproduces the chosen run
+    keys = {d.proto.id.rsplit("-", 1)[-1] for d in at.get("download_button")}
+    assert {"exp_csv_lab1", "exp_json_lab1", "exp_py_lab1"} <= keys
+    # summary table agrees with the chart
+    summary = at.dataframe[-1].value
+    assert list(summary["run"]) == ["no clipping", "norm clipping", "value clipping"]
+    assert (summary["steps trained"] <= 50).all()
+
+
+def test_same_seed_same_curves_in_the_experiment():
+    kw = dict(exp.compare.defaults, seq_len=10, hidden_size=8, steps=20)
+    a, b = exp.compare(**kw), exp.compare(**kw)
+    for ra, rb in zip(a["runs"], b["runs"]):
+        assert ra["loss"] == rb["loss"] and ra["grad_norm"] == rb["grad_norm"]
+    # and the three runs really start from the same weights and batch
+    assert a["runs"][0]["loss"][0] == a["runs"][1]["loss"][0] == a["runs"][2]["loss"][0]
+
+
+def test_settings_over_the_cap_are_refused_with_the_reason():
+    at = open_page(FILE, {"steps": "2000", "T": "200", "H": "128"})
+    no_exception(at)
+    assert at.button(key="run_lab1").disabled
+    msg = " ".join(w.value for w in at.warning)
+    assert "cap is 30 s" in msg and "CPU" in msg
+
+
+def test_zoom_and_links():
+    at = open_page(FILE, {"view": "zoom", "gain": "1.5", "lr": "0.1", "act": "ReLU"})
+    no_exception(at)
+    assert math.isclose(at.slider(key="gain").value, 1.5)
+    assert at.selectbox(key="lr").value == "0.1"
+    assert at.radio(key="act").value == "relu"
+    bad = open_page(FILE, {"gain": "inf", "lr": "7", "T": "abc"})
+    no_exception(bad)
+    notes = " ".join(w.value for w in bad.warning)
+    assert "Recurrent gain" in notes and "Learning rate" in notes and "Sequence length" in notes
+    assert bad.selectbox(key="lr").value == "0.05"
+
+
+def test_zoom_view_fixes_the_loss_axis_to_the_clipped_runs():
+    at = open_page(FILE, {"view": "zoom"})
+    no_exception(at)
+    spec = vega_specs(at)[0]
+    domains = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            sc = node.get("scale")
+            if isinstance(sc, dict) and "domain" in sc and node.get("field") == "loss":
+                domains.append(sc["domain"])
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(spec)
+    assert domains and domains[0][0] == 0 and domains[0][1] < 2  # linear, near chance
+
+
+def test_prediction_gives_a_verdict():
+    at = open_page(FILE)
+    at.radio(key="predict_lab1").set_value("Only the two clipped runs").run()
+    assert any("Right" in s.value for s in at.success)
