@@ -1,4 +1,43 @@
-from ui import layout
+"""Reference: the glossary. Every entry has an anchor (``glossary#bptt``) that pages link to
+with ``ui.glossary.term``. Imports nothing heavy."""
 
-layout.header("glossary.py", "Under construction in this session.")
-layout.footer("glossary.py")
+import streamlit as st
+
+from ui import glossary, layout, state
+from ui.nav import by_file
+
+FILE = "glossary.py"
+
+layout.header(FILE, (
+    "Plain definitions of the words the lessons use, each with the places in the app where you "
+    "can see the idea at work. Words underlined on other pages link here and open in a new "
+    "tab, so you do not lose your place."))
+
+groups = glossary.grouped()
+with st.container(border=True):
+    st.markdown("**Jump to a word**")
+    for group, terms in groups:
+        links = " · ".join(f"[{t.name}](#{t.anchor})" for t in terms)
+        st.markdown(f"*{group}:* {links}")
+
+for group, terms in groups:
+    st.header(group, anchor=f"topic-{glossary.slug(group)}", divider="gray")
+    for t in terms:
+        st.subheader(t.name, anchor=t.anchor)
+        st.markdown(t.definition)
+        with st.container(horizontal=True, gap="small", vertical_alignment="center"):
+            st.caption("Seen in:")
+            for f in t.pages:
+                info = by_file(f)
+                st.page_link(f"pages/{f}", label=info.title, icon=info.icon)
+        if t.related:
+            rel = ", ".join(f"[{glossary.BY_ANCHOR[a].name}](#{a})" for a in t.related)
+            st.caption(f"Related: {rel}")
+
+st.divider()
+c1, c2 = st.columns(2)
+c1.page_link("pages/home.py", label="Back to the start", icon=":material/home:")
+c2.page_link("pages/s7_conclusion.py", label="Test yourself: the quiz", icon=":material/quiz:")
+notes = state.take_notes()
+for n in notes:
+    st.warning(n, icon=":material/link_off:")

@@ -1,4 +1,129 @@
-from ui import layout
+"""Home: what the app teaches, the lesson map, how to use it, and what runs live.
 
-layout.header("home.py", "Under construction in this session.")
-layout.footer("home.py")
+This page must paint before PyTorch is even imported: it imports only Streamlit and the
+torch-free ``ui.layout`` / ``ui.nav`` / ``ui.glossary`` (tests/pages/test_home.py checks it).
+"""
+
+import streamlit as st
+
+from ui import layout
+from ui.glossary import term
+from ui.nav import PAGES, by_file
+
+FILE = "home.py"
+
+# Wall times measured on the 2-core development machine with one torch thread, while other
+# people were using it (so a quiet server is faster). Reproduce with core.experiments.vanishing
+# and core.training.train; see the "what runs live" section below for the settings.
+MEASURED = [
+    ("Open any page at its default settings", "instant",
+     "The result was computed in advance and ships with the app: no model runs."),
+    ("The first live run after the server starts", "about 3 s extra",
+     "Loading PyTorch itself (measured 2.9 s). Later runs skip this."),
+    ("Gradient probe of a fresh network (section 1, T = 100 to 300)", "0.1 to 0.2 s",
+     "One forward and one backward pass, in float64 (measured 0.06 s at T = 100, 0.14 s at "
+     "T = 300)."),
+    ("Short training run: tanh RNN, 300 Adam steps, T = 40, H = 64", "about 7 s",
+     "Measured 6.7 s. Runs like this show a progress bar and a Stop button."),
+    ("LSTM on the adding problem: 500 steps, T = 50, H = 64", "about 14 s",
+     "Measured 13.8 s (loss fell to 0.012 from a chance level of 0.167)."),
+]
+
+layout.header(FILE, (
+    "Recurrent networks read a sequence one step at a time and are trained by sending an error "
+    "backwards through every step. On the way back that error is multiplied again and again, "
+    "so it tends to **fade away** or **blow up**. This app lets you watch both happen in real "
+    "PyTorch models, see where they come from, and try the fixes that work."))
+
+c1, c2 = st.columns([1.3, 1], gap="large")
+with c1:
+    st.subheader("What you will learn")
+    st.markdown(
+        f"- Why the gradient reaching early steps of a plain RNN shrinks geometrically "
+        f"({term('vanishing gradient', 'vanishing')}) or grows until the weights turn into NaN "
+        f"({term('exploding gradient', 'exploding')}).\n"
+        f"- Where both come from: {term('BPTT')} multiplies one {term('Jacobian')} per step, and "
+        f"the {term('singular value', 'singular values')} of the recurrent matrix decide which "
+        f"way the product goes ({term('Pascanu bound', 'the Pascanu bound')}).\n"
+        "- What each failure does to training, measured against the "
+        f"{term('chance baseline', 'chance line')} of tasks with long-term dependencies.\n"
+        f"- The fixes and their limits: {term('gradient clipping')}, {term('LSTM', 'LSTMs')} "
+        f"and {term('GRU', 'GRUs')}, {term('orthogonal initialisation')}, the "
+        f"{term('IRNN')}, {term('layer normalisation', 'layer')} and "
+        f"{term('recurrent batch normalisation', 'recurrent batch')} normalisation.")
+with c2:
+    st.subheader("Start here")
+    first = by_file("s1_vanishing.py")
+    st.page_link(f"pages/{first.file}", label=f"Begin with {first.title}", icon=first.icon)
+    st.markdown(
+        "Each lesson page asks you to **predict** what will happen before you look, shows a "
+        "live chart with a box on **how to read it**, explains the result in plain words, and "
+        "links to the next page at the bottom. Underlined terms open the "
+        "glossary in a new tab.")
+    st.page_link("pages/glossary.py", label="Glossary", icon=":material/menu_book:")
+
+st.subheader("The lesson map")
+for section, intro in (("Lesson", "Seven sections, in order: the problems, their cause, "
+                                  "their effects, the fixes, and a quiz."),
+                       ("Labs", "Three hands-on labs for the lesson's next steps: you set up "
+                                "the runs and compare them."),
+                       ("Reference", "Look up any word.")):
+    pages = [p for p in PAGES if p.section == section]
+    st.markdown(f"**{section}** · {intro}")
+    per_row = 3
+    for i in range(0, len(pages), per_row):
+        cols = st.columns(per_row)
+        for col, p in zip(cols, pages[i:i + per_row]):
+            with col, st.container(border=True, height="stretch"):
+                st.page_link(f"pages/{p.file}", label=p.title, icon=p.icon)
+                st.caption(p.blurb)
+
+st.subheader("How to use it")
+c1, c2 = st.columns(2, gap="large")
+with c1, st.container(border=True, height="stretch"):
+    st.markdown("#### :material/school: On your own")
+    st.markdown(
+        "1. **Predict first.** Every page opens with a question. Commit to an answer before "
+        "you study the chart; being surprised is how the idea sticks.\n"
+        "2. **Change one knob at a time** and predict again: sequence length, recurrent gain, "
+        "cell type, clipping threshold. Keep the seed the same so the only difference is the "
+        "knob.\n"
+        "3. **Read the chart box.** \"How to read this chart\" says what the axes mean and what "
+        "a healthy or a broken run looks like. Every chart also has its data as a table, CSV "
+        "and JSON.\n"
+        "4. **Check yourself** with the quiz at the end of the lesson, and keep the one-page "
+        "cheat sheet.")
+with c2, st.container(border=True, height="stretch"):
+    st.markdown("#### :material/co_present: Teaching a class")
+    s1 = by_file("s1_vanishing.py")
+    st.markdown(
+        "- **Presets.** Each page has ready-made setups in its *Preset* menu (on section 1: "
+        "\"Classic: tanh RNN, T = 100\", \"Longer: T = 300\", \"Orthogonal start\", \"Same "
+        "test, LSTM\").\n"
+        "- **Links that reopen a page as set.** Every control is stored in the page's address. "
+        "Set a page up, copy the address from the browser, and anyone who opens it sees the "
+        "same settings. A preset has its own link, like this one:")
+    st.page_link(f"pages/{s1.file}", label=f"{s1.title}, preset T = 300", icon=s1.icon,
+                 query_params={"preset": "long300"})
+    st.markdown(
+        "- **Instructor mode** for a projector: switch it on in the sidebar, or add "
+        "`?instructor=true` to a page's address (for example "
+        f"`/{s1.url}?preset=long300&instructor=true`). Text and chart labels get bigger and "
+        "advanced controls are hidden, so the screen shows only what you talk about.\n"
+        "- **Bad links are safe.** A link with a value out of range opens the page at its "
+        "default with a note saying what was ignored.")
+
+st.subheader("What runs live, and how long it takes")
+st.markdown(
+    "Every chart comes from a real PyTorch model, nothing is drawn by hand. To keep pages "
+    "fast, each page's default result was computed in advance; change a setting and the model "
+    "runs for real, then the result is cached for everyone who asks for the same settings. "
+    "Typical times, measured on a small shared server with one CPU thread:")
+st.table({"What": [m[0] for m in MEASURED], "Time": [m[1] for m in MEASURED],
+          "Why": [m[2] for m in MEASURED]})
+st.caption(
+    "Longer runs show a progress bar and a Stop button that keeps what was trained so far. "
+    "A setting whose estimated time is above about 30 s is refused with a message, so one "
+    "learner cannot tie up a server that several people share.")
+
+layout.footer(FILE)

@@ -1,4 +1,129 @@
-from ui import layout
+"""Lesson section 7: conclusion. The summary table, a scored quiz and a cheat sheet.
 
-layout.header("s7_conclusion.py", "Under construction in this session.")
-layout.footer("s7_conclusion.py")
+The quiz answers live only in this session (never in the URL): they are the learner's own.
+Imports nothing heavy.
+"""
+
+import streamlit as st
+
+from ui import cheatsheet, layout, quiz, state
+from ui.glossary import term
+from ui.nav import by_file
+
+FILE = "s7_conclusion.py"
+SUBMITTED = "quiz_submitted"  # snapshot of the graded answers: {question key: option index}
+
+
+def _answer_key(q: quiz.Question) -> str:
+    return f"quiz_{q.key}"
+
+
+def _retake() -> None:
+    for q in quiz.QUESTIONS:
+        st.session_state.pop(_answer_key(q), None)
+    st.session_state.pop(SUBMITTED, None)
+
+
+layout.header(FILE, (
+    "Recurrent networks learn by sending an error back through every step of a sequence, and "
+    "each step multiplies it by a Jacobian. Repeated multiplication is what makes the signal "
+    "fade (vanishing) or blow up (exploding). Below: the whole lesson on one table, a quiz to "
+    "check yourself, and a one-page sheet to keep."))
+
+st.subheader("The lesson on one table")
+st.markdown(cheatsheet.summary_markdown(links=True))
+st.caption("The links in the last column open that page in a new tab. The same table heads "
+           "the cheat sheet at the bottom of this page.")
+
+layout.explain(
+    f"Both failures come from the same place: {term('BPTT', 'backpropagation through time')} "
+    f"multiplies the error by one {term('Jacobian')} per step, and a long product of matrices "
+    "almost never stays near size 1. Which way it goes depends on how much each step stretches "
+    f"or squashes: the {term('singular value', 'singular values')} of W_hh and the slope of the "
+    f"activation ({term('Pascanu bound', 'the Pascanu bound')}).\n\n"
+    f"The fixes act on different parts of that product. {term('Gradient clipping')} caps the "
+    "size of an update after the fact, so it tames exploding gradients and does nothing for "
+    f"vanishing ones. {term('LSTM', 'LSTMs')} and {term('GRU', 'GRUs')} add a path whose "
+    f"step-to-step factor is a {term('gate')} the network can learn to hold near 1; they help "
+    "**once trained**, and a freshly initialised LSTM loses its gradient almost as fast as a "
+    f"plain RNN. A careful start ({term('orthogonal initialisation', 'orthogonal')} or identity "
+    f"W_hh, {term('forget-gate bias')} 1) gives training a better place to begin, and "
+    f"{term('layer normalisation', 'normalisation')} keeps the hidden state in a sensible range. "
+    "None of them is a guarantee, which is why the last habit is the most useful one: measure "
+    "the gradient and compare the loss with the chance line.",
+    title="The thread through the lesson")
+
+# -- quiz ---------------------------------------------------------------------------------------
+st.subheader(f"Quiz: {len(quiz.QUESTIONS)} questions across the lesson")
+st.caption("Your answers stay in this browser tab: they are not part of the page's link and "
+           "nobody else sees them. Answer all the questions, then check them.")
+
+graded: dict | None = st.session_state.get(SUBMITTED)
+score = quiz.score(graded) if graded is not None else None
+
+with st.form("quiz_form", border=False):
+    for n, q in enumerate(quiz.QUESTIONS, start=1):
+        with st.container(border=True):
+            st.markdown(f"**{n}. {q.prompt}**  \n:gray[{q.topic}, from {by_file(q.page).title}]")
+            st.radio(f"Question {n}", list(range(len(q.options))), index=None,
+                     format_func=q.options.__getitem__, key=_answer_key(q),
+                     label_visibility="collapsed", disabled=score is not None)
+            if score is not None:
+                result = score.results[q.key]
+                right = f"The answer: **{q.options[q.correct]}**. {q.why}"
+                if result is True:
+                    st.success(f"**Right.** {q.why}", icon=":material/check_circle:")
+                elif result is False:
+                    st.error(f"**Not quite.** {right}", icon=":material/cancel:")
+                else:
+                    st.info(f"**Not answered.** {right}", icon=":material/help:")
+            elif state.instructor():
+                with st.expander("Answer, for discussion"):
+                    st.markdown(f"**{q.options[q.correct]}.** {q.why}")
+    submitted = st.form_submit_button("Check my answers", type="primary",
+                                      icon=":material/fact_check:", disabled=score is not None)
+
+if submitted:
+    st.session_state[SUBMITTED] = {
+        q.key: st.session_state.get(_answer_key(q)) for q in quiz.QUESTIONS}
+    st.rerun()
+
+if score is not None:
+    with st.container(border=True):
+        st.markdown("### Your score")
+        c1, c2 = st.columns([1, 3], vertical_alignment="center")
+        c1.metric("correct", f"{score.correct} / {score.total}",
+                  help=f"{score.answered} of {score.total} answered")
+        with c2:
+            st.progress(score.correct / score.total, text=f"{score.percent:.0f}%")
+            st.markdown(quiz.verdict(score))
+        missed = score.missed_pages()
+        if missed:
+            st.markdown("**Worth revisiting:**")
+            with st.container(horizontal=True):
+                for f in missed:
+                    info = by_file(f)
+                    st.page_link(f"pages/{f}", label=info.title, icon=info.icon)
+        st.caption("Your answers are locked while graded. Retake to clear them and try again.")
+        st.button("Retake the quiz", on_click=_retake, icon=":material/restart_alt:",
+                  key="quiz_retake", help="Clears your answers and the score.")
+
+# -- cheat sheet --------------------------------------------------------------------------------
+st.subheader("Take it with you: a one-page cheat sheet")
+c1, c2, c3 = st.columns([1.2, 1.2, 2], vertical_alignment="center")
+c1.download_button("Cheat sheet (HTML, prints on one page)", cheatsheet.html(),
+                   "rnn_gradients_cheatsheet.html", "text/html", key="cheat_html",
+                   icon=":material/download:", type="primary")
+c2.download_button("Cheat sheet (Markdown)", cheatsheet.markdown(),
+                   "rnn_gradients_cheatsheet.md", "text/markdown", key="cheat_md",
+                   icon=":material/download:")
+c3.caption("The table above, the five equations, a diagnosis checklist, the numbers worth "
+           "remembering and the sources. Open the HTML file in a browser and print it, or save "
+           "it as a PDF.")
+with st.expander("Preview the cheat sheet", icon=":material/visibility:"):
+    st.markdown(cheatsheet.markdown().split("\n", 1)[1])  # without the big title
+
+st.markdown("Forgotten a word? The glossary has every term with the page that shows it. "
+            "Want to try the fixes yourself? The labs come next.")
+st.page_link("pages/glossary.py", label="Glossary", icon=":material/menu_book:")
+layout.footer(FILE)
