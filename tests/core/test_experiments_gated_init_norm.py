@@ -1,0 +1,138 @@
+"""The experiments behind pages 5b (LSTM and GRU) and 6 (initialisation and normalisation),
+checked against independent computations at tiny sizes (each test well under a few seconds)."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from core.experiments import gated, init_norm
+from core.models import build_model
+from core.probes import gradient_norms_by_step, hidden_state_gradients_naive
+from core.tasks import make_task
+from core.training import estimate_seconds
+from ui.demos import DEMO_DIR
+
+
+def naive_ratio(model, task, seed):
+    """First/last ||dL/dh_t|| from T separate backward passes on the probe batch train() uses."""
+    px, py = task.sample(32, torch.Generator().manual_seed(seed + 10_007))
+    m = model.double()
+    g = hidden_state_gradients_naive(m, px.double(), lambda o: task.loss(o, py.double()))
+    n = gradient_norms_by_step(g)
+    return float(n[0] / n[-1]), n
+
+
+def test_log_grad_by_lag_reverses_time_and_marks_zeros():
+    out = gated.log_grad_by_lag([0.0, 1e-3, 10.0])
+    assert out[0] == pytest.approx(1.0) and out[1] == pytest.approx(-3.0)
+    assert out[2] == -300.0  # exact zero at t = 0 is the largest lag
+    assert math.isnan(gated.log_grad_by_lag([float("nan"), 1.0])[1])
+    assert gated.first_last_ratio([2.0, 5.0, 4.0]) == pytest.approx(0.5)
+    assert math.isnan(gated.first_last_ratio([1.0, 0.0]))
+
+
+def test_compare_cells_matches_a_naive_probe_at_initialisation():
+    T, H, seed = 8, 6, 3
+    res = gated.compare_cells(seq_len=T, hidden_size=H, steps=4, lr_rnn=1e-3, lr_gated=1e-2,
+                              seed=seed)
+    assert res["order"] == ["rnn", "lstm", "gru", "lstm_fb1"]
+    json.dumps(res)  # JSON-ready
+    task = make_task("adding", T)
+    for rid, cell, fb, _ in gated.RUNS:
+        r = res["runs"][rid]
+        model = build_model(cell, 2, H, 1, forget_bias=fb, seed=seed)
+        want, norms = naive_ratio(model, task, seed)
+        assert r["ratio_init"] == pytest.approx(want, rel=1e-6), rid
+        # the first probe is the untrained network, by lag
+        np.testing.assert_allclose(r["log_grad"][0], np.log10(norms.numpy()[::-1]), rtol=1e-6)
+        assert r["probe_steps"][0] == 0 and r["probe_steps"][-1] == 4
+        assert len(r["loss"]) == 4 and r["lr"] == (1e-3 if cell == "rnn" else 1e-2)
+
+
+def test_gate_trace_is_the_models_own_gates_and_sorted():
+    T, H = 7, 5
+    res = gated.compare_cells(seq_len=T, hidden_size=H, steps=2, lr_rnn=1e-3, lr_gated=1e-2,
+                              seed=1)
+    x, _ = gated.example_sequence(T)
+    model = build_model("lstm", 2, H, 1, seed=1)  # the untrained LSTM
+    f = model.trace(x)["f"][0].double().numpy()  # (T, H)
+    init = res["gates"]["lstm"]["init"]
+    np.testing.assert_allclose(init["mean"]["f"], f.mean(1), rtol=1e-6)
+    heat = np.asarray(init["heat"])
+    assert heat.shape == (T, H)
+    np.testing.assert_allclose(heat, np.round(f[:, np.argsort(f.mean(0))], 4), atol=1e-6)
+    assert np.all(np.diff(heat.mean(0)) >= -1e-9)  # sorted: most persistent unit last
+    assert res["gates"]["gru"]["trained"]["keep_gate"] == "z"
+    assert res["example"]["markers"] == torch.nonzero(x[0, :, 1]).flatten().tolist()
+
+
+def test_compare_cells_reports_partials_of_the_same_shape():
+    seen = []
+    gated.compare_cells(seq_len=6, hidden_size=4, steps=10, lr_rnn=1e-3, lr_gated=1e-2,
+                        seed=0, report=lambda f, p: seen.append((f, p)))
+    fracs = [f for f, _ in seen]
+    assert fracs == sorted(fracs) and fracs[-1] == pytest.approx(1.0)
+    assert all(set(p) == {"order", "seq_len", "chance", "runs", "gates", "example"}
+               for _, p in seen)
+
+
+def test_shipped_gated_demo_tells_the_init_vs_trained_story():
+    """The precomputed default run shows what science.md measured: no cell keeps its gradient
+    at initialisation; after training the gated cells do and the tanh RNN does not."""
+    res = json.loads((DEMO_DIR / "gated.compare_cells.json").read_text())["result"]
+    runs = res["runs"]
+    for rid in ("rnn", "lstm", "gru"):
+        assert runs[rid]["ratio_init"] < 1e-8
+    assert runs["lstm_fb1"]["ratio_init"] > 100 * runs["lstm"]["ratio_init"]
+    for rid in ("lstm", "gru"):
+        assert runs[rid]["ratio_final"] > 1e-3 and runs[rid]["final_loss"] < 0.02
+    assert runs["rnn"]["ratio_final"] < 1e-8 and runs["rnn"]["final_loss"] > 0.1
+
+
+def test_init_schemes_spectra_and_gradients_are_independent_measurements():
+    T, H, seed, gain = 8, 6, 2, 0.9
+    res = init_norm.init_schemes(seq_len=T, hidden_size=H, gain=gain, steps=3, lr=1e-3,
+                                 seed=seed)
+    task = make_task("adding", T)
+    for sid, cell, init, act, fb, _ in init_norm.SCHEMES:
+        r = res["runs"][sid]
+        model = build_model(cell, 2, H, 1, nonlinearity=act, init=init, gain=gain,
+                            forget_bias=fb, seed=seed)
+        w = model.cell.weight_hh.detach().double()
+        w = w if cell == "rnn" else w[2 * H:3 * H]  # the LSTM's candidate block W_hg
+        np.testing.assert_allclose(r["sv_init"], np.linalg.svd(w.numpy(), compute_uv=False),
+                                   rtol=1e-6)
+        want, _ = naive_ratio(model, task, seed)
+        assert r["ratio_init"] == pytest.approx(want, rel=1e-6), sid
+        assert len(r["grad_trained"]) == T and len(r["loss"]) == 3
+    # orthogonal and identity starts: every singular value is the gain
+    for sid in ("orthogonal", "identity"):
+        np.testing.assert_allclose(res["runs"][sid]["sv_init"], gain, rtol=1e-6)
+
+
+def test_norm_compare_scale_and_gradients():
+    T, H, seed = 6, 5, 0
+    res = init_norm.norm_compare(cell="rnn", seq_len=T, hidden_size=H, steps=2, lr=1e-3,
+                                 seed=seed)
+    task = make_task("adding", T)
+    px, _ = task.sample(32, torch.Generator().manual_seed(seed + 10_007))
+    for norm in ("none", "layer", "batch"):
+        r = res["runs"][norm]
+        model = build_model("rnn", 2, H, 1, norm=norm, seed=seed)
+        want, _ = naive_ratio(build_model("rnn", 2, H, 1, norm=norm, seed=seed), task, seed)
+        assert r["ratio_init"] == pytest.approx(want, rel=1e-6), norm
+        with torch.no_grad():
+            hs = torch.stack(model.hidden_states(px), 1)
+        np.testing.assert_allclose(r["scale_init"], hs.pow(2).mean((0, 2)).sqrt().numpy(),
+                                   rtol=1e-5)
+        assert len(r["log_grad"]) == len(r["probe_steps"]) == 3  # steps 0, 1 and 2
+
+
+def test_estimates_grow_with_the_work_and_norm_costs_the_step_loop():
+    assert gated.estimate_compare(50, 32, 500) < 30  # the default fits the page's cap
+    assert gated.estimate_compare(100, 128, 1500) > 30  # the largest setting is refused
+    fused = estimate_seconds("rnn", 50, 32, steps=200)
+    assert init_norm.estimate_norm("rnn", 50, 32, 200) > 3 * fused  # two run the step loop
