@@ -178,7 +178,8 @@ with main:
         layout.show(charts_theory.log10_lines(
             ldf, "lag", "log10 norm", color="curve", dashed="bound",
             x_title="lag: steps back from the last state", y_title="norm (log scale)",
-            height=300), ldf, key="s3_lag", name="jacobian_by_lag", alt_text=(
+            height=300, color_domain=["measured ||dh_T/dh_(T-lag)||",
+                                      "Pascanu bound (gamma * sigma_max)^lag"]), ldf, key="s3_lag", name="jacobian_by_lag", alt_text=(
                 f"Measured Jacobian product after {T} steps: 1e{last:.1f}; the Pascanu bound: "
                 f"1e{bound_last:.1f}."))
         layout.how_to_read(

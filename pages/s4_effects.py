@@ -196,11 +196,10 @@ with em:
     domain = ["no clipping", "norm clipping at 1"]
     lc, gc = st.columns(2, gap="medium")
     with lc:
-        ch = charts_theory.log10_lines(edf, "step", "log10 loss", color="run",
-                                       x_title="training step", y_title="training loss (MSE)",
-                                       height=280, color_domain=domain)
-        if bad is not None:
-            ch = ch + charts.vrule(bad["step"], f"first NaN/inf: step {bad['step']}")
+        ch = charts_theory.log10_lines(
+            edf, "step", "log10 loss", color="run", x_title="training step",
+            y_title="training loss (MSE)", height=280, color_domain=domain,
+            vline=(bad["step"], f"first NaN/inf: step {bad['step']}") if bad else None)
         layout.show(ch, edf, key="s4_explode_loss", name="exploding_loss", alt_text=(
             (f"Without clipping the loss climbs and turns non-finite at step {bad['step']} "
              f"(first in the {bad['where']}); every later step stays NaN. "

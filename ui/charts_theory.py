@@ -26,12 +26,13 @@ _POW_LABEL = "datum.value == 0 ? '1' : '1e' + format(datum.value, 'd')"
 def log10_lines(df: pd.DataFrame, x: str, y: str, *, color: str | None = None,
                 dashed: str | None = None, x_title: str | None = None,
                 y_title: str | None = None, height: int = 300,
-                color_domain: list | None = None) -> alt.LayerChart:
+                color_domain: list | None = None,
+                vline: tuple[float, str] | None = None) -> alt.LayerChart:
     """Lines of ``y`` = log10 of a quantity against ``x``; the axis reads as powers of ten.
 
     ``dashed``: a boolean column; True rows are dashed (a bound). Rows whose ``y`` is -inf
     (exactly zero) or NaN are drawn as red-edged triangles at the bottom of the chart, labelled
-    in the tooltip.
+    in the tooltip. ``vline``: ``(x, label)`` for a labelled vertical marker (e.g. first NaN).
     """
     data = df.copy()
     v = pd.to_numeric(data[y], errors="coerce").astype(float)
@@ -62,8 +63,17 @@ def log10_lines(df: pd.DataFrame, x: str, y: str, *, color: str | None = None,
                                 detail=[alt.Detail(d) for d in detail] or alt.Undefined)
     flagged = base.transform_filter(alt.datum.status != STATUS_OK).mark_point(
         shape="triangle-down", size=60, filled=True, stroke="#D55E00", strokeWidth=1.5)
-    one = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color="#888888").encode(y="y:Q")
-    return alt.layer(one, line, flagged).properties(height=height)
+    one = alt.Chart(pd.DataFrame({y: [0.0]})).mark_rule(color="#888888").encode(y=f"{y}:Q")
+    layers = [one, line, flagged]
+    if vline is not None:
+        vd = pd.DataFrame({x: [float(vline[0])], "label": [vline[1]]})
+        layers.append(alt.Chart(vd).mark_rule(color="#D55E00", strokeWidth=2,
+                                              strokeDash=[4, 2]).encode(
+            x=f"{x}:Q", tooltip=["label:N"]))
+        layers.append(alt.Chart(vd).mark_text(align="left", dx=4, dy=8, color="#D55E00",
+                                              fontWeight="bold").encode(
+            x=f"{x}:Q", y=alt.value(0), text="label:N"))
+    return alt.layer(*layers).properties(height=height)
 
 
 def eigen_plane(df: pd.DataFrame, radius: float, *, height: int = 320) -> alt.LayerChart:
@@ -79,16 +89,17 @@ def eigen_plane(df: pd.DataFrame, radius: float, *, height: int = 320) -> alt.La
                       "order": np.arange(181),
                       "circle": f"spectral radius {radius:.3g}"})])
     scale = alt.Scale(domain=[-lim, lim], nice=False)
+    names = [f"spectral radius {radius:.3g}", "unit circle |lambda| = 1"]
     ring = alt.Chart(circles).mark_line(strokeWidth=1.5).encode(
         x=alt.X("real:Q", scale=scale, title="real part"),
         y=alt.Y("imag:Q", scale=scale, title="imaginary part"),
         order="order:Q",
         detail="circle:N",
         color=alt.Color("circle:N", title=None,
-                        scale=alt.Scale(range=["#888888", "#D55E00"]),
+                        scale=alt.Scale(domain=names, range=["#D55E00", "#888888"]),
                         legend=alt.Legend(orient="bottom", direction="vertical")),
         strokeDash=alt.StrokeDash("circle:N", legend=None,
-                                  scale=alt.Scale(range=[[5, 3], [2, 2]])))
+                                  scale=alt.Scale(domain=names, range=[[2, 2], [5, 3]])))
     pts = alt.Chart(data).mark_circle(size=55, opacity=0.85, color=OKABE_ITO[0]).encode(
         x=alt.X("real:Q", scale=scale), y=alt.Y("imag:Q", scale=scale),
         tooltip=[alt.Tooltip("real:Q", format=".3f"), alt.Tooltip("imag:Q", format=".3f"),
