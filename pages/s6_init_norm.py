@@ -296,6 +296,11 @@ if nest > CAP:
                 "step loop: lower T, H or the steps.")
 
 
+def res_order(run: dict) -> list[str]:
+    return [n for n in run["result"]["order"] if run["result"]["runs"][n]["final_loss"]
+            is not None]
+
+
 def draw_norm_partial(res: dict) -> None:
     df = loss_frame(res, "normalisation")
     if len(df):
@@ -303,9 +308,32 @@ def draw_norm_partial(res: dict) -> None:
                         width="stretch")
 
 
+SOLVED = 0.05  # MSE below which we call the adding problem solved (chance is 1/6)
 with c_main:
+    nslot = st.container()  # the prediction sits above the Run button, filled once known
     npre = runner.live("s6_norm", exp.norm_compare, nparams, draw=draw_norm_partial,
                        refusal=nrefusal, run_label="Train all three")
+    if npre is not None and all(npre["result"]["runs"][n]["final_loss"] is not None
+                                for n in ("layer", "batch")):
+        nr = npre["result"]["runs"]
+        ok = {n: nr[n]["final_loss"] < SOLVED for n in ("layer", "batch")}
+        answer = 0 if all(ok.values()) else 1 if ok["layer"] else 2 if ok["batch"] else 3
+        cell_name = "tanh RNN" if ncell == "rnn" else "LSTM"
+        with nslot:
+            layout.predict(
+                "s6_norm", f"Normalisation re-scales the signal inside every step. Will it let a "
+                f"**{cell_name}** solve the adding problem (MSE below {SOLVED}) at T = {nT} "
+                f"within {nsteps} training steps?",
+                ["Yes, with either normalisation", "Only with layer norm",
+                 "Only with recurrent batch norm", "No, neither gets there"],
+                correct=answer,
+                why="Normalisation keeps the size of the signal workable and can speed "
+                    "training, but the adding problem needs an error signal from dozens of "
+                    "steps back. Whether it arrives depends far more on the cell (a gated path) "
+                    "and on training time than on normalisation.",
+                observed="final loss: " + ", ".join(
+                    f"{nr[n]['label']} {nr[n]['final_loss']:.3g}" for n in res_order(npre))
+                + f" (chance {npre['result']['chance']:.3f}).")
 
 if npre is not None:
     res = npre["result"]
@@ -390,9 +418,9 @@ if npre is not None:
                 f"{base['final_loss']:.3g} without ({'lower' if faster else 'not lower'}); "
                 f"gradient reaching step 0 went from {fmt(r['ratio_init'])} to "
                 f"{fmt(r['ratio_final'])} of the last step's.")
-        solved = [runs[n]["label"] for n in res["order"] if runs[n]["final_loss"] < 0.05]
-        verdict = (f"{' and '.join(solved)} got below 0.05 MSE."
-                   if solved else "None of the three solved the task (MSE below 0.05) in "
+        solved = [runs[n]["label"] for n in res["order"] if runs[n]["final_loss"] < SOLVED]
+        verdict = (f"{' and '.join(solved)} got below {SOLVED} MSE."
+                   if solved else f"None of the three solved the task (MSE below {SOLVED}) in "
                                   f"{nsteps} steps.")
         layout.explain(
             "\n".join(lines) + f"\n\nIn this run: {verdict} What the literature reports, "

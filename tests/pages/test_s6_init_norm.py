@@ -53,6 +53,13 @@ def test_prediction_uses_the_measured_best_start():
     assert best == "identity"  # IRNN keeps the most gradient at gain 1 (measured)
     at.radio(key="predict_s6_init").set_value("Identity (IRNN, ReLU)").run()
     assert any("Right" in s.value for s in at.success)
+    # the normalisation question is scored against the shipped run's final losses
+    solved = [NORM["runs"][n]["final_loss"] < 0.05 for n in ("layer", "batch")]
+    assert solved == [False, False]
+    at.radio(key="predict_s6_norm").set_value("Only with layer norm").run()
+    assert any("Not quite" in w.value for w in at.warning)
+    at.radio(key="predict_s6_norm").set_value("No, neither gets there").run()
+    assert sum("Right" in s.value for s in at.success) == 2
 
 
 def test_gain_change_needs_a_run_and_the_norm_part_runs_live():
