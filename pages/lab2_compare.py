@@ -180,16 +180,16 @@ def part_tasks() -> None:
             if r["eval_loss"] is not None) + f" (chance {r0['chance']:.3g}).")
     with pslot:
         layout.predict(
-        "lab2_tasks", f"Same {TASKS[task].lower()}, T = {T}, {steps} steps, same seed and "
-        "batches. Which cells will end well below the chance line?",
-        ["All three", "The LSTM and the GRU, not the tanh RNN", "Only the tanh RNN",
-         "None of them"], correct=1,
-        why="The gated cells carry their memory along an additive, gated path, so the error "
-            "signal from the answer still reaches the marked inputs far back; the tanh RNN's "
-            "signal shrinks by a constant factor per step and it settles on the chance answer. "
-            "At T = 100 and above even the gated cells usually need more steps than the cap "
-            "allows, so the verdict depends on T.",
-        observed=observed)
+            "lab2_tasks", f"Same {TASKS[task].lower()}, T = {T}, {steps} steps, same seed and "
+            "batches. Which cells will end well below the chance line?",
+            ["All three", "The LSTM and the GRU, not the tanh RNN", "Only the tanh RNN",
+             "None of them"], correct=1,
+            why="The gated cells carry their memory along an additive, gated path, so the error "
+                "signal from the answer still reaches the marked inputs far back; the tanh RNN's "
+                "signal shrinks by a constant factor per step and it settles on the chance answer. "
+                "At T = 100 and above even the gated cells usually need more steps than the cap "
+                "allows, so the verdict depends on T.",
+            observed=observed)
     if out is None:
         st.info(f"Estimated time for these settings: about {est:.0f} s for all three cells.")
         return
@@ -328,15 +328,15 @@ def part_brackets() -> None:
             if len(r["eval_accuracy"]) > 1) + "; chance is 25 %.")
     with pslot:
         layout.predict(
-        "lab2_brackets", "Before a model has learned to remember the opening bracket, how often "
-        "will it still predict the closing bracket right?",
-        ["Never (0 %)", "About a quarter of the time", "About half of the time",
-         "Always: the marker gives it away"], correct=1,
-        why="After the marker the next character is surely a closing bracket, but which of the "
-            "four depends on the opening bracket alone. Without memory the best a model can do "
-            "is pick one of four: 25 %, the chance line on the chart. (At the very first "
-            "check an untrained model is often at 0 %: it has not yet learned that a closing "
-            "bracket follows the marker at all.)", observed=observed)
+            "lab2_brackets", "Before a model has learned to remember the opening bracket, how often "
+            "will it still predict the closing bracket right?",
+            ["Never (0 %)", "About a quarter of the time", "About half of the time",
+             "Always: the marker gives it away"], correct=1,
+            why="After the marker the next character is surely a closing bracket, but which of the "
+                "four depends on the opening bracket alone. Without memory the best a model can do "
+                "is pick one of four: 25 %, the chance line on the chart. (At the very first "
+                "check an untrained model is often at 0 %: it has not yet learned that a closing "
+                "bracket follows the marker at all.)", observed=observed)
     if out is None:
         st.info(f"Estimated time for these settings: about {est:.0f} s for all three cells.")
         return
@@ -476,16 +476,16 @@ def part_text() -> None:
                         f"frequencies alone give {math.exp(r0['unigram_loss']):.1f}.")
     with pslot:
         layout.predict(
-        "lab2_text", f"After {steps} steps, what perplexity will the best cell reach on the "
-        "held-out text?",
-        ["About 100: it still guesses among all the characters",
-         "About 25: it knows how common each letter is, nothing more",
-         "About 5 to 8: it has picked up common letter sequences and short words",
-         "About 1.2: it predicts almost every character"], correct=2,
-        why="In a few hundred steps a small model learns which letters follow which, spaces, "
-            "capitals after full stops and short common words; that cuts the choice to a "
-            "handful of characters. Getting much lower takes far longer training and a bigger "
-            "model.", observed=observed)
+            "lab2_text", f"After {steps} steps, what perplexity will the best cell reach on the "
+            "held-out text?",
+            ["About 100: it still guesses among all the characters",
+             "About 25: it knows how common each letter is, nothing more",
+             "About 5 to 8: it has picked up common letter sequences and short words",
+             "About 1.2: it predicts almost every character"], correct=2,
+            why="In a few hundred steps a small model learns which letters follow which, spaces, "
+                "capitals after full stops and short common words; that cuts the choice to a "
+                "handful of characters. Getting much lower takes far longer training and a bigger "
+                "model.", observed=observed)
     if out is None:
         st.info(f"Estimated time for these settings: about {est:.0f} s for all three cells.")
         return
@@ -532,8 +532,10 @@ def part_text() -> None:
             col.code(r["samples"][ti], language=None, wrap_lines=True)
             srows += [(LABEL[c], t, s) for t, s in zip(res["temperatures"], r["samples"])]
     st.caption(f"Each model continues the prompt “{res['prompt'].strip()}” one character at a "
-               "time, drawing each from its predicted distribution divided by the temperature "
-               "(a seeded generator: the same run always writes the same text).")
+               "time. Each character is drawn from the model's probabilities after dividing its "
+               "scores (logits) by the temperature. The draws use one seeded generator, so a run "
+               "always writes the same text, and the three cells share the same random "
+               "numbers: where they agree on the likely characters, their texts start alike.")
     show_heatmaps(res, "text", "the last character's prediction", res["seq_len"])
     tables = {"loss": df, "final": pd.DataFrame(rows),
               "samples": pd.DataFrame(srows, columns=["cell", "temperature", "text"]),

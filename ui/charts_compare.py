@@ -67,15 +67,19 @@ def curves(df: pd.DataFrame, x: str, y: str, *, color: str = "cell", dash: str |
         rdf = pd.DataFrame({"label": list(rules), "value": list(rules.values())})
         layers.append(alt.Chart(rdf).mark_rule(strokeDash=[6, 4], color="#555555").encode(
             y="value:Q", tooltip=["label:N", alt.Tooltip("value:Q", format=".4g")]))
-        layers.append(alt.Chart(rdf).mark_text(align="left", dx=4, dy=-6, color="#333333"
-                                               ).encode(y="value:Q", x=alt.value(4),
-                                                        text="label:N"))
+        # labels alternate above / below their line so two close lines stay readable
+        rdf["dy"] = [-6 if i % 2 == 0 else 12 for i in range(len(rdf))]
+        for dy, part in rdf.groupby("dy"):
+            layers.append(alt.Chart(part).mark_text(align="left", dx=4, dy=int(dy),
+                                                    color="#333333").encode(
+                y="value:Q", x=alt.value(4), text="label:N"))
     return alt.layer(*layers).properties(height=height)
 
 
 def cell_heatmaps(df: pd.DataFrame, *, x: str = "training step", y: str = "lag",
                   value: str = "log10 grad", cell: str = "cell", height: int = 220,
-                  y_title: str = "lag (steps back from the loss)") -> alt.FacetChart:
+                  width: int = 140, y_title: str = "lag (steps back from the loss)"
+                  ) -> alt.FacetChart:
     """Side-by-side heatmaps of ``value`` (already log10) by ``x`` and ``y``, one per cell.
 
     Non-finite cells (an exactly-zero gradient gives -inf) are drawn as grey crosses.
@@ -87,18 +91,17 @@ def cell_heatmaps(df: pd.DataFrame, *, x: str = "training step", y: str = "lag",
     order = [c for c in CELL_DOMAIN if c in set(data[cell])]
     base = alt.Chart().encode(
         x=alt.X(f"{x}:O", title=x, axis=alt.Axis(labelOverlap=True, labelAngle=0)),
-        y=alt.Y(f"{y}:O", title=y_title, sort="descending",
-                axis=alt.Axis(labelOverlap=True)),
+        y=alt.Y(f"{y}:O", title=y_title, axis=alt.Axis(labelOverlap=True)),
     )
     rects = base.transform_filter(alt.datum.status == STATUS_OK).mark_rect().encode(
         color=alt.Color("_shown:Q", title="log10 ||dL/dh||", scale=alt.Scale(scheme="viridis"),
-                        legend=alt.Legend(orient="right")),
+                        legend=alt.Legend(orient="bottom", gradientLength=260)),
         tooltip=[alt.Tooltip(f"{cell}:N"), alt.Tooltip(f"{x}:O"), alt.Tooltip(f"{y}:O"),
                  alt.Tooltip(f"{value}:Q", format=".3g")])
     bad = base.transform_filter(alt.datum.status != STATUS_OK).mark_text(
         text="×", color="#888888").encode(tooltip=[alt.Tooltip(f"{cell}:N"),
                                                    alt.Tooltip(f"{x}:O"), alt.Tooltip(f"{y}:O"),
                                                    alt.Tooltip("status:N")])
-    return alt.layer(rects, bad, data=data).properties(height=height, width=230).facet(
+    return alt.layer(rects, bad, data=data).properties(height=height, width=width).facet(
         column=alt.Column(f"{cell}:N", title=None, sort=order,
                           header=alt.Header(labelFontSize=14, labelFontWeight="bold")))

@@ -1,0 +1,108 @@
+import json
+import math
+
+import numpy as np
+
+from tests.conftest import no_exception, open_page, spec_fields, spec_rows, vega_specs
+from ui.demos import DEMO_DIR
+
+FILE = "lab2_compare.py"
+CELLS = {"tanh RNN", "LSTM", "GRU"}
+
+
+def _rows(spec, **match):
+    return [r for r in spec_rows(spec) if all(r.get(k) == v for k, v in match.items())]
+
+
+def test_opens_instantly_with_the_shipped_comparison():
+    at = open_page(FILE)
+    no_exception(at)
+    specs = vega_specs(at)
+    loss, heat = specs[0], specs[1]
+    assert {"cell", "step", "loss"} <= spec_fields(loss)
+    assert {r["cell"] for r in _rows(loss) if "cell" in r} == CELLS
+    assert any(math.isclose(r["value"], 1 / 6, rel_tol=1e-6) for r in _rows(loss) if "value" in r)  # chance
+    # the drawn curve is the shipped loss averaged over a 10-step window
+    shipped = json.loads((DEMO_DIR / "compare.tasks.json").read_text())["result"]
+    gru = shipped["runs"]["gru"]["loss"]
+    last = next(r for r in _rows(loss, cell="GRU") if r["step"] == 499)
+    assert math.isclose(last["loss"], float(np.mean(gru[-10:])), rel_tol=1e-6)
+    assert shipped["runs"]["gru"]["eval_loss"] < 0.5 / 6 > shipped["runs"]["lstm"]["eval_loss"]
+    assert shipped["runs"]["rnn"]["eval_loss"] > 0.5 / 6
+    assert {"training step", "lag", "_shown"} <= spec_fields(heat)
+    assert {r["cell"] for r in _rows(heat) if "cell" in r} == CELLS
+    assert any("precomputed" in i.value for i in at.info)
+    at.radio(key="predict_lab2_tasks").set_value("The LSTM and the GRU, not the tanh RNN").run()
+    assert any("Right" in s.value and "chance" in s.value for s in at.success)
+
+
+def test_run_trains_three_cells_live_on_a_short_task():
+    at = open_page(FILE, {"T": "10", "steps": "50", "H": "8"})
+    no_exception(at)
+    at.button(key="run_lab2_tasks").click().run()
+    no_exception(at)
+    assert any("Trained live" in s.value for s in at.success)
+    loss = vega_specs(at)[0]
+    for cell in CELLS:
+        assert sorted(r["step"] for r in _rows(loss, cell=cell)) == list(range(50))
+    labels = {b.proto.label for b in at.get("download_button")}
+    assert {"Script: tanh RNN", "Script: LSTM", "Script: GRU", "Data as CSV (zip)",
+            "Data as JSON"} <= labels
+
+
+def test_brackets_run_gives_accuracy_by_distance_and_samples():
+    at = open_page(FILE, {"part": "brackets", "K": "6", "bsteps": "50", "bH": "8"})
+    no_exception(at)
+    at.button(key="run_lab2_brackets").click().run()
+    no_exception(at)
+    specs = vega_specs(at)
+    by_d = next(s for s in specs if "distance" in spec_fields(s))
+    rows = [r for r in spec_rows(by_d) if "distance" in r]
+    assert {r["cell"] for r in rows} == CELLS
+    assert sorted({r["distance"] for r in rows}) == [2, 3, 4, 5, 6]
+    assert all(0.0 <= r["accuracy"] <= 1.0 for r in rows)
+    lm = next(s for s in specs if "loss" in spec_fields(s))
+    best = [r["value"] for r in spec_rows(lm) if str(r.get("label", "")).startswith("best")]
+    from core.text import BracketLanguage
+
+    assert math.isclose(best[0], BracketLanguage(6).best_loss, rel_tol=1e-9)
+    samples = next(d.value for d in at.dataframe if "sampled sequence" in d.value.columns)
+    assert len(samples) == 12 and all(len(s) == 7 for s in samples["sampled sequence"])
+    assert "Download as script" in {b.proto.label for b in at.get("download_button")}
+    at.radio(key="unit").set_value("ppl").run()
+    lm = next(s for s in vega_specs(at) if "perplexity" in spec_fields(s))
+    assert all(r["perplexity"] > 1 for r in spec_rows(lm) if r.get("perplexity") is not None)
+
+
+def test_text_run_shows_heldout_curves_and_sampled_text():
+    at = open_page(FILE, {"part": "text", "tsteps": "50", "tT": "16", "tH": "16"})
+    no_exception(at)
+    at.button(key="run_lab2_text").click().run()
+    no_exception(at)
+    curves = vega_specs(at)[0]
+    assert {"held-out text", "training batches"} <= {r.get("series") for r in spec_rows(curves)}
+    texts = [c.value for c in at.code if c.value.startswith("The ")]
+    assert len(texts) == 3 and all(len(t) > 100 for t in texts)
+    assert "Download as script" in {b.proto.label for b in at.get("download_button")}
+    at.radio(key="temp").set_value("0.5").run()
+    cooler = [c.value for c in at.code if c.value.startswith("The ")]
+    assert len(cooler) == 3 and cooler != texts
+
+
+def test_compute_cap_refuses_and_bad_links_warn():
+    at = open_page(FILE, {"T": "200", "H": "128", "steps": "2000"})
+    no_exception(at)
+    assert at.button(key="run_lab2_tasks").disabled
+    assert any("cap is 30 s" in w.value for w in at.warning)
+    bad = open_page(FILE, {"T": "abc", "steps": "-3", "part": "<script>"})
+    no_exception(bad)
+    notes = " ".join(w.value for w in bad.warning)
+    assert "Sequence length T" in notes and "Training steps" in notes and "Experiment" in notes
+    assert bad.slider(key="T").value == 50
+
+
+def test_preset_link_switches_to_the_bracket_language():
+    at = open_page(FILE, {"preset": "brackets8"})
+    no_exception(at)
+    assert at.selectbox(key="part").value == "brackets"
+    assert at.slider(key="K").value == 8
