@@ -71,6 +71,11 @@ if est > CAP_SECONDS:
 SCORE = {True: "accuracy at the end", False: "mean squared error at the end"}
 
 
+def run_label(r: dict) -> str:
+    """How a sweep is named in the legend: network and training budget."""
+    return f"{CELLS[r['cell']].split(' (')[0]}, {r['steps']} steps"
+
+
 def score_frame(r: dict) -> tuple[pd.DataFrame, dict, str]:
     """Final score per length, the chance line, and the axis title."""
     classify = r["chance_accuracy"] is not None
@@ -82,7 +87,7 @@ def score_frame(r: dict) -> tuple[pd.DataFrame, dict, str]:
         chance = {f"chance (MSE {r['chance_loss'][0]:.3f})": r["chance_loss"][0]} \
             if r["chance_loss"] else {}
     df = pd.DataFrame({"T": r["lengths"], "score": [np.nan if v is None else v for v in vals],
-                       "network": CELLS[cell].split(" (")[0]})
+                       "run": run_label(r)})
     return df, chance, SCORE[classify]
 
 
@@ -131,16 +136,24 @@ with main:
                 + ", ".join(f"T={t}: {'learned' if ok else 'chance'}"
                             for t, ok in zip(r["lengths"], learned)) + ".")
         sdf, chance, ytitle = score_frame(r)
-        layout.show(charts.lines(sdf, "T", "score", color="network", x_title="dependency length T",
+        # earlier sweeps of this session on the same task, for comparison (e.g. RNN vs LSTM)
+        others = [o["result"] for o in runner.runs_for("s4_sweep")
+                  if o["result"] is not r and o["result"].get("task") == task
+                  and o["result"].get("lengths") and run_label(o["result"]) != run_label(r)]
+        for o in others[-3:]:
+            sdf = pd.concat([sdf, score_frame(o)[0]], ignore_index=True)
+        layout.show(charts.lines(sdf, "T", "score", color="run", x_title="dependency length T",
                                  y_title=ytitle, rules=chance, height=280),
                     sdf, key="s4_score", name="score_by_length", alt_text=(
-                        f"{ytitle} against T: " + ", ".join(
-                            f"T={t}: {v:.3g}" for t, v in zip(sdf["T"], sdf["score"]))
-                        + f". Chance: {list(chance.values())[0]:.3g}." if chance else ""))
+                        f"{ytitle} against T for {run_label(r)}: " + ", ".join(
+                            f"T={t}: {v:.3g}" for t, v in zip(r["lengths"], score_frame(r)[0]
+                                                               ["score"]))
+                        + "".join(f". Chance: {v:.3g}." for v in chance.values())))
         layout.how_to_read(
             "One point per dependency length: a fresh network trained from scratch at that T, "
             "then scored on 256 new sequences. The dashed line is what a network that ignores "
-            "the inputs would score. "
+            "the inputs would score. Sweeps you train on the same task in this session are "
+            "added as extra lines, so an LSTM sweep can sit beside the RNN's. "
             + ("Higher is better: accuracy drops to the chance line where learning stops."
                if r["chance_accuracy"] is not None else
                "Lower is better: the error rises to the chance line where learning stops.")

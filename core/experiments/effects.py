@@ -65,15 +65,16 @@ def length_sweep(task, t_max, cell, hidden_size, steps, lr, seed, report=None):
     """Train a fresh network on ``task`` at five dependency lengths up to ``t_max``.
 
     Adam, norm clipping at 1 (so nothing explodes: this chart is about vanishing), batch 64.
-    Returns ``lengths`` (L,), ``final_loss`` and ``final_accuracy`` (L,) on a fresh batch of 256
+    Returns ``task``, ``cell``, ``steps`` (as given), ``lengths`` (L,), ``final_loss`` and
+    ``final_accuracy`` (L,) on a fresh batch of 256
     (accuracy None for the adding problem), ``chance_loss`` (L,), ``chance_accuracy``,
     ``learned`` (L,) (final loss below half the chance loss), ``curve_T``, ``curve_step``,
     ``curve_loss`` (flat lists: training loss, binned, for every length), ``loss_name``.
     ``report(fraction, partial)`` gets the same shape with the lengths finished so far.
     """
     lengths = sweep_lengths(task, t_max)
-    out = {"task": task, "lengths": [], "final_loss": [], "final_accuracy": [],
-           "chance_loss": [], "learned": [], "curve_T": [], "curve_step": [],
+    out = {"task": task, "cell": cell, "steps": steps, "lengths": [], "final_loss": [],
+           "final_accuracy": [], "chance_loss": [], "learned": [], "curve_T": [], "curve_step": [],
            "curve_loss": [], "chance_accuracy": None, "loss_name": ""}
     total = len(lengths) * steps
     for i, T in enumerate(lengths):

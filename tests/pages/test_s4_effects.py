@@ -65,6 +65,12 @@ def test_changed_sweep_trains_live_and_redraws():
     score = {r["T"]: r["score"] for r in spec_rows(_charts(at)["score"]) if "score" in r}
     assert sorted(score) == [10, 15, 20]
     assert any("Trained live" in s.value for s in at.success)
+    # a second sweep (LSTM) keeps the first one on the chart for comparison
+    at.selectbox(key="cell").set_value("lstm").run()
+    at.button(key="run_s4_sweep").click().run()
+    no_exception(at)
+    runs = {r["run"] for r in spec_rows(_charts(at)["score"]) if "run" in r}
+    assert runs == {"Vanilla tanh RNN, 100 steps", "LSTM, 100 steps"}
 
 
 def test_compute_cap_refuses_with_a_reason():
