@@ -121,7 +121,7 @@ def loss_frame(res: dict, smooth: int = 10) -> pd.DataFrame:
 def loss_chart(df: pd.DataFrame, chance: float):
     return charts_gated.loss_lines(df, "step", "smoothed loss", "cell", color_order=ORDER,
                                    chance=chance, x_title="training step",
-                                   y_title="MSE (log, 10-step mean)", height=300)
+                                   y_title="MSE (log, 10-step mean)", height=380)
 
 
 def draw_partial(res: dict) -> None:
@@ -229,8 +229,9 @@ layout.how_to_read(
     "start dark at the top: no cell hears the distant past at initialisation. The forget bias "
     "of 1 starts a few shades brighter, still far from yellow.\n"
     "- Read each panel from left to right: where training opens the gates, the top rows "
-    "brighten. Compare the step where that happens with the step where the same cell's loss "
-    "drops in the next chart: they coincide. For the tanh RNN neither happens.")
+    "brighten. Compare with the loss curves in the next chart: a cell's top rows brighten "
+    "before or while its loss drops, never after, because the path back to the first marked "
+    "number must open before that number can be used. For the tanh RNN neither happens.")
 
 # -- 3. convergence -----------------------------------------------------------------------------
 st.subheader("Who learns the adding problem?")
@@ -326,7 +327,7 @@ else:
     with c1:
         layout.show(charts_gated.gate_lines(
             ldf2, "t", "gate value", "series", markers=markers, color_order=order,
-            x_title="time step t", y_title="gate activation", height=300),
+            x_title="time step t", y_title="gate activation", height=340),
             ldf2, key="s5b_gate_lines", name=f"{view}_gates_over_time", alt_text=(
                 f"Gate activations over time. The most persistent unit's {keep} gate stays "
                 f"near {top:.2f} after training; the unit averages stay near the middle."))

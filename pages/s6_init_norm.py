@@ -40,7 +40,7 @@ def loss_frame(res: dict, key: str, smooth: int = 10) -> pd.DataFrame:
         columns=["step", "loss", key, "smoothed loss"])
 
 
-def loss_chart(df: pd.DataFrame, key: str, order: list[str], chance: float, height=280):
+def loss_chart(df: pd.DataFrame, key: str, order: list[str], chance: float, height=360):
     return charts_gated.loss_lines(df, "step", "smoothed loss", key, color_order=order,
                                    chance=chance, x_title="training step",
                                    y_title="MSE (log, 10-step mean)", height=height)
@@ -110,7 +110,7 @@ if iest > CAP:
 def draw_init_partial(res: dict) -> None:
     df = loss_frame(res, "start")
     if len(df):
-        st.altair_chart(loss_chart(df, "start", INIT_ORDER, res["chance"], 240),
+        st.altair_chart(loss_chart(df, "start", INIT_ORDER, res["chance"], 300),
                         width="stretch")
 
 
@@ -304,7 +304,7 @@ def res_order(run: dict) -> list[str]:
 def draw_norm_partial(res: dict) -> None:
     df = loss_frame(res, "normalisation")
     if len(df):
-        st.altair_chart(loss_chart(df, "normalisation", NORM_ORDER, res["chance"], 240),
+        st.altair_chart(loss_chart(df, "normalisation", NORM_ORDER, res["chance"], 300),
                         width="stretch")
 
 
