@@ -97,7 +97,8 @@ NUMBERS = [
 
 CODE = """\
 loss.backward()
-total = torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)  # pre-clip norm
+# rescales all gradients together; returns their norm BEFORE clipping
+total = torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)
 optimizer.step(); optimizer.zero_grad()"""
 
 SOURCES = [
@@ -156,8 +157,9 @@ def markdown() -> str:
 _CSS = """
 @page { size: A4 landscape; margin: 9mm; }
 * { box-sizing: border-box; }
-body { font: 9pt/1.3 system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif;
-       color: #1a1a1a; margin: 0 auto; max-width: 1100px; padding: 8px; }
+body { font: 8.4pt/1.28 system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif;
+       color: #1a1a1a; margin: 0 auto; max-width: 1100px; padding: 0; }
+@media screen { body { padding: 12px; } }
 h1 { font-size: 14pt; margin: 0 0 6px; }
 h2 { font-size: 10.5pt; margin: 8px 0 3px; color: #0b4f8a; }
 table { border-collapse: collapse; width: 100%; }
@@ -167,7 +169,7 @@ td:first-child { font-weight: 600; white-space: nowrap; }
 .cols { display: grid; grid-template-columns: 1fr 1fr; gap: 0 18px; }
 ul { margin: 2px 0; padding-left: 16px; }
 li { margin: 1px 0; }
-code, pre { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 8.5pt; }
+code, pre { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 7.8pt; }
 pre { background: #f4f4f4; padding: 4px 6px; margin: 2px 0; white-space: pre-wrap; }
 .src { color: #555; font-size: 8pt; }
 """

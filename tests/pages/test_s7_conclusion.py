@@ -1,0 +1,115 @@
+"""Conclusion page: summary table, the scored and retakeable quiz, the cheat sheet."""
+
+import re
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import APP, no_exception, open_page
+from ui import cheatsheet, quiz
+from ui.nav import PAGES, by_file
+
+FILE = "s7_conclusion.py"
+QS = quiz.QUESTIONS
+
+
+def _button(at, label):
+    return next(b for b in at.button if b.label == label)
+
+
+def test_opens_with_the_summary_table_and_an_unanswered_quiz():
+    at = open_page(FILE)
+    no_exception(at)
+    table = next(m.value for m in at.markdown if m.value.startswith("| Problem |"))
+    assert table.count("\n") == len(cheatsheet.SUMMARY) + 1
+    for r in cheatsheet.SUMMARY:
+        assert r.problem in table and r.fix.split(",")[0] in table
+    urls = set(re.findall(r"\]\(([a-z0-9-]+)\)", table))
+    assert urls and urls <= {p.url for p in PAGES}
+    assert len(at.radio) == len(QS) >= 8
+    assert all(r.value is None for r in at.radio)
+    assert not at.metric  # no score before checking
+    assert {b.proto.label for b in at.get("download_button")} == {
+        "Cheat sheet (HTML, prints on one page)", "Cheat sheet (Markdown)"}
+
+
+def test_quiz_is_scored_explained_locked_and_retakeable():
+    at = open_page(FILE)
+    right = QS[:6]
+    wrong = QS[6]
+    for q in right:
+        at.radio(key=f"quiz_{q.key}").set_value(q.correct)
+    at.radio(key=f"quiz_{wrong.key}").set_value((wrong.correct + 1) % len(wrong.options))
+    assert not dict(at.query_params)  # answers never go into the link
+    _button(at, "Check my answers").click().run()
+    no_exception(at)
+    expected = quiz.score({**{q.key: q.correct for q in right},
+                           wrong.key: (wrong.correct + 1) % len(wrong.options)})
+    assert expected.correct == 6
+    assert at.metric[0].value == f"{expected.correct} / {len(QS)}"
+    assert len(at.success) == 6 and len(at.error) == 1 and len(at.info) == len(QS) - 7
+    assert wrong.why in at.error[0].value and wrong.options[wrong.correct] in at.error[0].value
+    assert all(q.why in " ".join(s.value for s in at.success) for q in right)
+    assert all(r.disabled for r in at.radio)  # graded answers are locked
+    assert not [k for k in at.query_params if k.startswith("quiz")]
+    labels = [el.proto.label for el in at.get("page_link")]
+    missed = [by_file(f).title for f in expected.missed_pages()]
+    assert missed and all(t in labels for t in missed)  # links to revisit what was missed
+    assert by_file(right[0].page).title not in labels  # fully right pages are not suggested
+
+    _button(at, "Retake the quiz").click().run()
+    no_exception(at)
+    assert all(r.value is None and not r.disabled for r in at.radio)
+    assert not at.metric and not at.success and not at.error
+
+
+def test_unanswered_quiz_scores_zero_and_shows_every_answer():
+    at = open_page(FILE)
+    _button(at, "Check my answers").click().run()
+    no_exception(at)
+    assert at.metric[0].value == f"0 / {len(QS)}"
+    info = " ".join(i.value for i in at.info)
+    assert all(q.options[q.correct] in info for q in QS)
+
+
+def test_instructor_mode_offers_each_answer_for_discussion():
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["instructor"] = "true"
+    at.run()
+    at.switch_page(f"pages/{FILE}")
+    at.run()
+    no_exception(at)
+    labels = [e.label for e in at.expander]
+    assert labels.count("Answer, for discussion") == len(QS)
+
+
+def test_cheat_sheet_is_self_contained_and_complete():
+    html = cheatsheet.html()
+    md = cheatsheet.markdown()
+    assert html.startswith("<!DOCTYPE html>") and "</html>" in html
+    assert "<script" not in html and "src=" not in html and "http" not in html
+    assert "<link" not in html and "@import" not in html
+    for r in cheatsheet.SUMMARY:
+        for text in (r.problem, r.cause, r.symptom, r.fix):
+            assert text.replace("|", "\\|") in md  # pipes escaped inside the table
+            assert text.replace("'", "&#x27;").replace("<", "&lt;").replace(">", "&gt;") in html
+    assert md.count("\n| ") == len(cheatsheet.SUMMARY) + 2  # header, rule, rows
+    for name, eq in cheatsheet.EQUATIONS:
+        assert eq in md
+    assert "0.9994, 0.0333" in md and "1/6 = 0.167" in md
+
+
+def test_cheat_sheet_prints_on_one_page(tmp_path: Path):
+    pw = pytest.importorskip("playwright.sync_api")
+    from tools.serve import CHROMIUM, CHROMIUM_ARGS
+
+    if not Path(CHROMIUM).exists():
+        pytest.skip("no chromium")
+    with pw.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        page.set_content(cheatsheet.html())
+        pdf = page.pdf(prefer_css_page_size=True)
+        browser.close()
+    assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) == 1
