@@ -1,4 +1,383 @@
-from ui import layout
+"""Lesson section 5a: gradient clipping, the cure for exploding gradients."""
 
-layout.header("s5_clipping.py", "Under construction in this session.")
-layout.footer("s5_clipping.py")
+import math
+
+import altair as alt
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from core.experiments import clipping as exp
+from core.training import estimate_seconds
+from ui import charts, charts_cliff, demos, layout, runner, state
+
+FILE = "s5_clipping.py"
+D = exp.compare.defaults
+V = exp.vector.defaults
+K = exp.cliff_compare.defaults
+S = exp.sweep.defaults
+CAP = 30.0
+CLIPS = {"norm": "Norm clipping (Pascanu Algorithm 1)", "value": "Value clipping (clamp each entry)"}
+
+layout.header(FILE, (
+    "Section 2 ended with a run destroyed by a single gigantic gradient. The oldest and "
+    "simplest fix is to refuse to take a step that large: **clip** the gradient before the "
+    "update. It does not make gradients smaller on average and it does nothing for vanishing "
+    "gradients; it only caps the rare explosive step, which is exactly what wrecks training. "
+    "There are two common ways to do it, and they are not equally gentle."))
+
+# -- 1. the two rules, on one vector ------------------------------------------------------------
+st.subheader("Two ways to clip one gradient")
+c1, c2, c3 = st.columns([1, 1.5, 1.3], gap="large")
+with c1, st.container(border=True):
+    st.markdown("**A 2-D gradient and a threshold c**")
+    gx = state.slider("component 1", "vx", -5.0, 5.0, V["gx"], step=0.1)
+    gy = state.slider("component 2", "vy", -5.0, 5.0, V["gy"], step=0.1)
+    vc = state.slider("threshold c", "vc", 0.1, 3.0, V["threshold"], step=0.1)
+vres = demos.run(exp.vector, gx=gx, gy=gy, threshold=vc)
+vdf = charts_cliff.vector_frame(vres)
+with c2:
+    layout.show(charts_cliff.vector_plot(vres, height=400), vdf, key="s5_vec",
+                name="clipped_vectors", alt_text=(
+                    f"Gradient ({gx:g}, {gy:g}) with norm {vres['original']['norm']:.3f}. Norm "
+                    f"clipping gives ({vres['norm']['x']:.4f}, {vres['norm']['y']:.4f}), same "
+                    f"direction; value clipping gives ({vres['value']['x']:.4f}, "
+                    f"{vres['value']['y']:.4f}), turned by {abs(vres['turn_value']):.2f} "
+                    "degrees."))
+with c3:
+    layout.metric_row([
+        ("norm clip: turn", f"{abs(vres['turn_norm']):.2f}°", "how far the direction moved"),
+        ("value clip: turn", f"{abs(vres['turn_value']):.2f}°", "how far the direction moved"),
+    ])
+    layout.how_to_read(
+        "The black arrow is the gradient (the chart zooms in on the threshold, so a long "
+        "arrow runs off its edge; the dotted line continues its direction). The dashed "
+        "circle holds every vector of length c, the dashed square every vector whose entries "
+        "lie in [-c, c]. Both axes use the same scale.\n\n"
+        "- **Norm clipping** (blue) shrinks the arrow along its own line until it touches the "
+        "circle: same direction, shorter.\n"
+        "- **Value clipping** (orange) pushes each coordinate into the square separately: big "
+        "entries are cut, small ones kept, so the arrow **turns** towards the diagonal.\n\n"
+        "With the default (3, 0.1) and c = 1: norm clipping gives (0.9994, 0.0333), value "
+        "clipping (1, 0.1), a turn of 3.8 degrees. Set component 2 to 1.0 and the turn "
+        "grows to 26.6 degrees. Every vector here comes from torch's own functions.")
+
+st.latex(r"\textbf{Algorithm 1 (Pascanu et al. 2013):}\quad \hat g \leftarrow "
+         r"\frac{\partial E}{\partial \theta};\qquad \text{if } \lVert \hat g\rVert \ge c:"
+         r"\quad \hat g \leftarrow \frac{c}{\lVert \hat g\rVert}\,\hat g")
+layout.explain(
+    "- `torch.nn.utils.clip_grad_norm_(params, max_norm)` takes **one** norm over all the "
+    "gradients together (as if they were one long vector), scales every gradient in place by "
+    "min(max_norm / (total + 1e-6), 1), and **returns the total norm before clipping**: log "
+    "that number, it is your best view of how explosive training is. "
+    f"Here it returned {vres['returned_by_clip_grad_norm']:.4f} for the vector above.\n"
+    "- `torch.nn.utils.clip_grad_value_(params, clip_value)` clamps every entry to "
+    "[-clip_value, clip_value] and returns None. It is cheaper and bounds each weight's "
+    "change, but the update no longer points where the gradient pointed.\n"
+    "- In practice both are used: Karpathy's min-char-rnn clamps values at +-5, PyTorch's "
+    "word-language-model example clips the norm at 0.25. Norm clipping is the one with a "
+    "theory behind it: it keeps the descent direction and only limits the step.",
+    title="What torch does")
+
+# -- 2. the same exploding run, with and without clipping --------------------------------------
+st.subheader("The exploding run from section 2, clipped")
+controls, main = st.columns([1, 2.6], gap="large")
+with controls, st.container(border=True):
+    st.markdown("**Clipping and the exploding setup**")
+    state.presets({
+        "explode_clip": {"label": "Explode, then clip the norm at 1", "clip": "norm",
+                         "thr": 1.0, "gain": 2.0, "lr": 0.05, "T": 30},
+        "value": {"label": "Same, value clipping at 0.1", "clip": "value", "thr": 0.1,
+                  "gain": 2.0, "lr": 0.05, "T": 30},
+        "loose": {"label": "Threshold too loose (norm 10)", "clip": "norm", "thr": 10.0,
+                  "gain": 2.0, "lr": 0.05, "T": 30},
+        "gain3": {"label": "Harsher: gain 3, T = 60", "clip": "norm", "thr": 1.0,
+                  "gain": 3.0, "lr": 0.05, "T": 60},
+    })
+    clip = state.select("Clipping", "clip", CLIPS, D["clip"])
+    thr = state.slider("Threshold c", "thr", 0.05, 20.0, D["threshold"], step=0.05,
+                       help="Norm clipping: the largest gradient norm allowed. Value clipping: "
+                            "the largest size of any single entry.")
+    gain = state.slider("Recurrent gain (x W_hh)", "gain", 0.5, 4.0, D["gain"], step=0.1)
+    lr = state.number("Learning rate (SGD)", "lr", 0.001, 1.0, D["lr"], step=0.005,
+                      format="%.3f")
+    T = state.slider("Sequence length T", "T", 10, 150, D["seq_len"], step=10)
+    steps = state.slider("Training steps", "steps", 50, 500, D["steps"], step=50,
+                         advanced=True)
+    seed = state.seed(D["seed"])
+
+params = dict(clip=clip, threshold=thr, nonlinearity="tanh", gain=gain, seq_len=T,
+              hidden_size=D["hidden_size"], optimizer="sgd", lr=lr, steps=steps,
+              batch_size=D["batch_size"], seed=seed)
+est = 2 * estimate_seconds("rnn", T, D["hidden_size"], steps=steps, batch_size=D["batch_size"])
+refusal = (f"Two runs of about {est / 2:.0f} s each is over this page's {CAP:.0f} s cap (the "
+           "server is shared). Fewer steps or a shorter T will run.") if est > CAP else None
+
+
+def curves(r: dict) -> pd.DataFrame:
+    parts = []
+    for key, label in (("none", "no clipping"), ("clipped", f"{r['clip']} clipping, "
+                                                            f"c = {r['threshold']:g}")):
+        h = r.get(key)
+        if h:
+            parts.append(pd.DataFrame({"step": h["step"], "loss": h["loss"],
+                                       "grad_norm": h["grad_norm"], "run": label}))
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
+        columns=["step", "loss", "grad_norm", "run"])
+
+
+def finite(df: pd.DataFrame, col: str) -> pd.DataFrame:
+    return df[np.isfinite(pd.to_numeric(df[col], errors="coerce"))]
+
+
+def draw_live(r: dict) -> None:
+    df = finite(curves(r), "loss")
+    if len(df):
+        st.altair_chart(charts.log_lines(df, "step", "loss", color="run", height=220),
+                        width="stretch")
+
+
+def _observed() -> str | None:
+    demo = demos.shipped(exp.compare.key)
+    if demo is None:
+        return None
+    r = demo["result"]
+    ev = r["none"]["first_nonfinite"]
+    return (f"without clipping the loss became non-finite at step {ev['step']}" if ev else
+            "without clipping it stayed finite") + (
+        f"; norm-clipped at 1 it trained all {len(r['clipped']['step'])} steps, final loss "
+        f"{r['clipped']['final_loss']:.3f} (chance 0.167), with "
+        f"{100 * r['clipped']['share_clipped']:.0f}% of steps clipped.")
+
+
+with main:
+    layout.predict(
+        "s5", "Same network, seed and batches as the run that blew up on page 2 (tanh, gain 2, "
+        "SGD at 0.05). We add norm clipping at c = 1 and change nothing else. What happens?",
+        ["It still ends in NaN, only later", "It trains without blowing up, but the loss "
+         "stays near chance (0.167)", "It solves the adding problem",
+         "It cannot learn at all: every step is clipped to nothing"],
+        correct=1,
+        why="Clipping caps each step at learning rate x c, so the runaway updates that drove "
+            "the readout weights to 1e36 never happen. It does not make a vanilla RNN "
+            "remember the marked numbers: that is the vanishing-gradient problem, which "
+            "clipping cannot touch (section 5b).",
+        observed=_observed())
+    run = runner.live("s5", exp.compare, params, draw=draw_live, run_label="Train both",
+                      refusal=refusal)
+    res = run["result"] if run is not None else None
+    if res is None:
+        st.info("Press **Train both** to run these settings.")
+
+if res is not None and res.get("none") and res.get("clipped"):
+    none, clp = res["none"], res["clipped"]
+    ev = none["first_nonfinite"]
+    cdf = curves(res)
+    with main:
+        st.markdown("**Loss with and without clipping (same start, same batches)**")
+        fin = finite(cdf, "loss")
+        chart = charts.log_lines(fin, "step", "loss", color="run", x_title="training step",
+                                 y_title="loss (log scale)", height=300, floor=1e-12)
+        rule_df = pd.DataFrame({"y": [res["chance"]], "label": ["chance 0.167"]})
+        layers = [chart, alt.Chart(rule_df).mark_rule(strokeDash=[2, 2], color="#555").encode(
+            y="y:Q", tooltip=["label:N"])]
+        if ev:
+            layers.append(charts_cliff.nan_rule(
+                ev["step"], f"unclipped run: inf/NaN at step {ev['step']}",
+                left=ev["step"] > 0.6 * max(1, len(clp["step"]))))
+        layout.show(alt.layer(*layers), cdf, key="s5_loss", name="loss_with_without_clipping",
+                    alt_text=(
+                        ("Without clipping the loss climbs and turns non-finite at step "
+                         f"{ev['step']}. " if ev else "Without clipping the run stays finite. ")
+                        + f"With {res['clip']} clipping at {res['threshold']:g} the final loss "
+                        f"is {clp['final_loss']:.3g}" + (" and it never blows up." if not
+                                                         clp["first_nonfinite"] else
+                                                         ", but it still blew up.")))
+        layout.metric_row([
+            ("unclipped: first non-finite", f"step {ev['step']}" if ev else "never", None),
+            ("clipped: final loss", f"{clp['final_loss']:.3g}",
+             "mean of the last 20 finite losses"),
+            ("steps clipped", f"{100 * clp['share_clipped']:.0f}%",
+             "share of steps where the clipper changed the gradient"),
+        ])
+        layout.how_to_read(
+            "Both runs start from the same weights and see the same batches; the only "
+            "difference is the clipping. The y-axis is logarithmic. The orange dashed line "
+            "marks where the unclipped run produced its first `inf`/`NaN` (its curve stops "
+            "there); the grey dotted line is the chance loss (always answer 1). A clipped "
+            "curve that hovers near chance has **survived** but not **learned**: the adding "
+            "problem needs memory over T steps, and a plain RNN's gradient to the early steps "
+            "still vanishes.")
+
+        st.markdown("**How big were the gradients the clipper saw?**")
+        ref = clp["mean_norm"]
+        hchart, hdf = charts_cliff.norm_histogram(
+            clp["grad_norm"], thr if clip == "norm" else None, reference=ref)
+        layout.show(hchart, hdf, key="s5_hist", name="preclip_norms", alt_text=(
+            f"Pre-clip gradient norms of the clipped run: average {ref:.3g}, median "
+            f"{clp['median_norm']:.3g}; {100 * clp['share_clipped']:.0f}% of steps clipped."))
+        layout.metric_row([
+            ("average pre-clip norm", f"{ref:.3g}", "mean over the clipped run's steps"),
+            ("Pascanu's range", f"{0.5 * ref:.2g} to {10 * ref:.2g}",
+             "half to ten times the average norm"),
+            ("your threshold", f"{thr:g}" + ("" if clip == "norm" else " (per entry)"),
+             None),
+        ])
+        inside = 0.5 * ref <= thr <= 10 * ref if math.isfinite(ref) else False
+        layout.how_to_read(
+            "Bars count training steps by their gradient norm **before** clipping (what "
+            "`clip_grad_norm_` returns), on log-spaced bins. The dashed orange line is your "
+            "threshold: every step to its right was scaled down. The green band is the rule "
+            "of thumb from Pascanu et al.: look at the average norm over many updates (green "
+            "line) and pick a threshold between half and ten times it. "
+            + (f"Your threshold is **{'inside' if inside else 'outside'}** that band. "
+               if clip == "norm" else
+               "With value clipping the threshold limits single entries, not the norm, so it "
+               "is not drawn on this axis. ")
+            + "The average itself depends on the clipping (a clipped run stays in calmer "
+            "regions), so measure it on your own run, as here.")
+        layout.cite("Pascanu, Mikolov & Bengio (2013), On the difficulty of training recurrent "
+                    "neural networks, arXiv:1211.5063, section 3.2 and Algorithm 1.")
+
+# -- 3. does the rule of thumb hold here? ------------------------------------------------------
+st.subheader("Does the rule of thumb hold? Final loss against the threshold")
+sparams = dict(thresholds=S["thresholds"], nonlinearity="tanh", gain=gain, seq_len=T,
+               hidden_size=S["hidden_size"], optimizer="sgd", lr=lr, steps=S["steps"],
+               batch_size=S["batch_size"], seed=seed)
+sest = len(S["thresholds"]) * estimate_seconds("rnn", T, S["hidden_size"], steps=S["steps"],
+                                               batch_size=S["batch_size"])
+srefuse = (f"{len(S['thresholds'])} runs of about {sest / len(S['thresholds']):.0f} s each is "
+           f"over the {CAP:.0f} s cap. A shorter T will run.") if sest > CAP else None
+s1, s2 = st.columns([2.6, 1], gap="large")
+with s1:
+    st.caption(f"Norm clipping at {', '.join(f'{t:g}' for t in S['thresholds'])}, "
+               f"{S['steps']} SGD steps each, using the gain, learning rate, T and seed above.")
+    srun = runner.live("s5sweep", exp.sweep, sparams, run_label="Run the sweep",
+                       refusal=srefuse)
+    sres = srun["result"] if srun is not None else None
+    if sres is not None and sres["rows"]:
+        sdf = pd.DataFrame(sres["rows"])
+        sdf["final loss"] = sdf["final_loss"]
+        sdf["outcome"] = np.where(sdf["blew_up"], "blew up (NaN)", "finite")
+        ref = sres["reference"]
+        plot = sdf.copy()
+        plot["shown"] = np.where(np.isfinite(plot["final loss"]), plot["final loss"],
+                                 np.nan)
+        xs = alt.Scale(type="log")
+        ys = alt.Scale(type="log")
+        layers = []
+        if math.isfinite(ref):
+            band = pd.DataFrame({"from": [0.5 * ref], "to": [10 * ref],
+                                 "label": ["0.5x to 10x the average norm"]})
+            layers.append(alt.Chart(band).mark_rect(color="#009E73", opacity=0.15).encode(
+                x=alt.X("from:Q", scale=xs), x2="to:Q", tooltip=["label:N"]))
+        layers.append(alt.Chart(plot).mark_line(point=alt.OverlayMarkDef(size=80),
+                                                color="#0072B2").encode(
+            x=alt.X("threshold:Q", scale=xs, title="norm-clipping threshold c (log)"),
+            y=alt.Y("shown:Q", scale=ys, title="final loss (log)"),
+            tooltip=[alt.Tooltip("threshold:Q"), alt.Tooltip("final loss:Q", format=".3g"),
+                     alt.Tooltip("share_clipped:Q", title="share of steps clipped",
+                                 format=".0%"), "outcome:N"]))
+        blew = plot[plot["blew_up"]]
+        if len(blew):
+            layers.append(alt.Chart(blew.assign(y=float(np.nanmax(plot["shown"])
+                                                        if plot["shown"].notna().any()
+                                                        else 1.0))).mark_point(
+                shape="cross", size=200, color="#D55E00", strokeWidth=3).encode(
+                x=alt.X("threshold:Q", scale=xs), y=alt.Y("y:Q", scale=ys),
+                tooltip=["threshold:Q", "outcome:N"]))
+        chance = pd.DataFrame({"y": [sres["chance"]], "label": ["chance 0.167"]})
+        layers.append(alt.Chart(chance).mark_rule(strokeDash=[2, 2], color="#555").encode(
+            y=alt.Y("y:Q", scale=ys), tooltip=["label:N"]))
+        layout.show(alt.layer(*layers).properties(height=280), sdf.drop(columns=["final_loss"]),
+                    key="s5_sweep", name="threshold_sweep", alt_text="; ".join(
+                        f"c = {r['threshold']:g}: "
+                        + ("blew up" if r["blew_up"] else f"final loss {r['final_loss']:.3g}")
+                        for r in sres["rows"]))
+with s2:
+    if sres is not None and sres["rows"]:
+        good = [r for r in sres["rows"] if not r["blew_up"] and r["final_loss"] < 0.25]
+        layout.how_to_read(
+            "Each point is one full training run with norm clipping at threshold c (log "
+            "x-axis); height is its final loss (log). The green band is Pascanu's range, "
+            f"computed from the average pre-clip norm of the run closest to c = 1 "
+            f"({sres['reference']:.3g}). The dotted line is chance. Red crosses would mark "
+            "runs that still blew up.\n\n"
+            f"Here {len(good)} of {len(sres['rows'])} thresholds kept the loss near or below "
+            "chance. Small thresholds are safe but slow (every step is clipped, so SGD takes "
+            "fixed-length steps). Large ones let the bursts through: the paper's upper end, "
+            "10x, can already be too loose when the learning rate is high. Treat the range "
+            "as a place to start, then look at your own curve.")
+
+# -- 4. the cliff, clipped ---------------------------------------------------------------------
+st.subheader("Back to the cliff: the same start, with and without clipping")
+k1, k2 = st.columns([1, 2.6], gap="large")
+with k1, st.container(border=True):
+    st.markdown("**The one-unit RNN of section 2**")
+    kc = state.slider("Clipping threshold", "kc", 0.5, 50.0, K["threshold"], step=0.5)
+    kk = state.select("Clipping kind", "kk", {"norm": "norm", "value": "value"}, K["clip"])
+    klr = state.slider("Learning rate", "klr", 0.005, 0.2, K["lr"], step=0.005, format="%.3f")
+    kst = state.slider("Steps", "kst", 10, 300, K["steps"], step=10)
+kres = demos.run(exp.cliff_compare, threshold=kc, clip=kk, lr=klr, steps=kst)
+with k2:
+    paths = {"unclipped": kres["unclipped"], "clipped": kres["clipped"]}
+    m1, m2 = st.columns(2, gap="medium")
+    for col, name in ((m1, "unclipped"), (m2, "clipped")):
+        p = paths[name]
+        longest = max(p["step_size"]) if p["step_size"] else 0.0
+        worst = max((x for x in p["loss"] if math.isfinite(x)), default=math.nan)
+        with col:
+            st.markdown(f"**{name.capitalize()}**" + ("" if name == "unclipped" else
+                                                      f" ({kk}, c = {kc:g})"))
+            layout.show(charts_cliff.cliff_map(kres["surface"], {name: p}, kres["wall"],
+                                               height=380, compact=True),
+                        charts_cliff.path_table({name: p}), key=f"s5_cliff_{name[0]}",
+                        name=f"cliff_{name}", alt_text=(
+                            f"{name.capitalize()} path: longest single step {longest:.3g}, "
+                            f"largest gradient {max(p['grad_norm'] or [0]):.3g}, worst loss "
+                            f"on the way {worst:.3g}, ends at w = {p['w'][-1]:.3g}, "
+                            f"b = {p['b'][-1]:.3g}."))
+            layout.metric_row([("longest step", f"{longest:.3g}", "distance in (w, b)"),
+                               ("worst loss", f"{worst:.3g}", "highest loss along the path")])
+    ldf = charts_cliff.path_table(paths)
+    lfin = ldf[np.isfinite(ldf["loss"])]
+    layout.show(charts.log_lines(lfin, "step", "loss", color="path", x_title="descent step",
+                                 y_title="loss (log)", height=220,
+                                 color_domain=["clipped", "unclipped"]),
+                ldf, key="s5_cliff_loss", name="cliff_loss", alt_text=(
+                    "Loss along both paths: the unclipped one spikes to "
+                    f"{max(lfin[lfin['path'] == 'unclipped']['loss'], default=math.nan):.3g} "
+                    "when it is thrown, the clipped one does not."))
+    layout.how_to_read(
+        "Same surface, same start (black square), same learning rate; only the clipping "
+        "differs. The orange, unclipped path reaches the cliff edge (pink "
+        "dashes), meets a huge gradient and is thrown off the map (diamond). The blue, "
+        f"clipped path meets the same gradient but its step is capped at learning rate x c = "
+        f"{klr * kc:.3g}, so it stays on the slope and keeps walking down it, bouncing along "
+        "the edge. Hover any point for its loss and gradient norm.\n\n"
+        "The small chart below them is the loss along each path (log scale). At the default "
+        "start the thrown path spikes a thousand-fold, then rolls down into a different "
+        "valley far off the map (w < 0) and may even end lower: it survived by luck, after "
+        "losing all its progress. With millions of weights there is no such luck, which is "
+        "why a single unclipped step can ruin a long training run.")
+    layout.cite("Pascanu, Mikolov & Bengio (2013), arXiv:1211.5063, Figure 6: the dashed "
+                "arrows there are the clipped steps. One-unit model after Doya (1993); start "
+                "and learning rate ours.")
+
+layout.code(f"""
+import torch
+from core.models import build_model
+from core.tasks import make_task
+from core.training import train
+
+task = make_task("adding", {T})
+for clip in ("none", "{clip}"):
+    model = build_model("rnn", 2, 64, 1, gain={gain}, seed={seed})   # identical start
+    hist = train(model, task, optimizer="sgd", lr={lr}, steps={steps}, seed={seed},
+                 clip=clip, clip_threshold={thr})
+    print(clip, hist.first_nonfinite, hist.final_loss())
+
+# inside train(), norm clipping is torch's own call, which returns the PRE-clip norm:
+#   total = torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm={thr})
+""")
+layout.footer(FILE)
