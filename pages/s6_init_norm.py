@@ -98,7 +98,8 @@ with controls, st.container(border=True):
                        help="Le et al. found the IRNN needs small rates (1e-4 or less).")
     seed = state.seed(DI["seed"])
     iest = exp.estimate_init(iT, iH, isteps)
-    st.caption(f"Estimated: about {iest:.0f} s on one CPU thread for all six starts.")
+    st.caption(f"Estimated: about {iest:.0f} s on one CPU thread for all six starts (more "
+               "when the server is busy).")
 
 iparams = dict(seq_len=iT, hidden_size=iH, gain=gain, steps=isteps, lr=ilr, seed=seed)
 irefusal = None
@@ -286,7 +287,7 @@ with c_ctrl, st.container(border=True):
                        format="%.5f", advanced=True)
     nest = exp.estimate_norm(ncell, nT, nH, nsteps)
     st.caption(f"Estimated: about {nest:.0f} s on one CPU thread (two of the three models "
-               "run the slower step loop).")
+               "run the slower step loop; more when the server is busy).")
 
 nparams = dict(cell=ncell, seq_len=nT, hidden_size=nH, steps=nsteps, lr=nlr, seed=seed)
 nrefusal = None
