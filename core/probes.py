@@ -1,7 +1,7 @@
 """Gradient probes: where the error signal goes, step by step.
 
-- :func:`hidden_state_gradients`: the total BPTT gradient dL/dh_t for every step, in ONE
-  backward pass.
+- :func:`hidden_state_gradients`: the total BPTT gradient dL/dh_t for every step, in one
+  forward and one reverse sweep (about the cost of one fused training step).
 - :func:`step_weight_gradients`: each step's share of dL/dW_hh.
 - :func:`jacobian_log_norms`: ||dh_T/dh_t||_2 for every lag, accumulated in log space.
 - :func:`pascanu_log_bound`, :func:`spectrum`, :data:`GAMMA`: the theory to draw beside them.
@@ -26,6 +26,7 @@ from .models import RecurrentNet
 __all__ = [
     "GAMMA",
     "hidden_state_gradients",
+    "hidden_state_gradients_autograd",
     "hidden_state_gradients_naive",
     "step_weight_gradients",
     "jacobian_log_norms",
@@ -48,18 +49,36 @@ def _as_dtype(model: RecurrentNet, x: torch.Tensor, dtype: torch.dtype | None):
 
 def hidden_state_gradients(model: RecurrentNet, x: torch.Tensor, loss_fn: LossFn, *,
                            dtype: torch.dtype | None = None) -> torch.Tensor:
-    """Total dL/dh_t for every step, ``L = loss_fn(model(x))``, from one backward pass.
+    """Total dL/dh_t for every step, ``L = loss_fn(model(x))``: ``(B, T, H)``.
 
     x: ``(B, T, I)``; ``loss_fn`` maps outputs ``(B, T, O)`` to a scalar. Returns ``(B, T, H)``
     (for the LSTM, the gradient with respect to h_t, not c_t). ``dtype=torch.float64`` computes in
     double precision on a copy of the model, so tiny gradients do not underflow float32.
 
+    Models without normalisation (RNN, LSTM, GRU) use a hand-written adjoint: one forward sweep
+    that keeps every gate, the direct term dL/dh_t from autograd on the readout and loss (no
+    recurrence there), then one reverse sweep
+    ``dL/dh_{t-1} = direct_{t-1} + (dh_t/dh_{t-1})^T dL/dh_t`` with the step Jacobian written out
+    (see :func:`_adjoint_gradients`). No autograd graph through the recurrence and no weight
+    gradients, so it costs about one fused training step. Models with normalisation inside the
+    step run the explicit step loop and ask autograd for every h_t at once.
+    """
+    model, x = _as_dtype(model, x, dtype)
+    if model.fusable and x.shape[1] > 0:
+        return _adjoint_gradients(model, x, loss_fn)
+    return hidden_state_gradients_autograd(model, x, loss_fn)
+
+
+def hidden_state_gradients_autograd(model: RecurrentNet, x: torch.Tensor, loss_fn: LossFn
+                                    ) -> torch.Tensor:
+    """The same ``(B, T, H)`` as :func:`hidden_state_gradients`, from one autograd backward.
+
     RNN and LSTM without normalisation run on torch's fused kernel: the input gets H extra zero
     channels e_t whose input weights are W_hh, so dL/de_t = W_hh^T dL/dz_t, the recurrent part of
     dL/dh_{t-1}. Adding the direct term (the gradient at the kernel's output) gives the total.
-    Other models run the explicit step loop and ask autograd for every h_t at once.
+    Other models run the explicit step loop and ask autograd for every h_t at once. Kept as an
+    independent cross-check of the adjoint (tests) and as the benchmark's previous design.
     """
-    model, x = _as_dtype(model, x, dtype)
     if model.fusable and model.cell_type in ("rnn", "lstm"):
         B, T, _ = x.shape
         e = x.new_zeros(B, T, model.hidden_size, requires_grad=True)
@@ -73,6 +92,111 @@ def hidden_state_gradients(model: RecurrentNet, x: torch.Tensor, loss_fn: LossFn
     hs = model.hidden_states(x)
     loss = loss_fn(model.readout(torch.stack(hs, dim=1)))
     return torch.stack(torch.autograd.grad(loss, hs), dim=1)
+
+
+@torch.no_grad()
+def _forward_sweep(model: RecurrentNet, x: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Every hidden state and what the reverse sweep needs, time-major, without autograd.
+
+    Returns ``h`` ``(T, B, H)`` and, per cell: LSTM ``gates`` ``(T, B, 4, H)`` holding
+    sigmoid(i), sigmoid(f), sigmoid(2 g_pre) (so tanh(g_pre) = 2 s - 1: one sigmoid call for all
+    four gates), sigmoid(o); ``c`` ``(T + 1, B, H)`` with c_0 = 0 and ``tanh_c`` ``(T, B, H)``.
+    GRU ``rz`` ``(T, B, 2, H)``, ``n`` and ``hn`` = W_hn h_{t-1} + b_hn ``(T, B, H)``.
+    The vanilla RNN runs torch's fused kernel (its h_t is all the reverse sweep needs).
+    """
+    c, H = model.cell, model.hidden_size
+    B, T, _ = x.shape
+    if model.cell_type == "rnn":
+        return {"h": model.fused_hidden(x).transpose(0, 1).contiguous()}
+    G = c.weight_ih.shape[0]
+    xT = x.transpose(0, 1).reshape(T * B, -1)
+    hT = x.new_empty(T, B, H)
+    h = x.new_zeros(B, H)
+    if model.cell_type == "lstm":
+        scale = torch.ones(G, dtype=x.dtype)
+        scale[2 * H:3 * H] = 2.0
+        w_hh_t = (c.weight_hh * scale[:, None]).T  # (H, G)
+        xp = torch.addmm((c.bias_ih + c.bias_hh) * scale, xT, (c.weight_ih * scale[:, None]).T)
+        xp = xp.view(T, B, G)
+        gates = x.new_empty(T, B, G)
+        cs = x.new_zeros(T + 1, B, H)
+        tanh_c = x.new_empty(T, B, H)
+        for t in range(T):
+            gt = torch.sigmoid(torch.addmm(xp[t], h, w_hh_t), out=gates[t])
+            i, f, s, o = gt.view(B, 4, H).unbind(1)
+            # c_t = f c_{t-1} + i tanh(g) with tanh(g) = 2 s - 1
+            torch.addcmul(torch.mul(f, cs[t]), i, s, value=2.0, out=cs[t + 1]).sub_(i)
+            h = torch.mul(o, torch.tanh(cs[t + 1], out=tanh_c[t]), out=hT[t])
+        return {"h": hT, "gates": gates.view(T, B, 4, H), "c": cs, "tanh_c": tanh_c}
+    xp = torch.addmm(c.bias_ih, xT, c.weight_ih.T).view(T, B, G)
+    w_hh_t, b_hh = c.weight_hh.T, c.bias_hh
+    rz = x.new_empty(T, B, 2 * H)
+    ns, hns = x.new_empty(T, B, H), x.new_empty(T, B, H)
+    for t in range(T):
+        gh = torch.addmm(b_hh, h, w_hh_t)  # (B, 3H): W_hr h, W_hz h, W_hn h (+ biases)
+        torch.sigmoid(torch.add(xp[t, :, :2 * H], gh[:, :2 * H]), out=rz[t])
+        hn = hns[t].copy_(gh[:, 2 * H:])
+        n = torch.tanh(torch.addcmul(xp[t, :, 2 * H:], rz[t, :, :H], hn), out=ns[t])
+        h = torch.addcmul(n, rz[t, :, H:], h - n, out=hT[t])  # (1 - z) n + z h_{t-1}
+    return {"h": hT, "rz": rz.view(T, B, 2, H), "n": ns, "hn": hns}
+
+
+def _adjoint_gradients(model: RecurrentNet, x: torch.Tensor, loss_fn: LossFn) -> torch.Tensor:
+    """dL/dh_t by the reverse sweep, for a model without normalisation. ``(B, T, H)``.
+
+    With a_t the total gradient at h_t, d_t the direct one (from the readout at step t) and
+    W = W_hh ``(G, H)`` (gate blocks stacked as torch stores them):
+
+    - RNN: a_{t-1} = d_{t-1} + W^T (sigma'(pre_t) * a_t), sigma' = 1 - h_t^2 (tanh) or [h_t > 0].
+    - LSTM: with the cell gradient b_t = a_t o_t (1 - tanh^2 c_t) + b_{t+1} f_{t+1}, the gate
+      pre-activation gradients are dz_t = (b_t g_t i'_t, b_t c_{t-1} f'_t, b_t i_t g'_t,
+      a_t tanh(c_t) o'_t) and a_{t-1} = d_{t-1} + W^T dz_t.
+    - GRU (h_t = (1 - z) n + z h_{t-1}, n = tanh(x_n + r (W_hn h_{t-1} + b_hn))): with
+      dn = a_t (1 - z)(1 - n^2), the hidden-side gate gradients are (dn hn r', a_t (h_{t-1} - n)
+      z', dn r) and a_{t-1} = d_{t-1} + z_t a_t + W^T (those three).
+
+    Everything that does not depend on a_t is computed for all steps at once; the loop over t
+    does one matrix product and two to four element-wise products per step.
+    """
+    B, T, _ = x.shape
+    H = model.hidden_size
+    fw = _forward_sweep(model, x)
+    hT = fw["h"]  # (T, B, H)
+    leaf = hT.detach().transpose(0, 1).requires_grad_(True)  # (B, T, H)
+    (direct,) = torch.autograd.grad(loss_fn(model.readout(leaf)), [leaf])
+    with torch.no_grad():
+        W = model.cell.weight_hh.detach()
+        D = direct.transpose(0, 1).contiguous()  # (T, B, H)
+        out = torch.empty_like(D)
+        a = out[T - 1].copy_(D[T - 1])
+        if model.cell_type == "rnn":
+            K = 1 - hT * hT if model.nonlinearity == "tanh" else (hT > 0).to(hT.dtype)
+            for t in range(T - 1, 0, -1):
+                a = torch.addmm(D[t - 1], a * K[t], W, out=out[t - 1])
+        elif model.cell_type == "gru":
+            r, z = fw["rz"].unbind(2)
+            n, hn = fw["n"], fw["hn"]
+            h_prev = torch.cat([hT.new_zeros(1, B, H), hT[:-1]], 0)
+            kn = (1 - z) * (1 - n * n)
+            K = torch.stack([kn * hn * r * (1 - r), (h_prev - n) * z * (1 - z), kn * r], 2)
+            for t in range(T - 1, 0, -1):
+                dgh = (K[t] * a.unsqueeze(1)).view(B, 3 * H)
+                a = torch.addmm(torch.addcmul(D[t - 1], z[t], a), dgh, W, out=out[t - 1])
+        else:
+            i, f, s, o = fw["gates"].unbind(2)
+            g = 2 * s - 1
+            tc, cs = fw["tanh_c"], fw["c"]
+            A = o * (1 - tc * tc)  # a_t -> cell gradient
+            K3 = torch.stack([g * i * (1 - i), cs[:-1] * f * (1 - f), i * (1 - g * g)], 2)
+            Ko = tc * o * (1 - o)
+            dz = x.new_empty(B, 4, H)
+            b = a * A[T - 1]
+            for t in range(T - 1, 0, -1):
+                torch.mul(K3[t], b.unsqueeze(1), out=dz[:, :3])
+                torch.mul(Ko[t], a, out=dz[:, 3])
+                a = torch.addmm(D[t - 1], dz.view(B, 4 * H), W, out=out[t - 1])
+                b = b.mul_(f[t]).addcmul_(a, A[t - 1])
+    return out.transpose(0, 1)
 
 
 def hidden_state_gradients_naive(model: RecurrentNet, x: torch.Tensor, loss_fn: LossFn

@@ -1,0 +1,287 @@
+"""``python -m bench.load``: many learners at once, in real browsers.
+
+    python -m bench.load                  # 10 sessions against a fresh local server
+    python -m bench.load --sessions 30    # heavier
+    python -m bench.load --json out.json  # also write the numbers
+
+Starts ``streamlit run app.py`` on 127.0.0.1 (``tools.serve.server``, one torch thread per
+request), opens N headless Debian Chromium sessions at once (one browser, N isolated contexts,
+each its own Streamlit session), and has each one click through every page of ``ui.nav.PAGES``
+in the sidebar. A page visit fails when it shows an exception box
+(``[data-testid='stException']``) or does not finish within ``--page-timeout`` seconds.
+Reports failures, the median and 95th-percentile page time (click to finished page) and the
+server's memory (RSS of the server process and its children, sampled every 0.25 s).
+
+Bounded: at most 50 sessions, every wait has a timeout and the whole run stops after
+``--max-seconds``. Only loopback servers are contacted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import statistics
+import sys
+import threading
+import time
+from urllib.parse import urlparse
+
+MAX_SESSIONS = 50
+
+#: The page is finished: script not running, the new page's title painted, no running-status
+#: widget and no element left over (stale) from the previous page.
+READY_JS = """
+(title) => {
+  const app = document.querySelector("[data-testid='stApp']");
+  if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
+  const h1 = document.querySelector("[data-testid='stMain'] h1");
+  if (!h1 || !h1.innerText.trim().startsWith(title)) return false;
+  if (document.querySelector("[data-testid='stStatusWidget']")) return false;
+  return !document.querySelector("[data-stale='true']");
+}
+"""
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-th percentile (0..100) by linear interpolation; nan for no values."""
+    if not values:
+        return math.nan
+    v = sorted(values)
+    pos = (len(v) - 1) * q / 100.0
+    lo, hi = math.floor(pos), math.ceil(pos)
+    return v[lo] + (v[hi] - v[lo]) * (pos - lo)
+
+
+class RssSampler:
+    """Samples the RSS (MB) of a process and all its children in a background thread."""
+
+    def __init__(self, pid: int, every: float = 0.25):
+        import psutil
+
+        self._proc = psutil.Process(pid)
+        self.every = every
+        self.samples: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def now(self) -> float:
+        import psutil
+
+        total = 0
+        try:
+            procs = [self._proc, *self._proc.children(recursive=True)]
+        except psutil.Error:
+            return math.nan
+        for p in procs:
+            try:
+                total += p.memory_info().rss
+            except psutil.Error:
+                pass
+        return total / 2**20
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            v = self.now()
+            if math.isfinite(v):
+                self.samples.append(v)
+            self._stop.wait(self.every)
+
+    def __enter__(self) -> RssSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join(5)
+
+    @property
+    def peak(self) -> float:
+        return max(self.samples) if self.samples else math.nan
+
+
+def _title_prefix(title: str) -> str:
+    return title.split(" ·")[0].strip()
+
+
+async def _visit(page, click, title: str, timeout_ms: int) -> tuple[float, str | None]:
+    """Do ``click`` and wait for the page titled ``title`` to finish: (seconds, error or None)."""
+    t0 = time.perf_counter()
+    try:
+        await click()
+        await page.wait_for_function(READY_JS, arg=_title_prefix(title), timeout=timeout_ms,
+                                     polling=100)
+    except Exception as e:  # a timeout or a closed page: a failed visit, reported, not raised
+        return time.perf_counter() - t0, f"{type(e).__name__}: {str(e).splitlines()[0][:160]}"
+    dt = time.perf_counter() - t0
+    if await page.locator("[data-testid='stException']").count():
+        return dt, "exception shown on the page"
+    return dt, None
+
+
+async def _session(browser, url: str, n: int, pages, timeout_ms: int, deadline: float,
+                   results: list[dict]) -> None:
+    ctx = await browser.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+        page = await ctx.new_page()
+        home = pages[0]
+        dt, err = await _visit(page, lambda: page.goto(url, timeout=timeout_ms), home.title,
+                               timeout_ms)
+        results.append({"session": n, "page": home.url, "seconds": dt, "error": err})
+        for info in pages[1:]:
+            if time.perf_counter() > deadline:
+                results.append({"session": n, "page": info.url, "seconds": math.nan,
+                                "error": "skipped: --max-seconds reached"})
+                continue
+            link = page.locator(f"[data-testid='stSidebarNavLink'][href$='/{info.url}']")
+
+            async def click(link=link):
+                if not await link.count():
+                    more = page.locator("[data-testid='stSidebarNavViewButton']")
+                    if await more.count():
+                        await more.first.click(timeout=timeout_ms)
+                await link.first.click(timeout=timeout_ms)
+
+            dt, err = await _visit(page, click, info.title, timeout_ms)
+            results.append({"session": n, "page": info.url, "seconds": dt, "error": err})
+    finally:
+        await ctx.close()
+
+
+async def _drive(url: str, sessions: int, timeout_ms: int, max_seconds: float,
+                 stagger_s: float) -> list[dict]:
+    from playwright.async_api import async_playwright
+
+    from tools.serve import CHROMIUM, CHROMIUM_ARGS
+    from ui.nav import PAGES
+
+    pages = [p for p in PAGES if p.file == "home.py"] + [p for p in PAGES if p.file != "home.py"]
+    results: list[dict] = []
+    deadline = time.perf_counter() + max_seconds
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            # warm the server once (a cold deep link can show "Page not found")
+            ctx = await browser.new_context()
+            p = await ctx.new_page()
+            await _visit(p, lambda: p.goto(url, timeout=timeout_ms), pages[0].title, timeout_ms)
+            await ctx.close()
+
+            async def one(n: int):
+                await asyncio.sleep(n * stagger_s)
+                await _session(browser, url, n, pages, timeout_ms, deadline, results)
+
+            tasks = [asyncio.create_task(one(n)) for n in range(sessions)]
+            done, pending = await asyncio.wait(tasks, timeout=max_seconds + 60)
+            for t in pending:
+                t.cancel()
+            for t in done:
+                if t.exception() is not None:
+                    results.append({"session": -1, "page": "?", "seconds": math.nan,
+                                    "error": f"session crashed: {t.exception()!r}"[:200]})
+        finally:
+            await browser.close()
+    return results
+
+
+def _check_loopback(url: str) -> None:
+    host = urlparse(url).hostname
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        raise SystemExit(f"refusing to load-test {host!r}: only a loopback server is allowed")
+
+
+def run_load(sessions: int = 10, *, page_timeout_s: float = 90.0, max_seconds: float = 900.0,
+             stagger_s: float = 0.2, url: str | None = None, server_pid: int | None = None
+             ) -> dict:
+    """Run the load test; returns the summary (and every visit under ``visits_detail``).
+
+    Without ``url`` a fresh server is started (and stopped) with ``tools.serve.server``.
+    """
+    sessions = max(1, min(int(sessions), MAX_SESSIONS))
+    timeout_ms = int(page_timeout_s * 1000)
+
+    def go(url: str, pid: int | None) -> dict:
+        t0 = time.perf_counter()
+        if pid is None:
+            visits = asyncio.run(_drive(url, sessions, timeout_ms, max_seconds, stagger_s))
+            idle, peak = math.nan, math.nan
+        else:
+            sampler = RssSampler(pid)
+            idle = sampler.now()
+            with sampler:
+                visits = asyncio.run(_drive(url, sessions, timeout_ms, max_seconds, stagger_s))
+            peak = sampler.peak
+        times = [v["seconds"] for v in visits if v["error"] is None]
+        fails = [v for v in visits if v["error"] is not None]
+        return {
+            "sessions": sessions,
+            "visits": len(visits),
+            "failures": len(fails),
+            "failure_examples": [f"{v['page']}: {v['error']}" for v in fails[:5]],
+            "median_s": statistics.median(times) if times else math.nan,
+            "p95_s": percentile(times, 95),
+            "max_s": max(times) if times else math.nan,
+            "rss_idle_mb": idle,
+            "rss_peak_mb": peak,
+            "wall_s": time.perf_counter() - t0,
+            "per_page_median_s": {
+                p: statistics.median([v["seconds"] for v in visits
+                                      if v["page"] == p and v["error"] is None] or [math.nan])
+                for p in dict.fromkeys(v["page"] for v in visits)},
+            "visits_detail": visits,
+        }
+
+    if url is not None:
+        _check_loopback(url)
+        return go(url.rstrip("/"), server_pid)
+    from tools.serve import server
+
+    with server(env={"RNNLAB_THREADS": "1"}) as (base, proc):
+        return go(base, proc.pid)
+
+
+def report(r: dict) -> str:
+    lines = [
+        f"sessions            {r['sessions']}",
+        f"page visits         {r['visits']}",
+        f"failures            {r['failures']}",
+        f"median page time    {r['median_s']:.2f} s",
+        f"95th percentile     {r['p95_s']:.2f} s   (target <= 10 s at 10 sessions)",
+        f"slowest page visit  {r['max_s']:.2f} s",
+        f"server RSS          {r['rss_idle_mb']:.0f} MB idle, {r['rss_peak_mb']:.0f} MB peak",
+        f"wall time           {r['wall_s']:.0f} s",
+    ]
+    lines += [f"  failure: {f}" for f in r["failure_examples"]]
+    lines.append("median per page: " + ", ".join(
+        f"{p} {s:.2f}s" for p, s in r["per_page_median_s"].items()))
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m bench.load",
+                                 description="N browser sessions click through every page.")
+    ap.add_argument("--sessions", type=int, default=10, help=f"1..{MAX_SESSIONS} (default 10)")
+    ap.add_argument("--page-timeout", type=float, default=90.0, help="seconds per page visit")
+    ap.add_argument("--max-seconds", type=float, default=900.0, help="cap on the whole run")
+    ap.add_argument("--stagger", type=float, default=0.2,
+                    help="seconds between session starts (0 = all at the same instant)")
+    ap.add_argument("--url", default=None, help="an already running loopback server")
+    ap.add_argument("--json", default=None, help="also write the summary to this file")
+    args = ap.parse_args(argv)
+    if not 1 <= args.sessions <= MAX_SESSIONS:
+        ap.error(f"--sessions must be from 1 to {MAX_SESSIONS}")
+    r = run_load(args.sessions, page_timeout_s=max(1.0, args.page_timeout),
+                 max_seconds=max(10.0, args.max_seconds), stagger_s=max(0.0, args.stagger),
+                 url=args.url)
+    print(report(r))
+    if args.json:
+        from bench import _clean
+
+        with open(args.json, "w") as f:
+            json.dump(_clean(r), f, indent=1)
+    return 0 if r["failures"] == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
