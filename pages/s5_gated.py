@@ -307,9 +307,9 @@ else:
             f"{trained_heat.shape[1]}, sorted so the most persistent units are at the top); "
             f"colour is the {what}, from 0 (dark) to 1 (yellow).\n\n"
             "At initialisation the panel is a flat mid-tone: every gate is close to 0.5, so "
-            "memory halves at every step. After training one or a few rows at the top turn "
-            "bright and stay bright: those units have learned to keep what they hold, which is "
-            "exactly the open additive path the gradient needs.")
+            f"memory halves at every step. After training {n_keep} of {trained_heat.shape[1]} "
+            "rows are bright on average (gate above 0.9): those units have learned to keep "
+            "what they hold, which is exactly the open additive path the gradient needs.")
         st.metric(f"units with mean {keep} > 0.9", f"{n_keep} of {trained_heat.shape[1]}",
                   help="after training, on this sequence")
         st.metric(f"{keep}^{res['seq_len']} for the most persistent unit",
@@ -330,16 +330,23 @@ else:
             x_title="time step t", y_title="gate activation", height=340),
             ldf2, key="s5b_gate_lines", name=f"{view}_gates_over_time", alt_text=(
                 f"Gate activations over time. The most persistent unit's {keep} gate stays "
-                f"near {top:.2f} after training; the unit averages stay near the middle."))
+                f"near {top:.2f} after training; averaged over units it is "
+                f"{np.mean(g['trained']['mean'][keep]):.2f}, against "
+                f"{np.mean(g['init']['mean'][keep]):.2f} before training."))
     with c2:
         layout.how_to_read(
             "The same sequence, now as lines: the single most persistent unit, each gate "
             "averaged over all units after training, and the kept gate's average before "
             "training. Dashed red lines mark the "
             "two numbers the network has to add.\n\n"
-            "Averages hide the story: most units keep forgetting. It takes only one or two "
-            "units with a gate near 1 to carry the first number to the end, and the error "
-            "signal back along the same road.")
+            + ("Averages hide the story here: most units keep forgetting. It takes only one "
+               "or two units with a gate near 1 to carry the first number to the end, and the "
+               "error signal back along the same road."
+               if n_keep <= 3 else
+               "Here most units learned to keep their state, so even the average moved "
+               "towards 1.")
+            + " Where a line dips at a dashed line, the units briefly let the marked number "
+            "in, then close again.")
 
 layout.explain(
     "Gates do not stop gradients from vanishing in a network that has not learned anything "
