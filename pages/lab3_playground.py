@@ -129,18 +129,20 @@ def _short(name: str) -> str:
     return s or "unnamed"
 
 
-def _rename(run_id: int) -> None:
+def _rename(name: str) -> None:
+    """Rename the run called ``name`` (names stay unique: they key the chart colours)."""
     kept = runs()
     clean = _short(st.session_state.get("lab3_name", ""))
-    taken = {r["name"] for r in kept if r["id"] != run_id}
+    taken = {r["name"] for r in kept if r["name"] != name}
     for r in kept:
-        if r["id"] == run_id:
-            r["name"] = clean if clean not in taken else f"{clean} ({run_id})"
+        if r["name"] == name:
+            r["name"] = clean if clean not in taken else f"{clean} ({r['id']})"
+            st.session_state["lab3_pick"] = r["name"]
     st.session_state["lab3_name"] = ""
 
 
-def _remove(run_id: int) -> None:
-    runs()[:] = [r for r in runs() if r["id"] != run_id]
+def _remove(name: str) -> None:
+    runs()[:] = [r for r in runs() if r["name"] != name]
 
 
 def _clear() -> None:
@@ -361,14 +363,12 @@ if kept:
 
     with st.container(border=True):
         st.markdown(":material/edit: **Manage runs**")
-        ids = [r["id"] for r in kept]
-        by_id = {r["id"]: r for r in kept}
-        if (st.session_state.get("lab3_last") != ids[-1]
-                or st.session_state.get("lab3_pick") not in by_id):
-            st.session_state["lab3_pick"] = ids[-1]  # a new run: pick it
-            st.session_state["lab3_last"] = ids[-1]
-        pick = st.selectbox("Run", ids, key="lab3_pick",
-                            format_func=lambda i: by_id[i]["name"] if i in by_id else "?")
+        by_name = {r["name"]: r for r in kept}
+        if (st.session_state.get("lab3_last") != kept[-1]["id"]
+                or st.session_state.get("lab3_pick") not in by_name):
+            st.session_state["lab3_pick"] = kept[-1]["name"]  # a new run: pick it
+            st.session_state["lab3_last"] = kept[-1]["id"]
+        pick = st.selectbox("Run", list(by_name), key="lab3_pick")
         c1, c2, c3, c4 = st.columns([2.2, 1, 1, 1], vertical_alignment="bottom")
         c1.text_input("New name", key="lab3_name", max_chars=40,
                       placeholder="e.g. GRU baseline")
@@ -379,7 +379,7 @@ if kept:
         c4.button("Clear all", key="lab3_clear", width="stretch",
                   icon=":material/clear_all:", on_click=_clear)
 
-    chosen = by_id.get(pick, kept[-1])
+    chosen = by_name.get(pick, kept[-1])
     export.downloads(
         "lab3", {"curves": f["curves"], "runs": f["runs"]},
         script=export.script_text(chosen["result"]["config"],
