@@ -12,21 +12,23 @@ from ui.nav import PAGES, by_file
 
 FILE = "home.py"
 
-# Wall times measured on the 2-core development machine with one torch thread, while other
-# people were using it (so a quiet server is faster). Reproduce with core.experiments.vanishing
-# and core.training.train; see the "what runs live" section below for the settings.
+# Wall times measured twice (17:50 and 18:12 UTC, 25 Nov 2026) on the 2-core development machine
+# with one torch thread, while about eight other people ran tests on it (load average near 10),
+# so a quiet server is faster. Settings: core.experiments.vanishing.gradient_profile at T = 100
+# and 300; vanishing.training_heatmap at its defaults; core.training.train on the adding problem
+# (H = 64, batch 64, Adam, norm clip 1).
 MEASURED = [
     ("Open any page at its default settings", "instant",
      "The result was computed in advance and ships with the app: no model runs."),
-    ("The first live run after the server starts", "about 3 s extra",
-     "Loading PyTorch itself (measured 2.9 s). Later runs skip this."),
-    ("Gradient probe of a fresh network (section 1, T = 100 to 300)", "0.1 to 0.2 s",
-     "One forward and one backward pass, in float64 (measured 0.06 s at T = 100, 0.14 s at "
-     "T = 300)."),
-    ("Short training run: tanh RNN, 300 Adam steps, T = 40, H = 64", "about 7 s",
-     "Measured 6.7 s. Runs like this show a progress bar and a Stop button."),
-    ("LSTM on the adding problem: 500 steps, T = 50, H = 64", "about 14 s",
-     "Measured 13.8 s (loss fell to 0.012 from a chance level of 0.167)."),
+    ("The first live run after the server starts", "3 to 4 s extra",
+     "Loading PyTorch itself (measured 2.9 s and 4.0 s). Later runs skip this."),
+    ("Gradient probe of a fresh network (section 1, T = 100 to 300)", "under 0.2 s",
+     "One forward and one backward pass, in float64 (measured 0.06 to 0.08 s at T = 100, "
+     "0.14 to 0.17 s at T = 300)."),
+    ("Short training run: tanh RNN, 300 Adam steps, T = 40, H = 64", "7 to 8 s",
+     "Measured 6.7 s and 8.0 s. Runs like this show a progress bar and a Stop button."),
+    ("LSTM on the adding problem: 500 steps, T = 50, H = 64", "11 to 14 s",
+     "Measured 13.8 s and 11.3 s; the loss fell to 0.012 from a chance level of 0.167."),
 ]
 
 layout.header(FILE, (
@@ -118,7 +120,8 @@ st.markdown(
     "Every chart comes from a real PyTorch model, nothing is drawn by hand. To keep pages "
     "fast, each page's default result was computed in advance; change a setting and the model "
     "runs for real, then the result is cached for everyone who asks for the same settings. "
-    "Typical times, measured on a small shared server with one CPU thread:")
+    "Typical times, measured on a small 2-core machine with one CPU thread while several other "
+    "people were using it (a quiet server is faster):")
 st.table({"What": [m[0] for m in MEASURED], "Time": [m[1] for m in MEASURED],
           "Why": [m[2] for m in MEASURED]})
 st.caption(
