@@ -5,13 +5,14 @@ import pandas as pd
 import streamlit as st
 
 from core.experiments import effects as exp
-from core.tasks import TASKS
+from core.tasks import TASKS, make_task
 from ui import charts, charts_theory, demos, layout, runner, state
 
 FILE = "s4_effects.py"
 D = exp.length_sweep.defaults
 E = exp.exploding_run.defaults
 CAP_SECONDS = 30.0
+SHORT = {"rnn": "tanh RNN", "lstm": "LSTM", "gru": "GRU"}
 CELLS = {"rnn": "Vanilla tanh RNN", "lstm": "LSTM (for comparison)", "gru": "GRU (for comparison)"}
 TASK_NOTES = {
     "order": "Temporal order: two marked symbols (X or Y) hide among random distractors, the "
@@ -73,7 +74,7 @@ SCORE = {True: "accuracy at the end", False: "mean squared error at the end"}
 
 def run_label(r: dict) -> str:
     """How a sweep is named in the legend: network and training budget."""
-    return f"{CELLS[r['cell']].split(' (')[0]}, {r['steps']} steps"
+    return f"{SHORT[r['cell']]}, {r['steps']} steps"
 
 
 def score_frame(r: dict) -> tuple[pd.DataFrame, dict, str]:
@@ -92,17 +93,19 @@ def score_frame(r: dict) -> tuple[pd.DataFrame, dict, str]:
 
 
 def curve_frame(r: dict) -> pd.DataFrame:
-    chance = dict(zip(r["lengths"], r["chance_loss"]))
+    """Training curves, long form, with each length's chance loss (also for a length still
+    training, whose chance is not in the partial result yet)."""
     df = pd.DataFrame({"T": r["curve_T"], "step": r["curve_step"], "loss": r["curve_loss"]})
-    df["chance"] = [chance.get(t, np.nan) for t in df["T"]]
+    chance = {int(t): make_task(r["task"], int(t)).chance for t in set(r["curve_T"])}
+    df["chance"] = [chance[int(t)] for t in df["T"]]
     return df
 
 
 def draw_partial(r: dict) -> None:
+    """What the live runner draws while a sweep trains: the curves so far."""
     if r.get("curve_T"):
-        df = curve_frame(r)
-        df = df[df["chance"].notna()] if df["chance"].notna().any() else df.assign(chance=np.nan)
-        st.altair_chart(charts_theory.facet_curves(df, y_title="training loss"))
+        st.altair_chart(charts_theory.facet_curves(curve_frame(r), y_title="training loss",
+                                                   height=170))
 
 
 with main:

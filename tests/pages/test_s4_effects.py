@@ -70,7 +70,7 @@ def test_changed_sweep_trains_live_and_redraws():
     at.button(key="run_s4_sweep").click().run()
     no_exception(at)
     runs = {r["run"] for r in spec_rows(_charts(at)["score"]) if "run" in r}
-    assert runs == {"Vanilla tanh RNN, 100 steps", "LSTM, 100 steps"}
+    assert runs == {"tanh RNN, 100 steps", "LSTM, 100 steps"}
 
 
 def test_compute_cap_refuses_with_a_reason():
