@@ -74,8 +74,8 @@ with controls, st.container(border=True):
                    "lrg": 1e-2, "lrr": 1e-3},
         "short": {"label": "Easier: T = 30", "T": 30, "H": 32, "steps": 300, "lrg": 1e-2,
                   "lrr": 1e-3},
-        "long": {"label": "Harder: T = 80", "T": 80, "H": 32, "steps": 600, "lrg": 1e-2,
-                 "lrr": 1e-3},
+        "long": {"label": "Harder: T = 80, 300 steps", "T": 80, "H": 32, "steps": 300,
+                 "lrg": 1e-2, "lrr": 1e-3},
         "fair_lr": {"label": "Same learning rate for all (1e-2)", "T": 50, "H": 32,
                     "steps": 500, "lrg": 1e-2, "lrr": 1e-2},
     })
@@ -199,8 +199,8 @@ layout.metric_row([
     (f"{runs[r]['label']}", f"{runs[r]['ratio_init']:.0e} → {runs[r]['ratio_final']:.0e}",
      "first/last gradient ratio at initialisation → after training")
     for r in done])
-layout.cite("Measured here, same setup as ../shared/science.md (adding problem, Adam, norm "
-            "clipping at 1, one seed). The gated cells: Hochreiter & Schmidhuber (1997), Long "
+layout.cite("Measured by this app (adding problem, Adam, norm clipping at 1, batch 64, one "
+            "seed). The gated cells: Hochreiter & Schmidhuber (1997), Long "
             "short-term memory, Neural Computation 9(8); Cho et al. (2014), arXiv:1406.1078.")
 
 # -- 2. lag x training step ---------------------------------------------------------------------

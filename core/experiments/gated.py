@@ -99,10 +99,16 @@ def _fill(run: dict, hist) -> dict:
     return run
 
 
+#: Measured CPU seconds of :func:`compare_cells` over the sum of ``estimate_seconds`` for its
+#: four runs (3.9 at T=30, H=32, 200 steps, one thread): the probes and torch's GRU kernel on
+#: CPU cost more than the generic estimate assumes.
+CALIBRATION = 4.0
+
+
 def estimate_compare(seq_len: int, hidden_size: int, steps: int) -> float:
-    """Rough one-thread wall time of :func:`compare_cells` (seconds), for the page's cap."""
-    return sum(estimate_seconds(cell, seq_len, hidden_size, steps=steps, batch_size=64)
-               for _, cell, _, _ in RUNS)
+    """Rough one-thread CPU time of :func:`compare_cells` (seconds), for the page's cap."""
+    return CALIBRATION * sum(estimate_seconds(cell, seq_len, hidden_size, steps=steps,
+                                              batch_size=64) for _, cell, _, _ in RUNS)
 
 
 @experiment(seq_len=50, hidden_size=32, steps=500, lr_rnn=1e-3, lr_gated=1e-2, seed=0)
