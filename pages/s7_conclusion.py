@@ -65,9 +65,15 @@ with st.form("quiz_form", border=False):
     for n, q in enumerate(quiz.QUESTIONS, start=1):
         with st.container(border=True):
             st.markdown(f"**{n}. {q.prompt}**  \n:gray[{q.topic}, from {by_file(q.page).title}]")
-            st.radio(f"Question {n}", list(range(len(q.options))), index=None,
-                     format_func=q.options.__getitem__, key=_answer_key(q),
-                     label_visibility="collapsed", disabled=score is not None)
+            key = _answer_key(q)
+            if graded is not None:
+                # graded answers are locked and always shown as graded (also after a visit to
+                # another page, when Streamlit has dropped the widget's own state)
+                st.session_state[key] = graded.get(q.key)
+            st.radio(f"Question {n}", list(range(len(q.options))),
+                     format_func=q.options.__getitem__, key=key,
+                     label_visibility="collapsed", disabled=score is not None,
+                     **({} if key in st.session_state else {"index": None}))
             if score is not None:
                 result = score.results[q.key]
                 right = f"The answer: **{q.options[q.correct]}**. {q.why}"

@@ -51,7 +51,8 @@ def test_quiz_is_scored_explained_locked_and_retakeable():
     assert len(at.success) == 6 and len(at.error) == 1 and len(at.info) == len(QS) - 7
     assert wrong.why in at.error[0].value and wrong.options[wrong.correct] in at.error[0].value
     assert all(q.why in " ".join(s.value for s in at.success) for q in right)
-    assert all(r.disabled for r in at.radio)  # graded answers are locked
+    assert all(r.disabled for r in at.radio)  # graded answers are locked, and shown
+    assert [at.radio(key=f"quiz_{q.key}").value for q in right] == [q.correct for q in right]
     assert not [k for k in at.query_params if k.startswith("quiz")]
     labels = [el.proto.label for el in at.get("page_link")]
     missed = [by_file(f).title for f in expected.missed_pages()]
@@ -62,6 +63,19 @@ def test_quiz_is_scored_explained_locked_and_retakeable():
     no_exception(at)
     assert all(r.value is None and not r.disabled for r in at.radio)
     assert not at.metric and not at.success and not at.error
+
+
+def test_graded_quiz_survives_a_visit_to_another_page():
+    at = open_page(FILE)
+    q = QS[0]
+    at.radio(key=f"quiz_{q.key}").set_value(q.correct)
+    _button(at, "Check my answers").click().run()
+    at.switch_page("pages/glossary.py").run()
+    at.switch_page(f"pages/{FILE}").run()
+    no_exception(at)
+    assert at.metric[0].value == f"1 / {len(QS)}"
+    assert at.radio(key=f"quiz_{q.key}").value == q.correct
+    assert not at.warning
 
 
 def test_unanswered_quiz_scores_zero_and_shows_every_answer():
