@@ -250,7 +250,8 @@ with pm:
                   f"{counts.get('stable', 0)} are stable and {counts.get('exploding', 0)} "
                   f"explode ({ACTS[pact]})."))
     layout.how_to_read(
-        "Colour and number are log10 of ||dL/dh_0|| / ||dL/dh_T||: **-14** means the first step "
+        "Colour and number are log10 of ||dL/dh_0|| / ||dL/dh_T||; cells outlined in black are "
+        "the **stable** ones (within a factor of 100 either way). **-14** means the first step "
         "receives 10^-14 of the gradient the last step gets. Blue is vanishing, orange "
         "exploding, white about balanced (colours saturate at ±30; **<-300** means the first "
         "step's gradient underflowed even float64, and **inf** that it overflowed). Read a column upwards: for a "

@@ -111,7 +111,8 @@ def phase_map(df: pd.DataFrame, *, x: str = "gain", y: str = "T", value: str = "
               label: str = "label", x_title: str | None = None, y_title: str | None = None,
               height: int = 300, clip: float = 30.0) -> alt.LayerChart:
     """A grid coloured by ``value`` (a log10 ratio; blue below 0, orange above, clamped to
-    +-``clip``), every cell showing ``label``. NaN cells are grey with a cross."""
+    +-``clip``), every cell showing ``label``. NaN cells are grey; cells whose ``regime`` column
+    says "stable" get a black outline."""
     data = df.copy()
     v = pd.to_numeric(data[value], errors="coerce").astype(float)
     data["status"] = np.where(np.isnan(v), STATUS_BAD, STATUS_OK)
@@ -133,7 +134,11 @@ def phase_map(df: pd.DataFrame, *, x: str = "gain", y: str = "T", value: str = "
     text = base.mark_text(fontSize=11).encode(
         text=f"{label}:N",
         color=alt.condition(alt.datum._dark, alt.value("white"), alt.value("black")))
-    return alt.layer(cells, bad, text).properties(height=height)
+    layers = [cells, bad, text]
+    if "regime" in data:
+        layers.append(base.transform_filter(alt.datum.regime == "stable").mark_rect(
+            fill=None, stroke="#000000", strokeWidth=1.5).encode(tooltip=tips))
+    return alt.layer(*layers).properties(height=height)
 
 
 def facet_curves(df: pd.DataFrame, *, x: str = "step", y: str = "loss", facet: str = "T",

@@ -65,12 +65,12 @@ def test_changed_sweep_trains_live_and_redraws():
     score = {r["T"]: r["score"] for r in spec_rows(_charts(at)["score"]) if "score" in r}
     assert sorted(score) == [10, 15, 20]
     assert any("Trained live" in s.value for s in at.success)
-    # a second sweep (LSTM) keeps the first one on the chart for comparison
-    at.selectbox(key="cell").set_value("lstm").run()
+    # a second sweep keeps the first one on the chart for comparison
+    at.slider(key="steps").set_value(150).run()
     at.button(key="run_s4_sweep").click().run()
     no_exception(at)
     runs = {r["run"] for r in spec_rows(_charts(at)["score"]) if "run" in r}
-    assert runs == {"tanh RNN, 100 steps", "LSTM, 100 steps"}
+    assert runs == {"tanh RNN, 100 steps", "tanh RNN, 150 steps"}
 
 
 def test_compute_cap_refuses_with_a_reason():
