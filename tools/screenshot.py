@@ -35,7 +35,7 @@ def main() -> None:
     args = ap.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    paths = args.paths or [p.url for p in PAGES]
+    paths = args.paths or ["" if p.file == "home.py" else p.url for p in PAGES]
     with server() as (url, _), sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": args.width, "height": args.height})
