@@ -14,14 +14,18 @@ FILE = "s7_conclusion.py"
 SUBMITTED = "quiz_submitted"  # snapshot of the graded answers: {question key: option index}
 
 
+ATTEMPT = "quiz_attempt"  # bumped by Retake: fresh widgets, so the browser forgets the picks
+
+
 def _answer_key(q: quiz.Question) -> str:
-    return f"quiz_{q.key}"
+    return f"quiz{st.session_state.get(ATTEMPT, 0)}_{q.key}"
 
 
 def _retake() -> None:
     for q in quiz.QUESTIONS:
         st.session_state.pop(_answer_key(q), None)
     st.session_state.pop(SUBMITTED, None)
+    st.session_state[ATTEMPT] = st.session_state.get(ATTEMPT, 0) + 1
 
 
 layout.header(FILE, (

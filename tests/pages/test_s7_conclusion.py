@@ -14,6 +14,11 @@ FILE = "s7_conclusion.py"
 QS = quiz.QUESTIONS
 
 
+def _radio(at, q):
+    """The radio of question ``q`` (its key carries the attempt number: quiz<n>_<key>)."""
+    return next(r for r in at.radio if r.key.endswith(f"_{q.key}"))
+
+
 def _button(at, label):
     return next(b for b in at.button if b.label == label)
 
@@ -39,8 +44,8 @@ def test_quiz_is_scored_explained_locked_and_retakeable():
     right = QS[:6]
     wrong = QS[6]
     for q in right:
-        at.radio(key=f"quiz_{q.key}").set_value(q.correct)
-    at.radio(key=f"quiz_{wrong.key}").set_value((wrong.correct + 1) % len(wrong.options))
+        _radio(at, q).set_value(q.correct)
+    _radio(at, wrong).set_value((wrong.correct + 1) % len(wrong.options))
     assert not dict(at.query_params)  # answers never go into the link
     _button(at, "Check my answers").click().run()
     no_exception(at)
@@ -52,7 +57,7 @@ def test_quiz_is_scored_explained_locked_and_retakeable():
     assert wrong.why in at.error[0].value and wrong.options[wrong.correct] in at.error[0].value
     assert all(q.why in " ".join(s.value for s in at.success) for q in right)
     assert all(r.disabled for r in at.radio)  # graded answers are locked, and shown
-    assert [at.radio(key=f"quiz_{q.key}").value for q in right] == [q.correct for q in right]
+    assert [_radio(at, q).value for q in right] == [q.correct for q in right]
     assert not [k for k in at.query_params if k.startswith("quiz")]
     labels = [el.proto.label for el in at.get("page_link")]
     missed = [by_file(f).title for f in expected.missed_pages()]
@@ -68,13 +73,13 @@ def test_quiz_is_scored_explained_locked_and_retakeable():
 def test_graded_quiz_survives_a_visit_to_another_page():
     at = open_page(FILE)
     q = QS[0]
-    at.radio(key=f"quiz_{q.key}").set_value(q.correct)
+    _radio(at, q).set_value(q.correct)
     _button(at, "Check my answers").click().run()
     at.switch_page("pages/glossary.py").run()
     at.switch_page(f"pages/{FILE}").run()
     no_exception(at)
     assert at.metric[0].value == f"1 / {len(QS)}"
-    assert at.radio(key=f"quiz_{q.key}").value == q.correct
+    assert _radio(at, q).value == q.correct
     assert not at.warning
 
 
