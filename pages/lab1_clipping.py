@@ -277,7 +277,7 @@ with main:
         export.downloads(
             "lab1", {k: v for k, v in f.items() if k != "events"},
             script=export.script_text(run_cfg, title=f"Lab 1, {which}"),
-            stem=f"lab1_{which.replace(' ', '_')}", meta=params)
+            stem="lab1_clipping", script_name=f"lab1_{which.replace(' ', '_')}", meta=params)
 
 layout.explain(
     "An RNN applies the same recurrent weights at every step, so the backward pass multiplies "

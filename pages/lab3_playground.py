@@ -197,17 +197,24 @@ def frames(kept: list[dict]) -> dict[str, pd.DataFrame]:
             "steps": c["steps"], "seed": c["seed"],
             "seconds": round(r["seconds"], 1) if r["seconds"] else None,
         })
+    events = [{"run": r["name"], "x": r["result"]["first_nonfinite"]["step"],
+               "label": f"{r['name']}: NaN/inf at step {r['result']['first_nonfinite']['step']}"}
+              for r in kept if r["result"]["first_nonfinite"] is not None]
     return {"curves": pd.DataFrame(curves, columns=["run", "step", "loss", "grad_norm",
                                                     "clipped", "accuracy"]),
-            "runs": pd.DataFrame(table)}
+            "runs": pd.DataFrame(table),
+            "events": pd.DataFrame(events, columns=["run", "x", "label"])}
 
 
 def curve_chart(curves: pd.DataFrame, col: str, names: list[str], ghosts: list[str], *,
-                y_title: str, log_y: bool, rules: dict | None = None, height: int = 300):
+                y_title: str, log_y: bool, rules: dict | None = None, height: int = 300,
+                events: pd.DataFrame | None = None):
     data = curves[curves["run"].isin(names)][["run", "step", col]]
+    if events is not None:
+        events = events[events["run"].isin(names)]
     return charts_labs.run_lines(data, "step", col, "run", log_y=log_y, color_domain=names,
                                  ghosts=ghosts, x_title="training step", y_title=y_title,
-                                 rules=rules, height=height)
+                                 rules=rules, height=height, events=events)
 
 
 def _draw_partial(partial: dict) -> None:
@@ -219,7 +226,7 @@ def _draw_partial(partial: dict) -> None:
     names = [g["name"] for g in ghosts] + ["training now…"]
     st.altair_chart(curve_chart(f["curves"], "loss", names, names[:-1],
                                 y_title=f"loss, {partial['loss_name']} (log)", log_y=True,
-                                height=260), width="stretch")
+                                height=260, events=f["events"]), width="stretch")
 
 
 with main:
@@ -267,7 +274,8 @@ with main:
         rule = {f"chance, newest run: {latest['chance']:.3g}": latest["chance"]}
         layout.show(curve_chart(f["curves"], "loss", names, ghosts, y_title=(
             f"training loss, {latest['loss_name']} (log)" if len(tasks) == 1
-            else "training loss (log; tasks differ)"), log_y=True, rules=rule),
+            else "training loss (log; tasks differ)"), log_y=True, rules=rule,
+            events=f["events"]),
             f["curves"][["run", "step", "loss"]], key="lab3_loss", name="lab3_loss_curves",
             alt_text=f"Training loss of {len(kept)} runs. " + "; ".join(
                 f"{r['name']}: final loss {r['result']['final_loss']:.3g} after "
@@ -291,7 +299,7 @@ with main:
                     if latest["config"]["clip"] == "norm" else None)
         layout.show(curve_chart(f["curves"], "grad_norm", names, ghosts,
                                 y_title="gradient norm, pre-clip (log)", log_y=True,
-                                rules=thr_rule, height=260),
+                                rules=thr_rule, height=260, events=f["events"]),
                     f["curves"][["run", "step", "grad_norm", "clipped"]], key="lab3_gnorm",
                     name="lab3_gradient_norms", alt_text=(
                         "Gradient norm per training step, before clipping, for every run. "
@@ -384,7 +392,8 @@ if kept:
         "lab3", {"curves": f["curves"], "runs": f["runs"]},
         script=export.script_text(chosen["result"]["config"],
                                   title=f"Lab 3, {chosen['name']}"),
-        stem=f"lab3_{chosen['name'][:30]}", meta=chosen["result"]["config"])
+        stem="lab3_runs", script_name=f"lab3_{chosen['name'][:30]}",
+        meta={"script_run": chosen["name"], **chosen["result"]["config"]})
     st.caption(f"The script reproduces the run picked above: **{chosen['name']}**. The CSV "
                "and JSON hold every kept run.")
 

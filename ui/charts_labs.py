@@ -96,9 +96,18 @@ def run_lines(df: pd.DataFrame, x: str, y: str, run: str, *, log_y: bool = False
             opacity=alt.condition(alt.datum._ghost, alt.value(0.3), alt.value(0.9)),
             tooltip=[alt.Tooltip(f"{run}:N", title="run"), alt.Tooltip("label:N", title="event"),
                      alt.Tooltip(f"{x}:Q", title=xt)]))
-        layers.append(alt.Chart(ev).mark_text(align="left", dx=4, dy=10, angle=0,
-                                              fontWeight="bold").encode(
-            x=f"{x}:Q", y=alt.value(0), text="label:N", color=color))
+        # labels: stacked one per line from the top; right of the rule in the left part of
+        # the chart, left of it near the right edge, so they are never cut off
+        xs = pd.to_numeric(data[x], errors="coerce")
+        lo, hi = float(np.nanmin(xs)) if len(xs) else 0.0, float(np.nanmax(xs)) if len(xs) else 1.0
+        cut = lo + 0.6 * (hi - lo)
+        for i, (_, row) in enumerate(ev.iterrows()):
+            right_side = float(row[x]) <= cut
+            layers.append(alt.Chart(pd.DataFrame([row])).mark_text(
+                align="left" if right_side else "right", dx=4 if right_side else -4,
+                dy=10 + 15 * i, fontWeight="bold").encode(
+                x=f"{x}:Q", y=alt.value(0), text="label:N", color=color,
+                opacity=alt.condition(alt.datum._ghost, alt.value(0.4), alt.value(1.0))))
     if rules:
         rdf = pd.DataFrame({"label": list(rules), "value": [float(r) for r in rules.values()]})
         rdf = rdf[np.isfinite(rdf["value"]) & ((rdf["value"] > 0) if log_y else True)]

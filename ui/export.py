@@ -88,13 +88,15 @@ def script_text(config: dict[str, Any], *, title: str | None = None) -> str | No
 
 def downloads(key: str, data: dict[str, pd.DataFrame], script: str | None = None, *,
               stem: str = "rnn_lab_run", meta: dict[str, Any] | None = None,
-              script_note: str | None = None, where: Any = None) -> None:
+              script_note: str | None = None, script_name: str | None = None,
+              where: Any = None) -> None:
     """Export buttons for one run: all tables as CSV and JSON, and the script when given.
 
     key: unique on the page (button keys derive from it). data: table name -> DataFrame, e.g.
     one per chart. script: the text of a ``.py`` file (``script_text(config)``), or None to
     leave the button out. meta: settings written at the top of the JSON. script_note: shown
-    under the buttons when there is no script, to say why.
+    under the buttons when there is no script, to say why. script_name: the script's file stem
+    (default ``stem``), e.g. named after the one run it reproduces.
     """
     target = where or st
     with target.container(border=True):
@@ -111,13 +113,14 @@ def downloads(key: str, data: dict[str, pd.DataFrame], script: str | None = None
             on_click="ignore", width="stretch",
             help="The same tables in one JSON file, with the settings.")
         if script is not None:
+            py = f"{safe_name(script_name or stem)}.py"
             cols[2].download_button(
-                "Download as script", script, f"{safe_name(stem)}.py", "text/x-python",
+                "Download as script", script, py, "text/x-python",
                 key=f"exp_py_{key}", icon=":material/code:", width="stretch", on_click="ignore",
                 help="A standalone Python file (needs only torch) that retrains this run "
                      "and prints the same final loss.")
             st.caption("The script uses plain PyTorch, no code from this app: "
-                       "`python " + f"{safe_name(stem)}.py` retrains the run from the same "
-                       "seed and prints its final loss; `--steps 50` for a quick look.")
+                       f"`python {py}` retrains the run from the same seed and prints its "
+                       "final loss; `--steps 50` for a quick look.")
         elif script_note:
             st.caption(script_note)
