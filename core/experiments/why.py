@@ -95,3 +95,22 @@ def phase_diagram(nonlinearity, hidden_size, seed):
             reg.append(regime(v))
     return {"radius": radius, "seq_len": lengths, "ratio": ratio, "regime": reg,
             "radii": list(PHASE_RADII), "lengths": list(PHASE_LENGTHS)}
+
+
+@experiment(value=1.5, which="sigma", kind="gaussian", hidden_size=32, seq_len=200, seed=0)
+def activation_compare(value, which, kind, hidden_size, seq_len, seed):
+    """The same W_hh, inputs and biases as :func:`matrix_case`, under all four activations.
+
+    Returns ``lag`` (T+1,) and, per activation in ``activations``: ``log_norm[act]`` (T+1,)
+    log10 ||dh_T/dh_{T-lag}||, ``gamma[act]``, ``mean_deriv[act]`` (mean sigma'(a_t)).
+    """
+    acts = ["tanh", "relu", "sigmoid", "linear"]
+    out = {"lag": list(range(seq_len + 1)), "activations": acts, "log_norm": {}, "gamma": {},
+           "mean_deriv": {}}
+    for a in acts:
+        r = matrix_case(value=value, which=which, kind=kind, activation=a,
+                        hidden_size=hidden_size, seq_len=seq_len, seed=seed)
+        out["log_norm"][a] = r["log_norm"]
+        out["gamma"][a] = r["gamma"]
+        out["mean_deriv"][a] = r["mean_deriv"]
+    return out

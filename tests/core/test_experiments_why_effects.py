@@ -81,3 +81,15 @@ def test_exploding_run_goes_nan_and_stays_nan_while_clipped_twin_survives():
     assert all(math.isfinite(v) for v in r["loss_clipped"])
     assert r["nonfinite_weights_raw"] == 1.0 and r["nonfinite_weights_clipped"] == 0.0
     assert len(r["w_hh"]) == 16
+
+
+def test_activation_compare_reuses_the_matrix_case():
+    kw = dict(value=1.2, which="sigma", kind="gaussian", hidden_size=12, seq_len=30, seed=2)
+    r = why.activation_compare(**kw)
+    assert r["activations"] == ["tanh", "relu", "sigmoid", "linear"]
+    for a in r["activations"]:
+        single = why.matrix_case(activation=a, **kw)
+        assert r["log_norm"][a] == single["log_norm"]
+        assert r["gamma"][a] == single["gamma"]
+    assert r["mean_deriv"]["linear"] == 1.0
+    assert r["mean_deriv"]["sigmoid"] <= 0.25

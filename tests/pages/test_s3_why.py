@@ -17,6 +17,8 @@ def _charts(at):
             by["scalar"] = s
         elif {"real", "imag"} <= f:
             by["eig"] = s
+        elif "log10 norm" in f and "activation" in f:
+            by["acts"] = s
         elif "log10 norm" in f:
             by["lag"] = s
         elif {"gain", "T", "_shown"} <= f:
@@ -29,7 +31,12 @@ def test_opens_with_all_four_charts_and_right_numbers():
     no_exception(at)
     assert len(at.latex) >= 3  # the BPTT chain written out
     by = _charts(at)
-    assert set(by) == {"scalar", "eig", "lag", "phase"}
+    assert set(by) == {"scalar", "eig", "lag", "phase", "acts"}
+    # four activations on the same W_hh; the tanh line equals the main chart's measured line
+    acts = [r for r in spec_rows(by["acts"]) if r.get("activation")]
+    assert len({r["activation"] for r in acts}) == 4
+    tanh_end = next(r["log10 norm"] for r in acts
+                    if r["activation"].startswith("tanh") and r["lag"] == 200)
     # scalar toy: your w = 0.9 at k = 100 is 100 log10 0.9
     rows = [r for r in spec_rows(by["scalar"]) if r.get("curve") == "your w = 0.90"]
     assert len(rows) == 101
@@ -45,6 +52,7 @@ def test_opens_with_all_four_charts_and_right_numbers():
     assert all(meas[k] <= bound[k] + 1e-6 for k in meas)
     # the default makes the sufficient-vs-necessary point: bound grows, measurement vanishes
     assert bound[200] > 10 and meas[200] < -5
+    assert tanh_end == pytest.approx(meas[200], abs=1e-6)
     # phase diagram: every grid cell, with labels
     cells = [r for r in spec_rows(by["phase"]) if "label" in r]
     assert len(cells) == len(exp.PHASE_RADII) * len(exp.PHASE_LENGTHS)
