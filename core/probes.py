@@ -118,27 +118,37 @@ def _forward_sweep(model: RecurrentNet, x: torch.Tensor) -> dict[str, torch.Tens
         w_hh_t = (c.weight_hh * scale[:, None]).T  # (H, G)
         xp = torch.addmm((c.bias_ih + c.bias_hh) * scale, xT, (c.weight_ih * scale[:, None]).T)
         xp = xp.view(T, B, G)
-        gates = x.new_empty(T, B, G)
+        gates = x.new_empty(T, B, 4, H)
         cs = x.new_zeros(T + 1, B, H)
         tanh_c = x.new_empty(T, B, H)
+        # per-step views made once: indexing a Python list costs nothing, a tensor index an op
+        xp_, g_, c_, tc_, h_ = (v.unbind(0) for v in (xp, gates, cs, tanh_c, hT))
         for t in range(T):
-            gt = torch.sigmoid(torch.addmm(xp[t], h, w_hh_t), out=gates[t])
-            i, f, s, o = gt.view(B, 4, H).unbind(1)
+            gt = g_[t]
+            torch.sigmoid(torch.addmm(xp_[t], h, w_hh_t), out=gt.view(B, G))
+            i, f, s, o = gt.unbind(1)
             # c_t = f c_{t-1} + i tanh(g) with tanh(g) = 2 s - 1
-            torch.addcmul(torch.mul(f, cs[t]), i, s, value=2.0, out=cs[t + 1]).sub_(i)
-            h = torch.mul(o, torch.tanh(cs[t + 1], out=tanh_c[t]), out=hT[t])
-        return {"h": hT, "gates": gates.view(T, B, 4, H), "c": cs, "tanh_c": tanh_c}
+            c_new = torch.addcmul(torch.mul(f, c_[t]), i, s, value=2.0, out=c_[t + 1]).sub_(i)
+            h = torch.mul(o, torch.tanh(c_new, out=tc_[t]), out=h_[t])
+        return {"h": hT, "gates": gates, "c": cs, "tanh_c": tanh_c}
     xp = torch.addmm(c.bias_ih, xT, c.weight_ih.T).view(T, B, G)
     w_hh_t, b_hh = c.weight_hh.T, c.bias_hh
-    rz = x.new_empty(T, B, 2 * H)
+    rz = x.new_empty(T, B, 2, H)
     ns, hns = x.new_empty(T, B, H), x.new_empty(T, B, H)
+    xp_, rz_, n_, hn_, h_ = (v.unbind(0) for v in (xp, rz, ns, hns, hT))
     for t in range(T):
         gh = torch.addmm(b_hh, h, w_hh_t)  # (B, 3H): W_hr h, W_hz h, W_hn h (+ biases)
-        torch.sigmoid(torch.add(xp[t, :, :2 * H], gh[:, :2 * H]), out=rz[t])
-        hn = hns[t].copy_(gh[:, 2 * H:])
-        n = torch.tanh(torch.addcmul(xp[t, :, 2 * H:], rz[t, :, :H], hn), out=ns[t])
-        h = torch.addcmul(n, rz[t, :, H:], h - n, out=hT[t])  # (1 - z) n + z h_{t-1}
-    return {"h": hT, "rz": rz.view(T, B, 2, H), "n": ns, "hn": hns}
+        xt = xp_[t]
+        rzt = torch.sigmoid(torch.add(xt[:, :2 * H], gh[:, :2 * H]), out=rz_[t].view(B, 2 * H))
+        hn = hn_[t].copy_(gh[:, 2 * H:])
+        n = torch.tanh(torch.addcmul(xt[:, 2 * H:], rzt[:, :H], hn), out=n_[t])
+        h = torch.addcmul(n, rzt[:, H:], h - n, out=h_[t])  # (1 - z) n + z h_{t-1}
+    return {"h": hT, "rz": rz, "n": ns, "hn": hns}
+
+
+def _chunks(T: int, size: int = 16) -> list[tuple[int, int]]:
+    """Time ranges ``[t0, t1)`` of ``size`` steps, last first (the order of the reverse sweep)."""
+    return [(t0, min(t0 + size, T)) for t0 in range(0, T, size)][::-1]
 
 
 def _adjoint_gradients(model: RecurrentNet, x: torch.Tensor, loss_fn: LossFn) -> torch.Tensor:
@@ -155,8 +165,9 @@ def _adjoint_gradients(model: RecurrentNet, x: torch.Tensor, loss_fn: LossFn) ->
       dn = a_t (1 - z)(1 - n^2), the hidden-side gate gradients are (dn hn r', a_t (h_{t-1} - n)
       z', dn r) and a_{t-1} = d_{t-1} + z_t a_t + W^T (those three).
 
-    Everything that does not depend on a_t is computed for all steps at once; the loop over t
-    does one matrix product and two to four element-wise products per step.
+    Everything that does not depend on a_t is computed for 16 steps at a time (so it stays in
+    cache at long T); the loop over t does one matrix product and two to four element-wise
+    products per step.
     """
     B, T, _ = x.shape
     H = model.hidden_size
@@ -168,34 +179,47 @@ def _adjoint_gradients(model: RecurrentNet, x: torch.Tensor, loss_fn: LossFn) ->
         W = model.cell.weight_hh.detach()
         D = direct.transpose(0, 1).contiguous()  # (T, B, H)
         out = torch.empty_like(D)
-        a = out[T - 1].copy_(D[T - 1])
+        D_, out_ = D.unbind(0), out.unbind(0)
+        a = out_[T - 1].copy_(D_[T - 1])
         if model.cell_type == "rnn":
             K = 1 - hT * hT if model.nonlinearity == "tanh" else (hT > 0).to(hT.dtype)
+            K_ = K.unbind(0)
             for t in range(T - 1, 0, -1):
-                a = torch.addmm(D[t - 1], a * K[t], W, out=out[t - 1])
+                a = torch.addmm(D_[t - 1], a * K_[t], W, out=out_[t - 1])
         elif model.cell_type == "gru":
-            r, z = fw["rz"].unbind(2)
-            n, hn = fw["n"], fw["hn"]
-            h_prev = torch.cat([hT.new_zeros(1, B, H), hT[:-1]], 0)
-            kn = (1 - z) * (1 - n * n)
-            K = torch.stack([kn * hn * r * (1 - r), (h_prev - n) * z * (1 - z), kn * r], 2)
-            for t in range(T - 1, 0, -1):
-                dgh = (K[t] * a.unsqueeze(1)).view(B, 3 * H)
-                a = torch.addmm(torch.addcmul(D[t - 1], z[t], a), dgh, W, out=out[t - 1])
+            for t0, t1 in _chunks(T):
+                r, z = fw["rz"][t0:t1].unbind(2)
+                n, hn = fw["n"][t0:t1], fw["hn"][t0:t1]
+                if t0 == 0:
+                    h_prev = torch.cat([hT.new_zeros(1, B, H), hT[:t1 - 1]])
+                else:
+                    h_prev = hT[t0 - 1:t1 - 1]
+                kn = (1 - z) * (1 - n * n)
+                K = torch.stack([kn * hn * r * (1 - r), (h_prev - n) * z * (1 - z), kn * r], 2)
+                K_, z_ = K.unbind(0), z.unbind(0)
+                for t in range(t1 - 1, max(t0, 1) - 1, -1):
+                    dgh = (K_[t - t0] * a.unsqueeze(1)).view(B, 3 * H)
+                    a = torch.addmm(torch.addcmul(D_[t - 1], z_[t - t0], a), dgh, W,
+                                    out=out_[t - 1])
         else:
-            i, f, s, o = fw["gates"].unbind(2)
-            g = 2 * s - 1
-            tc, cs = fw["tanh_c"], fw["c"]
-            A = o * (1 - tc * tc)  # a_t -> cell gradient
-            K3 = torch.stack([g * i * (1 - i), cs[:-1] * f * (1 - f), i * (1 - g * g)], 2)
-            Ko = tc * o * (1 - o)
             dz = x.new_empty(B, 4, H)
-            b = a * A[T - 1]
-            for t in range(T - 1, 0, -1):
-                torch.mul(K3[t], b.unsqueeze(1), out=dz[:, :3])
-                torch.mul(Ko[t], a, out=dz[:, 3])
-                a = torch.addmm(D[t - 1], dz.view(B, 4 * H), W, out=out[t - 1])
-                b = b.mul_(f[t]).addcmul_(a, A[t - 1])
+            dz3, dzo, dzf = dz[:, :3], dz[:, 3], dz.view(B, 4 * H)
+            carry = None  # f_{t+1} b_{t+1}
+            for t0, t1 in _chunks(T):  # the gate terms of a few steps at a time stay in cache
+                i, f, s, o = fw["gates"][t0:t1].unbind(2)
+                g = 2 * s - 1
+                tc, c_prev = fw["tanh_c"][t0:t1], fw["c"][t0:t1]
+                A = o * (1 - tc * tc)  # a_t -> cell gradient
+                K3 = torch.stack([g * i * (1 - i), c_prev * f * (1 - f), i * (1 - g * g)], 2)
+                Ko = tc * o * (1 - o)
+                A_, K3_, Ko_, f_ = A.unbind(0), K3.unbind(0), Ko.unbind(0), f.unbind(0)
+                for t in range(t1 - 1, max(t0, 1) - 1, -1):
+                    k = t - t0
+                    b = A_[k] * a if carry is None else torch.addcmul(carry, A_[k], a)
+                    torch.mul(K3_[k], b.unsqueeze(1), out=dz3)
+                    torch.mul(Ko_[k], a, out=dzo)
+                    a = torch.addmm(D_[t - 1], dzf, W, out=out_[t - 1])
+                    carry = b.mul_(f_[k])
     return out.transpose(0, 1)
 
 
