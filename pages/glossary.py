@@ -26,7 +26,7 @@ for group, terms in groups:
         st.subheader(t.name, anchor=t.anchor)
         st.markdown(t.definition)
         with st.container(horizontal=True, gap="small", vertical_alignment="center"):
-            st.caption("Seen in:")
+            st.caption("Seen in:", width="content")
             for f in t.pages:
                 info = by_file(f)
                 st.page_link(f"pages/{f}", label=info.title, icon=info.icon)
