@@ -224,12 +224,12 @@ if res is not None:
         for col, (label, mat, key) in zip(cols, snaps):
             a = np.asarray(mat, dtype=float)
             df = pd.DataFrame([(i, j, a[i, j]) for i in range(k) for j in range(k)],
-                              columns=["row", "col", "w"])
-            bad = int((~np.isfinite(df["w"])).sum())
+                              columns=["row", "col", "weight"])
+            bad = int((~np.isfinite(df["weight"])).sum())
             with col:
                 st.caption(f"W_hh {label}")
                 big = float(np.nanmax(np.abs(a))) if np.isfinite(a).any() else math.nan
-                layout.show(charts.heatmap(df, "col", "row", "w", value_title="log10 |w|",
+                layout.show(charts.heatmap(df, "col", "row", "weight", value_title="log10 |w|",
                                            height=230),
                             df, key=key, name=f"w_hh_{key[-1]}", alt_text=(
                                 f"{bad} of {k * k} cells are non-finite (drawn as crosses)."

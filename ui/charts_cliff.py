@@ -277,6 +277,7 @@ def norm_histogram(norms: list[float], threshold: float | None, *, reference: fl
         if hi - lo < 1e-6:
             lo, hi = lo - 0.5, hi + 0.5
         edges = 10 ** np.linspace(lo, hi, bins + 1)
+        edges[0], edges[-1] = min(edges[0], v.min()), max(edges[-1], v.max())  # rounding
         counts, _ = np.histogram(v, edges)
     else:
         edges, counts = np.array([0.1, 1.0]), np.array([0])
