@@ -121,15 +121,15 @@ if score is not None:
 # -- cheat sheet --------------------------------------------------------------------------------
 st.subheader("Take it with you: a one-page cheat sheet")
 c1, c2, c3 = st.columns([1.2, 1.2, 2], vertical_alignment="center")
-c1.download_button("Cheat sheet (HTML, prints on one page)", cheatsheet.html(),
+c1.download_button("Cheat sheet (HTML)", cheatsheet.html(),
                    "rnn_gradients_cheatsheet.html", "text/html", key="cheat_html",
                    icon=":material/download:", type="primary")
 c2.download_button("Cheat sheet (Markdown)", cheatsheet.markdown(),
                    "rnn_gradients_cheatsheet.md", "text/markdown", key="cheat_md",
                    icon=":material/download:")
-c3.caption("The table above, the five equations, a diagnosis checklist, the numbers worth "
-           "remembering and the sources. Open the HTML file in a browser and print it, or save "
-           "it as a PDF.")
+c3.caption("One printed page (A4, landscape): the table above, the five equations, a "
+           "diagnosis checklist, the numbers worth remembering and the sources. Open the HTML "
+           "file in a browser and print it, or save it as a PDF.")
 with st.expander("Preview the cheat sheet", icon=":material/visibility:"):
     st.markdown(cheatsheet.markdown().split("\n", 1)[1])  # without the big title
 

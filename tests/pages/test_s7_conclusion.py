@@ -36,7 +36,7 @@ def test_opens_with_the_summary_table_and_an_unanswered_quiz():
     assert all(r.value is None for r in at.radio)
     assert not at.metric  # no score before checking
     assert {b.proto.label for b in at.get("download_button")} == {
-        "Cheat sheet (HTML, prints on one page)", "Cheat sheet (Markdown)"}
+        "Cheat sheet (HTML)", "Cheat sheet (Markdown)"}
 
 
 def test_quiz_is_scored_explained_locked_and_retakeable():
