@@ -44,7 +44,7 @@ def _color(field: str, title: str | None = None, domain: list | None = None) -> 
     scale = alt.Scale(range=OKABE_ITO) if domain is None else alt.Scale(domain=domain,
                                                                          range=OKABE_ITO)
     return alt.Color(f"{field}:N", title=title or field, scale=scale,
-                     legend=alt.Legend(orient="bottom"))
+                     legend=alt.Legend(orient="bottom", columns=3, labelLimit=260))
 
 
 def log_lines(df: pd.DataFrame, x: str, y: str, *, color: str | None = None,
