@@ -39,7 +39,7 @@ def refusal_for(seconds: float) -> str | None:
     if seconds <= exp.CAP_SECONDS:
         return None
     return (f"These settings would need about {seconds:.0f} s to train all three cells "
-            f"(estimated). The cap is {exp.CAP_SECONDS:.0f} s per run, because the app shares "
+            f"(estimated for one free CPU core). The cap is {exp.CAP_SECONDS:.0f} s per run, because the app shares "
             "one or two CPU cores with every other learner: lower the steps, the length or "
             "the hidden size.")
 
@@ -497,7 +497,7 @@ def part_text() -> None:
            if r["status"] == "done"}
     layout.show(chart, df, key="lab2_text_loss", name="lab2_text_loss", alt_text=(
         "Training (solid) and held-out (dashed) loss per cell. Final held-out perplexity: "
-        + ", ".join(f"{k} {math.exp(v):.2f}" for k, v in fin.items())
+        + ", ".join(f"{k} {core_lm.perplexity(v):.2f}" for k, v in fin.items())
         + f"; letter frequencies alone give {math.exp(res['unigram_loss']):.1f}."))
     layout.how_to_read(
         "Solid lines: the loss on each step's training windows (averaged over a few steps). "

@@ -17,6 +17,7 @@ shape with only the cells trained so far (the running one marked ``"status": "ru
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 import torch
@@ -36,6 +37,8 @@ N_PROBES = 12
 #: Python-side cost of one training step beyond the matrix products (optimiser, clipping,
 #: logging, evaluation, probes), measured on the 2-core server: added to every estimate.
 STEP_OVERHEAD = 5e-3
+#: Seconds between partial reports during a live run.
+REPORT_INTERVAL = 0.8
 #: Temperatures the text samples are drawn at.
 TEMPERATURES = (0.5, 1.0)
 PROMPT = "The "
@@ -49,14 +52,21 @@ def _log10(values) -> list[float]:
     return [float(x) for x in out]
 
 
-def _reporter(report, n_cells: int, steps: int, every: int = 20):
-    """A per-step callback factory: calls ``report`` every ``every`` steps with a partial."""
-    def make(i: int, snapshot):
-        def cb(step_done: int) -> None:
-            if report is not None and (step_done % every == 0 or step_done == steps):
-                report((i + step_done / max(steps, 1)) / n_cells, snapshot())
-        return cb
-    return make
+class _Due:
+    """True at most every ``interval`` seconds (and always at the end of a run): partial
+    results are packed and drawn about once a second, however fast the steps are, so the live
+    chart costs little of the training time. Reporting never changes the numbers."""
+
+    def __init__(self, interval: float | None = None):
+        self.interval = REPORT_INTERVAL if interval is None else interval
+        self.last = time.perf_counter()
+
+    def __call__(self, done: int, steps: int) -> bool:
+        now = time.perf_counter()
+        if done == steps or now - self.last >= self.interval:
+            self.last = now
+            return True
+        return False
 
 
 # ---------------------------------------------------------------------------------------------
@@ -112,11 +122,11 @@ def tasks(task, seq_len, hidden_size, steps, lr, seed, report=None):
 
     for i, cell in enumerate(CELLS):
         model = build_model(cell, tk.input_size, int(hidden_size), tk.output_size, seed=seed)
-        every = max(1, min(25, steps // 20))
+        due = _Due()
 
-        def cb(rec, hist, i=i, cell=cell, every=every):
+        def cb(rec, hist, i=i, cell=cell, due=due):
             done = rec["step"] + 1
-            if report is not None and (done % every == 0 or done == steps):
+            if report is not None and due(done, steps):
                 runs[cell] = pack(hist, "running")
                 report((i + done / steps) / len(CELLS), {**meta, "runs": dict(runs)})
 
@@ -201,11 +211,11 @@ def brackets(max_distance, hidden_size, steps, lr, seed, report=None):
 
     for i, cell in enumerate(CELLS):
         lm = CharLM(cell, lang.vocab_size, int(hidden_size), embed_dim=0, seed=seed)
-        every = max(1, min(25, steps // 20))
+        due = _Due()
 
-        def cb(h, i=i, cell=cell, every=every):
+        def cb(h, i=i, cell=cell, due=due):
             done = len(h["step"])
-            if report is not None and (done % every == 0 or done == steps):
+            if report is not None and due(done, steps):
                 runs[cell] = pack(h, "running")
                 report((i + done / steps) / len(CELLS), {**meta, "runs": dict(runs)})
 
@@ -285,11 +295,11 @@ def char_lm(hidden_size, embed_dim, seq_len, steps, lr, batch_size, seed, report
     for i, cell in enumerate(CELLS):
         lm = CharLM(cell, corpus.vocab_size, int(hidden_size), embed_dim=int(embed_dim),
                     seed=seed)
-        every = max(1, min(10, steps // 20))
+        due = _Due()
 
-        def cb(h, i=i, cell=cell, every=every):
+        def cb(h, i=i, cell=cell, due=due):
             done = len(h["step"])
-            if report is not None and (done % every == 0 or done == steps):
+            if report is not None and due(done, steps):
                 runs[cell] = pack(h, "running")
                 report((i + done / steps) / len(CELLS), {**meta, "runs": dict(runs)})
 

@@ -14,7 +14,8 @@ from core.text import BracketLanguage
 torch.set_num_threads(1)
 
 
-def test_tasks_trains_three_cells_on_the_same_batches_and_reports_partials():
+def test_tasks_trains_three_cells_on_the_same_batches_and_reports_partials(monkeypatch):
+    monkeypatch.setattr(compare, "REPORT_INTERVAL", 0.0)  # report after every step
     partials = []
     res = compare.tasks(task="order", seq_len=10, hidden_size=8, steps=24, lr=0.01, seed=1,
                         report=lambda f, p: partials.append((f, p)))
@@ -29,6 +30,11 @@ def test_tasks_trains_three_cells_on_the_same_batches_and_reports_partials():
     assert fracs == sorted(fracs) and fracs[-1] == pytest.approx(1.0)
     mid = next(p for f, p in partials if 0.34 < f < 0.66)
     assert set(mid["runs"]) == {"rnn", "lstm"} and mid["runs"]["lstm"]["status"] == "running"
+    assert mid["runs"]["rnn"]["status"] == "done"
+    for f, p in partials:  # the fraction says how many steps the running cell has done
+        running = [r for r in p["runs"].values() if r["status"] == "running"]
+        if running:
+            assert len(running[0]["step"]) == round((f * 3 - len(p["runs"]) + 1) * 24)
     # the same run through core.script's reference (what "download as script" reproduces)
     for cell in res["cells"]:
         ref = core_script.reference_run(dict(task="order", seq_len=10, cell=cell,
