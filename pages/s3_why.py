@@ -218,7 +218,7 @@ with main:
     ends = {a: ares["log_norm"][a][-1] for a in ares["activations"]}
     layout.show(charts_theory.log10_lines(
         adf, "lag", "log10 norm", color="activation", x_title="lag: steps back",
-        y_title="||dh_T/dh_(T-lag)|| (log scale)", height=260,
+        y_title="product norm (log scale)", height=400,
         color_domain=[names[a] for a in ares["activations"]]), adf, key="s3_acts",
         name="jacobian_by_activation", alt_text="After " + str(T) + " steps: " + "; ".join(
             f"{ACTS[a]} 1e{v:.1f}" if math.isfinite(v) else f"{ACTS[a]} exactly 0"
