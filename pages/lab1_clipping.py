@@ -137,7 +137,7 @@ def loss_chart(f: dict[str, pd.DataFrame], chance: float, height: int = 320,
     return charts_labs.run_lines(
         f["loss"], "step", "loss", "run", log_y=dom is None, color_domain=LABELS,
         x_title="training step",
-        y_title="training loss, MSE" + (" (zoom)" if dom else " (log scale)"),
+        y_title="loss, MSE" + (" (zoomed)" if dom else " (log)"),
         rules={"chance (always answer 1): 1/6": chance}, events=f["events"], height=height,
         y_domain=dom)
 
@@ -234,23 +234,20 @@ with main:
         layout.cite("Pascanu, Mikolov & Bengio (2013), On the difficulty of training recurrent "
                     "neural networks, arXiv:1211.5063, Algorithm 1 (norm clipping).")
 
-        c1, c2 = st.columns([1.3, 1], gap="large")
-        with c1:
-            st.markdown("#### How often did each rule step in?")
-            share = f["summary"][["run", "share clipped (%)"]]
-            layout.show(charts_labs.clip_share_bars(share, color_domain=LABELS), share,
-                        key="lab1_share", name="lab1_share_clipped", alt_text=(
-                            "Share of steps clipped: " + ", ".join(
-                                f"{r['label']} {100 * r['share_clipped']:.0f}%"
-                                for r in res["runs"]) + "."))
-        with c2:
-            layout.how_to_read(
-                "A step counts as clipped when the rule changed the gradient: norm clipping "
-                "when the total length was above its threshold; value clipping when at least "
-                "one entry was outside [-c, c]. The unclipped run is 0% by definition. A rule "
-                "that fires at almost every step acts like a smaller, fixed learning rate; one "
-                "that never fires does nothing. Pascanu et al. suggest a threshold between half "
-                "and ten times the typical gradient norm.")
+        st.markdown("#### How often did each rule step in?")
+        share = f["summary"][["run", "share clipped (%)"]]
+        layout.show(charts_labs.clip_share_bars(share, color_domain=LABELS, height=160), share,
+                    key="lab1_share", name="lab1_share_clipped", alt_text=(
+                        "Share of steps clipped: " + ", ".join(
+                            f"{r['label']} {100 * r['share_clipped']:.0f}%"
+                            for r in res["runs"]) + "."))
+        layout.how_to_read(
+            "A step counts as clipped when the rule changed the gradient: norm clipping when "
+            "the total length was above its threshold; value clipping when at least one entry "
+            "was outside [-c, c]. The unclipped run is 0% by definition. A rule that fires at "
+            "almost every step acts like a smaller, fixed learning rate; one that never fires "
+            "does nothing. Pascanu et al. suggest a threshold between half and ten times the "
+            "typical gradient norm (the median in the summary below).")
         st.markdown("#### Summary")
         st.dataframe(f["summary"], hide_index=True, column_config={
             "final loss": st.column_config.NumberColumn(format="%.4g"),

@@ -338,9 +338,10 @@ with main:
                 "t": range(len(p["grad_norm_by_t"])), "grad": p["grad_norm_by_t"],
                 "when": "before training" if p["step"] == 0 else f"after {p['step']} steps"})
                 for p in pr], ignore_index=True)
+            pdf["initial"] = pdf["when"] == "before training"  # drawn dashed
             prof = pr[-1]["grad_norm_by_t"]
             ratio = prof[0] / prof[-1] if prof[-1] > 0 else math.nan
-            layout.show(charts.log_lines(pdf, "t", "grad", color="when",
+            layout.show(charts.log_lines(pdf, "t", "grad", color="when", dashed="initial",
                                          color_domain=list(dict.fromkeys(pdf["when"])),
                                          x_title="time step t (loss at the end)",
                                          y_title="||dL/dh_t|| (log)", height=260),
@@ -367,7 +368,8 @@ if kept:
     })
     st.caption("Final loss and accuracy: means over the last 20 finite training steps. "
                "'identical curve to' names an earlier run with the same settings whose "
-               "loss curve matches this one number for number.")
+               f"loss curve matches this one number for number. The last {MAX_RUNS} runs of "
+               "this browser session are kept; reloading the page starts afresh.")
 
     with st.container(border=True):
         st.markdown(":material/edit: **Manage runs**")
