@@ -48,11 +48,11 @@ def main(argv: list[str] | None = None) -> int:
         reps = 1
         size = dict(B=4, T=8, H=8)
         probe_kw = dict(size, T_long=16)
-        train_kw = dict(T=6, H=8, steps=15)
+        train_kw = dict(T=6, H=8, steps=15, reps=1)
         contrast_kw = dict(T=6, sizes=(8,), max_steps=30)
     else:
         size, probe_kw, contrast_kw = {}, {}, {}
-        train_kw = dict(steps=150 if args.quick else 300)
+        train_kw = dict(steps=150 if args.quick else 300, reps=1 if args.quick else 3)
     machine = bench.machine_info()
     started = time.perf_counter()
     rows: list[bench.Row] = []
