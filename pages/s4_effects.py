@@ -110,9 +110,19 @@ def draw_partial(r: dict) -> None:
 
 with main:
     qslot = st.container()
+    QUESTION = (f"A {SHORT[cell]} is trained for {steps} steps at each of the lengths "
+                f"{', '.join(map(str, lengths))} ({TASKS[task].lower()}). Which lengths will it "
+                "learn (final loss below half the blind-guess level)?")
+    OPTIONS = ["All of them", "The short ones only: past some length it sits at chance",
+               "None of them"]
     res = runner.live("s4_sweep", exp.length_sweep, params, draw=draw_partial,
                       refusal=refusal)
     if res is None:
+        with qslot, st.container(border=True):  # the same radio layout.predict draws
+            st.markdown(f":material/psychology: **Predict first.** {QUESTION}")
+            st.radio("Your prediction", OPTIONS, index=None, key="predict_s4",
+                     label_visibility="collapsed")
+            st.caption("Commit to an answer, then press Run: the verdict appears here.")
         st.info("No result for these settings yet: press **Run** (about "
                 f"{est:.0f} s on one thread).", icon=":material/hourglass_empty:")
     else:
@@ -123,12 +133,7 @@ with main:
         longest = max([t for t, ok in zip(r["lengths"], learned) if ok], default=None)
         with qslot:
             layout.predict(
-                "s4", f"A {CELLS[cell].split(' (')[0]} is trained for {steps} steps at each "
-                f"length ({TASKS[task].lower()}). Before you look at the charts: which lengths "
-                "does it learn (final loss below half the blind-guess level)?",
-                ["All of them", "The short ones only: past some length it sits at chance",
-                 "None of them"],
-                correct=correct,
+                "s4", QUESTION, OPTIONS, correct=correct,
                 why="A vanilla RNN's gradient from the marked inputs shrinks geometrically with "
                     "their distance from the answer (section 1). At short range enough signal "
                     "arrives to learn from; past a few dozen steps it is swamped by the "

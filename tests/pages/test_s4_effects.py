@@ -60,8 +60,14 @@ def test_changed_sweep_trains_live_and_redraws():
     at = open_page(FILE, {"tmax": "20", "steps": "100", "H": "16"})
     no_exception(at)
     assert "score" not in _charts(at)  # not shipped: waits for Run
+    # predict first: the answer is committed before the run and judged after it
+    at.radio(key="predict_s4").set_value("None of them").run()
+    assert not at.success and "Run" in " ".join(c.value for c in at.caption)
     at.button(key="run_s4_sweep").click().run()
     no_exception(at)
+    assert at.radio(key="predict_s4").value == "None of them"
+    assert any(("Right" in m.value or "Not quite" in m.value) and "This run" in m.value
+               for m in [*at.success, *at.warning])
     score = {r["T"]: r["score"] for r in spec_rows(_charts(at)["score"]) if "score" in r}
     assert sorted(score) == [10, 15, 20]
     assert any("Trained live" in s.value for s in at.success)
