@@ -115,3 +115,15 @@ def test_normalised_models_still_use_the_step_loop_and_agree_with_naive():
     torch.testing.assert_close(hidden_state_gradients(model, x.double(), loss_fn),
                                hidden_state_gradients_naive(model, x.double(), loss_fn),
                                rtol=1e-9, atol=1e-14)
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("T", [15, 16, 17, 33])
+def test_reverse_sweep_is_exact_across_chunk_boundaries(cell, T):
+    """The gate terms are built 16 steps at a time: lengths around the chunk size."""
+    model = build_model(cell, 2, 6, 1, seed=5).double()
+    x, y = adding_problem(3, T, generator=torch.Generator().manual_seed(T))
+    loss_fn = lambda o: F.mse_loss(o, y.double()[:, None].expand_as(o))  # noqa: E731
+    torch.testing.assert_close(hidden_state_gradients(model, x.double(), loss_fn),
+                               hidden_state_gradients_naive(model, x.double(), loss_fn),
+                               rtol=1e-9, atol=1e-15)
