@@ -257,6 +257,17 @@ with main:
         })
         st.caption("Final loss is the mean of the last 20 finite losses of a run. For a run "
                    "that blew up it is the mean just before the blow-up, usually enormous.")
+        if "norm" in by and math.isfinite(by["norm"]["median_grad_norm"]):
+            med = by["norm"]["median_grad_norm"]
+            thr_now = by["norm"]["threshold"]
+            inside = 0.5 * med <= thr_now <= 10 * med
+            st.markdown(
+                f":material/tune: **Choosing the threshold.** The typical (median) gradient "
+                f"norm of the norm-clipped run was **{med:.3g}**. Pascanu et al.'s rule of thumb "
+                f"puts a good norm threshold between half and ten times the typical norm: "
+                f"**{0.5 * med:.2g} to {10 * med:.2g}** here. Your threshold {thr_now:g} is "
+                + ("inside that range." if inside else
+                   "outside it: try a value inside and compare."))
         layout.metric_row([
             (f"{r['label']}: NaN/inf at step", str(r["first_nonfinite"]["step"]),
              f"{r['steps_done']} of {r['config']['steps']} steps trained before the weights "

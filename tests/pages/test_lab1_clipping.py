@@ -28,6 +28,14 @@ def test_opens_with_the_precomputed_comparison():
     assert any(r.get("value") in ("NaN", "+inf") for r in spec_rows(loss))
     shares = {r["run"]: r["share clipped (%)"] for r in spec_rows(share)}
     assert shares["no clipping"] == 0 and 0 < shares["norm clipping"] <= 100
+    # the threshold advice uses the norm run's median pre-clip gradient norm
+    summary = at.dataframe[-1].value
+    med = float(summary.loc[summary["run"] == "norm clipping", "median grad norm"].iloc[0])
+    gn = sorted(r["grad_norm"] for r in spec_rows(gnorm) if r.get("run") == "norm clipping"
+                and "grad_norm" in r and "label" not in r)
+    assert med == pytest.approx(gn[len(gn) // 2], rel=1e-6)
+    advice = next(m.value for m in at.markdown if "Choosing the threshold" in m.value)
+    assert f"{0.5 * med:.2g} to {10 * med:.2g}" in advice
 
 
 def test_shipped_norm_run_matches_an_independent_core_training():
