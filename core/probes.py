@@ -99,8 +99,8 @@ def _forward_sweep(model: RecurrentNet, x: torch.Tensor) -> dict[str, torch.Tens
     """Every hidden state and what the reverse sweep needs, time-major, without autograd.
 
     Returns ``h`` ``(T, B, H)`` and, per cell: LSTM ``gates`` ``(T, B, 4, H)`` holding
-    sigmoid(i), sigmoid(f), sigmoid(2 g_pre) (so tanh(g_pre) = 2 s - 1: one sigmoid call for all
-    four gates), sigmoid(o); ``c`` ``(T + 1, B, H)`` with c_0 = 0 and ``tanh_c`` ``(T, B, H)``.
+    sigmoid(i), sigmoid(f), s = sigmoid(-2 g_pre) (so tanh(g_pre) = 1 - 2 s: one sigmoid call
+    for all four gates), sigmoid(o); ``c`` ``(T + 1, B, H)`` with c_0 = 0 and ``tanh_c`` ``(T, B, H)``.
     GRU ``rz`` ``(T, B, 2, H)``, ``n`` and ``hn`` = W_hn h_{t-1} + b_hn ``(T, B, H)``.
     The vanilla RNN runs torch's fused kernel (its h_t is all the reverse sweep needs).
     """
@@ -114,7 +114,7 @@ def _forward_sweep(model: RecurrentNet, x: torch.Tensor) -> dict[str, torch.Tens
     h = x.new_zeros(B, H)
     if model.cell_type == "lstm":
         scale = torch.ones(G, dtype=x.dtype)
-        scale[2 * H:3 * H] = 2.0
+        scale[2 * H:3 * H] = -2.0
         w_hh_t = (c.weight_hh * scale[:, None]).T  # (H, G)
         xp = torch.addmm((c.bias_ih + c.bias_hh) * scale, xT, (c.weight_ih * scale[:, None]).T)
         xp = xp.view(T, B, G)
@@ -127,8 +127,8 @@ def _forward_sweep(model: RecurrentNet, x: torch.Tensor) -> dict[str, torch.Tens
             gt = g_[t]
             torch.sigmoid(torch.addmm(xp_[t], h, w_hh_t), out=gt.view(B, G))
             i, f, s, o = gt.unbind(1)
-            # c_t = f c_{t-1} + i tanh(g) with tanh(g) = 2 s - 1
-            c_new = torch.addcmul(torch.mul(f, c_[t]), i, s, value=2.0, out=c_[t + 1]).sub_(i)
+            # c_t = f c_{t-1} + i tanh(g) = (i + f c_{t-1}) - 2 i s, as tanh(g) = 1 - 2 s
+            c_new = torch.addcmul(torch.addcmul(i, f, c_[t]), i, s, value=-2.0, out=c_[t + 1])
             h = torch.mul(o, torch.tanh(c_new, out=tc_[t]), out=h_[t])
         return {"h": hT, "gates": gates, "c": cs, "tanh_c": tanh_c}
     xp = torch.addmm(c.bias_ih, xT, c.weight_ih.T).view(T, B, G)
@@ -207,7 +207,7 @@ def _adjoint_gradients(model: RecurrentNet, x: torch.Tensor, loss_fn: LossFn) ->
             carry = None  # f_{t+1} b_{t+1}
             for t0, t1 in _chunks(T):  # the gate terms of a few steps at a time stay in cache
                 i, f, s, o = fw["gates"][t0:t1].unbind(2)
-                g = 2 * s - 1
+                g = 1 - 2 * s
                 tc, c_prev = fw["tanh_c"][t0:t1], fw["c"][t0:t1]
                 A = o * (1 - tc * tc)  # a_t -> cell gradient
                 K3 = torch.stack([g * i * (1 - i), c_prev * f * (1 - f), i * (1 - g * g)], 2)
