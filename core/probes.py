@@ -100,7 +100,8 @@ def _forward_sweep(model: RecurrentNet, x: torch.Tensor) -> dict[str, torch.Tens
 
     Returns ``h`` ``(T, B, H)`` and, per cell: LSTM ``gates`` ``(T, B, 4, H)`` holding
     sigmoid(i), sigmoid(f), s = sigmoid(-2 g_pre) (so tanh(g_pre) = 1 - 2 s: one sigmoid call
-    for all four gates), sigmoid(o); ``c`` ``(T + 1, B, H)`` with c_0 = 0 and ``tanh_c`` ``(T, B, H)``.
+    for all four gates), sigmoid(o); ``c`` ``(T + 1, B, H)`` with c_0 = 0 and ``tanh_c``
+    ``(T, B, H)``.
     GRU ``rz`` ``(T, B, 2, H)``, ``n`` and ``hn`` = W_hn h_{t-1} + b_hn ``(T, B, H)``.
     The vanilla RNN runs torch's fused kernel (its h_t is all the reverse sweep needs).
     """
