@@ -279,7 +279,11 @@ with main:
              f"{100 * r['share_clipped']:.0f}% of them clipped")
             for r in res["runs"]])
 
-        which = st.radio("The script reproduces", LABELS, index=1, horizontal=True,
+        present = [r["label"] for r in res["runs"]]  # a stopped run may have fewer
+        if st.session_state.get("lab1_script_run") not in present:
+            st.session_state["lab1_script_run"] = (exp.LABELS["norm"] if exp.LABELS["norm"]
+                                                   in present else present[0])
+        which = st.radio("The script reproduces", present, horizontal=True,
                          key="lab1_script_run")
         run_cfg = next(r for r in res["runs"] if r["label"] == which)["config"]
         export.downloads(

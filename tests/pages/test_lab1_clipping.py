@@ -130,3 +130,25 @@ def test_prediction_gives_a_verdict():
     at = open_page(FILE)
     at.radio(key="predict_lab1").set_value("Only the two clipped runs").run()
     assert any("Right" in s.value for s in at.success)
+
+
+def test_a_stopped_run_shows_what_was_trained_so_far():
+    """Stop interrupts the script; the runner marks the entry "stopped" and keeps the partial
+    result handed to ``report``. Simulate that state with a real partial result."""
+    from ui import demos, runner
+
+    params = dict(exp.compare.defaults, seq_len=10, hidden_size=16, steps=50)
+    partials = []
+    exp.compare(**params, report=lambda f, p: partials.append(p))
+    partial = next(p for p in partials if len(p["runs"]) == 1)  # inside the first run
+    at = open_page(FILE, SHORT)
+    ck = f"lab1:{demos.canonical(params)}"
+    at.session_state[runner._STORE] = {ck: {"status": "running", "result": partial,
+                                            "seconds": 1.5}}
+    at.run()
+    no_exception(at)
+    assert any("Stopped by you" in i.value for i in at.info)
+    specs = vega_specs(at)
+    runs = {r.get("run") for r in spec_rows(specs[0]) if r.get("run")}
+    assert runs == {"no clipping"}
+    assert at.radio(key="lab1_script_run").options == ["no clipping"]

@@ -126,3 +126,23 @@ def test_preset_link_applies():
     no_exception(at)
     assert at.selectbox(key="init").value == "identity"
     assert at.radio(key="act").value == "relu"
+
+
+def test_a_stopped_run_is_kept_with_its_partial_curve():
+    """Simulate Stop: the runner's entry is left "running" with the last partial result."""
+    from core.experiments import playground as exp
+    from ui import demos, runner
+
+    params = dict(exp.train_run.defaults, seq_len=10, hidden_size=8, steps=50)
+    partials = []
+    exp.train_run(**params, report=lambda f, p: partials.append(p))
+    partial = partials[1]  # 20 of 50 steps
+    at = open_page(FILE, SHORT)
+    ck = f"play:{demos.canonical(params)}"
+    at.session_state[runner._STORE] = {ck: {"status": "running", "result": partial,
+                                            "seconds": 0.8}}
+    at.run()
+    no_exception(at)
+    table = _table(at)
+    assert list(table["status"]) == ["stopped"] and list(table["steps trained"]) == [20]
+    assert len(_curve(vega_specs(at)[0], table["run"][0])) == 20
