@@ -84,3 +84,17 @@ def test_preset_link_opens_the_page_set_up(page, app_url):
     wait_ready(page)
     assert exceptions(page) == 0
     assert slider_value(page, "Sequence length T") == "300"
+
+
+def test_pressing_run_on_a_lab_trains_live_and_draws_the_curve(page, app_url):
+    # a short, non-default setting so the run is live (not the shipped result) and quick
+    page.goto(f"{app_url}/lab-clipping?steps=100")
+    wait_ready(page)
+    assert exceptions(page) == 0
+    page.get_by_role("button", name="Run all three").click()
+    page.get_by_text("Trained live in").wait_for(timeout=120_000)
+    wait_ready(page)
+    assert exceptions(page) == 0
+    charts = page.locator("[data-testid='stVegaLiteChart']")
+    assert charts.count() >= 2
+    charts.first.locator("canvas, svg").first.wait_for(timeout=30_000)
