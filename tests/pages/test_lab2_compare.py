@@ -102,7 +102,8 @@ def test_compute_cap_refuses_and_bad_links_warn():
 
 
 def test_preset_link_switches_to_the_bracket_language():
-    at = open_page(FILE, {"preset": "brackets8"})
+    at = open_page(FILE, {"preset": "brackets40"})
     no_exception(at)
     assert at.selectbox(key="part").value == "brackets"
-    assert at.slider(key="K").value == 8
+    assert at.slider(key="K").value == 40 and at.slider(key="bsteps").value == 1000
+    assert not at.button(key="run_lab2_brackets").disabled  # every preset fits the cap
