@@ -129,11 +129,7 @@ with main:
     run = runner.live("s2", exp.blowup, params, draw=draw_live, run_label="Train",
                       refusal=refusal)
 
-    if run is None:
-        st.info("Press **Train** to run these settings: the charts appear here.")
-        res = None
-    else:
-        res = run["result"]
+    res = run["result"] if run is not None else None
 
 if res is not None:
     ev = res["first_nonfinite"]
@@ -170,9 +166,10 @@ if res is not None:
             "- Both charts share the x-axis (training step) and use a **log** y-axis: each "
             "grid line up is ten times more. A straight rising line is exponential growth.\n"
             "- The dashed orange line marks the first step where any number became `inf` or "
-            "`NaN`. The loss curve stops there. The gradient can stay finite a few steps "
-            "longer (the gradient of a squared error is finite even when the squared error "
-            "itself overflows), until an update makes the weights non-finite and the run "
+            "`NaN`. The loss curve stops there. The gradient's entries can stay finite a "
+            "few steps longer (when a squared error overflows, its gradient 2 (output - "
+            "target) does not), though their joint norm may already overflow, so the blue "
+            "line can stop too. Soon an update makes the weights non-finite and the run "
             "stops: after that every output is NaN.\n"
             "- Left: a healthy run falls towards or below the chance loss of 0.167 (always "
             "guess 1). An exploding one **jumps up** instead, often in bursts.\n"
@@ -217,7 +214,8 @@ if res is not None:
         k = len(res["w_init"])
         lf = res["w_last_finite_step"]
         snaps = [("at initialisation", res["w_init"], "s2_w0"),
-                 (f"after step {lf}, the last finite one" if lf >= 0 else "never updated",
+                 (f"after step {lf}, the last finite one" if lf >= 0 else
+                  "at initialisation (no update kept it finite)",
                   res["w_last_finite"], "s2_w1"),
                  ("when the run ended", res["w_end"], "s2_w2")]
         cols = st.columns(3, gap="small")

@@ -166,10 +166,12 @@ with main:
     run = runner.live("s5", exp.compare, params, draw=draw_live, run_label="Train both",
                       refusal=refusal)
     res = run["result"] if run is not None else None
-    if res is None:
-        st.info("Press **Train both** to run these settings.")
 
-if res is not None and res.get("none") and res.get("clipped"):
+if res is not None and not (res.get("none") and res.get("clipped")):
+    with main:
+        st.info("This run was stopped before both trainings finished; press **Train both** "
+                "again to see the comparison.", icon=":material/pause_circle:")
+elif res is not None:
     none, clp = res["none"], res["clipped"]
     ev = none["first_nonfinite"]
     cdf = curves(res)
@@ -229,7 +231,7 @@ if res is not None and res.get("none") and res.get("clipped"):
             "`clip_grad_norm_` returns), on log-spaced bins. The dashed orange line is your "
             "threshold: every step to its right was scaled down. The green band is the rule "
             "of thumb from Pascanu et al.: look at the average norm over many updates (green "
-            "line) and pick a threshold between half and ten times it. "
+            "dotted line) and pick a threshold between half and ten times it. "
             + (f"Your threshold is **{'inside' if inside else 'outside'}** that band. "
                if clip == "norm" else
                "With value clipping the threshold limits single entries, not the norm, so it "

@@ -294,9 +294,6 @@ def norm_histogram(norms: list[float], threshold: float | None, *, reference: fl
                              "label": ["Pascanu heuristic: 0.5x to 10x the average norm"]})
         layers.append(alt.Chart(band).mark_rect(color=OKABE_ITO[2], opacity=0.15).encode(
             x=alt.X("from:Q", scale=xs), x2="to:Q", tooltip=["label:N"]))
-        avg = pd.DataFrame({"x": [reference], "label": [f"average norm {reference:.3g}"]})
-        layers.append(alt.Chart(avg).mark_rule(color=OKABE_ITO[2], strokeWidth=2).encode(
-            x=alt.X("x:Q", scale=xs), tooltip=["label:N"]))
     layers.append(bars)
     if threshold is not None:
         tdf = pd.DataFrame({"x": [threshold], "label": [f"threshold {threshold:g}"]})
@@ -306,4 +303,9 @@ def norm_histogram(norms: list[float], threshold: float | None, *, reference: fl
         layers.append(alt.Chart(tdf).mark_text(align="left", dx=5, dy=10, color=OKABE_ITO[5],
                                                fontWeight="bold").encode(
             x=alt.X("x:Q", scale=xs), y=alt.value(0), text="label:N"))
+    if reference is not None and math.isfinite(reference) and reference > 0:
+        avg = pd.DataFrame({"x": [reference], "label": [f"average norm {reference:.3g}"]})
+        layers.append(alt.Chart(avg).mark_rule(color=OKABE_ITO[2], strokeWidth=3,
+                                               strokeDash=[2, 2]).encode(
+            x=alt.X("x:Q", scale=xs), tooltip=["label:N"]))
     return alt.layer(*layers).properties(height=height), hdf
