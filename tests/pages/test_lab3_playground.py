@@ -146,3 +146,16 @@ def test_a_stopped_run_is_kept_with_its_partial_curve():
     table = _table(at)
     assert list(table["status"]) == ["stopped"] and list(table["steps trained"]) == [20]
     assert len(_curve(vega_specs(at)[0], table["run"][0])) == 20
+
+
+def test_training_the_defaults_live_reproduces_the_precomputed_curve():
+    at = open_page(FILE)
+    at.button(key="run_play").click().run()
+    no_exception(at)
+    table = _table(at)
+    assert list(table["status"]) == ["precomputed", "done"]
+    assert table["identical curve to"][1] == table["run"][0]
+    spec = vega_specs(at)[0]
+    shipped, live = _curve(spec, table["run"][0]), _curve(spec, table["run"][1])
+    assert len(live) == 300
+    assert np.allclose(shipped, live, rtol=1e-6, atol=0)
