@@ -178,10 +178,10 @@ with main:
         layout.how_to_read(
             "Each panel is one length (shortest on the left), training loss on a log axis "
             "(averaged over a few steps), the dashed line the blind-guess loss. At short T the "
-            "curve leaves the line and keeps falling. At long T it drops to the line within a "
-            "few dozen steps (the network learns the easy part: the class frequencies or the "
-            "average sum) and then stays flat: the gradient that would teach it the rest "
-            "arrives too weak, so more steps do not help.")
+            "curve leaves the line and keeps falling. At long T it reaches the line quickly "
+            "(whatever can be learned without the distant inputs, such as the average answer "
+            "or the blanks of copy memory) and then stays flat: the gradient that would teach "
+            "it the rest arrives too weak, so more steps do not help.")
         layout.cite("Tasks: Hochreiter & Schmidhuber (1997), Long short-term memory (temporal "
                     "order, adding); Arjovsky, Shah & Bengio (2016), arXiv:1511.06464 (copy "
                     "memory, adding); Le, Jaitly & Hinton (2015), arXiv:1504.00941 (adding).")
