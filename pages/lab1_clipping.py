@@ -38,7 +38,7 @@ with controls, st.container(border=True):
                     "lr": "0.05", "T": 20, "opt": "sgd", "init": "orthogonal"},
         "relu": {"label": "ReLU RNN, gain 1.5", "gain": 1.5, "act": "relu", "lr": "0.01",
                  "T": 20, "opt": "sgd", "init": "orthogonal"},
-        "calm": {"label": "Tame: gain 0.9, nothing to clip", "gain": 0.9, "act": "tanh",
+        "calm": {"label": "Tame: gain 0.9, no blow-up", "gain": 0.9, "act": "tanh",
                  "lr": "0.05", "T": 20, "opt": "sgd", "init": "orthogonal"},
         "long": {"label": "Longer sequences, T = 60", "gain": 2.0, "act": "tanh",
                  "lr": "0.05", "T": 60, "opt": "sgd", "init": "orthogonal"},

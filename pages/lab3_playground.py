@@ -63,6 +63,8 @@ with controls, st.container(border=True):
                                                                   "relu": "ReLU"},
                        D["nonlinearity"], radio=True,
                        help="LSTM and GRU have their own fixed sigmoid and tanh gates.")
+    if cell != "rnn":
+        st.caption(f"The {CELLS[cell]} ignores this: its gates use sigmoid and tanh.")
     init = state.select("Initialisation of W_hh", "init",
                         {"default": "PyTorch default", "xavier": "Xavier",
                          "orthogonal": "Orthogonal", "identity": "Identity (IRNN)"},
