@@ -4,7 +4,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.conftest import APP, no_exception, open_page
 from ui import glossary
-from ui.layout import PROJECTOR_CSS
+from ui.layout import PAGE_END_ID, PROJECTOR_CSS
 from ui.nav import by_file
 
 FILE = "glossary.py"
@@ -27,6 +27,7 @@ def test_every_entry_has_its_anchored_heading_definition_and_page_links():
     for t in glossary.TERMS:
         for f in t.pages:
             assert by_file(f).title in labels
+    assert any(PAGE_END_ID in h.proto.body for h in at.get("html"))  # browser tests wait for it
     topics = {h.proto.anchor for h in at.header}
     assert {f"topic-{glossary.slug(g)}" for g in glossary.GROUPS} <= topics
 
