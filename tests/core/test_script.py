@@ -1,5 +1,6 @@
 """core.script: the generated file runs on its own and reproduces core.training's final loss."""
 
+import json
 import math
 import subprocess
 import sys
@@ -33,14 +34,44 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("cfg", CASES, ids=lambda c: f"{c['cell']}-{c['task']}-"
-                         f"{c.get('norm', 'none')}-{c.get('clip', 'none')}")
-def test_script_reproduces_the_final_loss(cfg, tmp_path):
-    text = script.training_script(cfg, title="test")
-    assert "from core" not in text and "import core" not in text
-    proc = _run_script(text, tmp_path)
+DRIVER = """
+import contextlib, io, json, runpy, sys
+out = {}
+for name, path, args in json.loads(sys.argv[1]):
+    sys.argv = [path, *args]
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        runpy.run_path(path, run_name="__main__")
+    out[name] = buf.getvalue()
+print(json.dumps(out))
+"""
+
+
+@pytest.fixture(scope="module")
+def outputs(tmp_path_factory):
+    """Every case's script, run by one isolated interpreter (one torch import, not five):
+    ``python -I`` in an empty folder, so nothing from this repository can be imported."""
+    tmp = tmp_path_factory.mktemp("scripts")
+    jobs = []
+    for i, cfg in enumerate(CASES):
+        text = script.training_script(cfg, title="test")
+        assert "from core" not in text and "import core" not in text
+        path = tmp / f"case{i}.py"
+        path.write_text(text)
+        jobs.append((str(i), str(path), []))
+    jobs.append(("steps6", str(tmp / "case0.py"), ["--steps", "6"]))  # the --steps flag
+    (tmp / "driver.py").write_text(DRIVER)
+    proc = subprocess.run([sys.executable, "-I", str(tmp / "driver.py"), json.dumps(jobs)],
+                          capture_output=True, text=True, cwd=tmp, timeout=300)
     assert proc.returncode == 0, proc.stderr
-    got = script.parse_final_loss(proc.stdout)
+    return json.loads(proc.stdout.splitlines()[-1])
+
+
+@pytest.mark.parametrize("i", range(len(CASES)), ids=lambda i: "{cell}-{task}-{n}-{c}".format(
+    n=CASES[i].get("norm", "none"), c=CASES[i].get("clip", "none"), **CASES[i]))
+def test_script_reproduces_the_final_loss(i, outputs):
+    cfg = CASES[i]
+    got = script.parse_final_loss(outputs[str(i)])
     hist = script.reference_run(cfg)
     assert len(hist.records) == cfg["steps"]
     want = hist.final_loss()
@@ -64,12 +95,14 @@ def test_an_exploding_run_blows_up_at_the_same_step(tmp_path):
     assert got == pytest.approx(hist.final_loss(), rel=1e-6)
 
 
-def test_steps_flag_and_parse(tmp_path):
-    cfg = dict(steps=500, seq_len=10, hidden_size=8, seed=5)
-    proc = _run_script(script.training_script(cfg), tmp_path, "--steps", "6")
-    assert proc.returncode == 0, proc.stderr
-    assert script.parse_final_loss(proc.stdout) == pytest.approx(
-        script.reference_run({**cfg, "steps": 6}).final_loss(), rel=1e-6)
+def test_steps_flag_shortens_the_same_run(outputs):
+    want = script.reference_run({**CASES[0], "steps": 6}).final_loss()
+    assert script.parse_final_loss(outputs["steps6"]) == pytest.approx(want, rel=1e-6)
+    assert "6 steps in" in outputs["steps6"]
+
+
+def test_parse_final_loss():
+    assert script.parse_final_loss(f"step 1\n{script.FINAL_LOSS_PREFIX} 0.25\n") == 0.25
     assert math.isnan(script.parse_final_loss("no loss here"))
 
 
