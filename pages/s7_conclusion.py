@@ -130,8 +130,9 @@ c2.download_button("Cheat sheet (Markdown)", cheatsheet.markdown(),
 c3.caption("One printed page (A4, landscape): the table above, the five equations, a "
            "diagnosis checklist, the numbers worth remembering and the sources. Open the HTML "
            "file in a browser and print it, or save it as a PDF.")
-with st.expander("Preview the cheat sheet", icon=":material/visibility:"):
-    st.markdown(cheatsheet.markdown().split("\n", 1)[1])  # without the big title
+with st.expander("Preview the rest of the sheet (below its table)",
+                 icon=":material/visibility:"):
+    st.markdown(cheatsheet.extras_markdown(level=4))
 
 st.markdown("Forgotten a word? The glossary has every term with the page that shows it. "
             "Want to try the fixes yourself? The labs come next.")

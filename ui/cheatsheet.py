@@ -142,16 +142,22 @@ def summary_markdown(*, links: bool = False) -> str:
     return "\n".join(lines)
 
 
-def markdown() -> str:
-    """The cheat sheet as one Markdown document."""
-    parts = [f"# {TITLE}", "", "## Problems, causes, fixes", "", summary_markdown(), "",
-             "## The equations", ""]
+def extras_markdown(level: int = 2) -> str:
+    """Everything on the sheet after the summary table, with headings at ``level``."""
+    h = "#" * level
+    parts = [f"{h} The equations", ""]
     parts += [f"- **{name}:** `{eq}`" for name, eq in EQUATIONS]
-    parts += ["", "## Diagnose", ""] + [f"- {c}" for c in CHECKLIST]
-    parts += ["", "## Numbers worth remembering", ""] + [f"- {n}" for n in NUMBERS]
-    parts += ["", "## Clip in PyTorch", "", "```python", CODE, "```", "", "## Sources", ""]
+    parts += ["", f"{h} Diagnose", ""] + [f"- {c}" for c in CHECKLIST]
+    parts += ["", f"{h} Numbers worth remembering", ""] + [f"- {n}" for n in NUMBERS]
+    parts += ["", f"{h} Clip in PyTorch", "", "```python", CODE, "```", "", f"{h} Sources", ""]
     parts += [f"- {s}" for s in SOURCES]
     return "\n".join(parts) + "\n"
+
+
+def markdown() -> str:
+    """The cheat sheet as one Markdown document."""
+    return "\n".join([f"# {TITLE}", "", "## Problems, causes, fixes", "", summary_markdown(), "",
+                      extras_markdown(2)])
 
 
 _CSS = """

@@ -37,6 +37,7 @@ def test_opens_with_the_summary_table_and_an_unanswered_quiz():
     assert not at.metric  # no score before checking
     assert {b.proto.label for b in at.get("download_button")} == {
         "Cheat sheet (HTML)", "Cheat sheet (Markdown)"}
+    assert any(m.value == cheatsheet.extras_markdown(level=4) for m in at.markdown)  # preview
 
 
 def test_quiz_is_scored_explained_locked_and_retakeable():
