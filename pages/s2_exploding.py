@@ -9,6 +9,7 @@ import streamlit as st
 from core.experiments import exploding as exp
 from core.training import estimate_seconds
 from ui import charts, charts_cliff, demos, layout, runner, state
+from ui.glossary import term
 
 FILE = "s2_exploding.py"
 D = exp.blowup.defaults
@@ -18,9 +19,10 @@ CAP = 30.0
 layout.header(FILE, (
     "Section 1 showed the error signal fading on its way back through time. The same "
     "multiplication can go the other way: when the recurrent weights stretch the signal at "
-    "every step, the gradient **grows** geometrically with distance. One oversized gradient "
+    f"every step, the gradient **grows** geometrically with distance: an "
+    f"{term('exploding gradient')}. One oversized gradient "
     "makes one oversized update, the loss jumps instead of falling, and a few steps later the "
-    "numbers no longer fit in a float: the weights become `inf` and `NaN`. Here you can "
+    f"numbers no longer fit in a float: the weights become {term('NaN and inf', '`inf` and `NaN`')}. Here you can "
     "cause that on purpose, find the exact step and tensor where it happened, and see the "
     "shape of the loss surface that throws gradient descent off course."))
 
@@ -32,6 +34,8 @@ with controls, st.container(border=True):
                     "lr": 0.05, "opt": "sgd", "T": 30, "steps": 200},
         "calm": {"label": "Same, gain 1 (no blow-up)", "nl": "tanh", "gain": 1.0, "lr": 0.05,
                  "opt": "sgd", "T": 30, "steps": 200},
+        "lr003": {"label": "Same, learning rate 0.03", "nl": "tanh", "gain": 2.0, "lr": 0.03,
+                  "opt": "sgd", "T": 30, "steps": 200},
         "adam": {"label": "Same explosive start, Adam", "nl": "tanh", "gain": 2.0,
                  "lr": 0.05, "opt": "adam", "T": 30, "steps": 200},
         "long": {"label": "Gain 3, T = 100, small lr", "nl": "tanh", "gain": 3.0, "lr": 0.01,
@@ -243,9 +247,10 @@ if res is not None:
             "next backward pass.")
 
 layout.explain(
-    "Backpropagation through time multiplies the error by the step Jacobian "
-    "diag(tanh') W_hh once per step it travels back. If W_hh stretches some direction by more "
-    "than 1 (its largest singular value sigma_max above 1, because tanh' is at most 1), the "
+    f"{term('BPTT', 'Backpropagation through time')} multiplies the error by the step "
+    f"{term('Jacobian')} diag(tanh') W_hh once per step it travels back. If W_hh stretches "
+    f"some direction by more than 1 (its largest {term('singular value')} sigma_max above 1, "
+    "because tanh' is at most 1), the "
     "product **can** grow exponentially with the distance. The total gradient is a sum over "
     "all those distances, so the longest ones dominate. An optimiser like SGD then takes a "
     "step proportional to it: one freak gradient can undo everything learned. Adam divides by "
@@ -286,6 +291,8 @@ layout.cite("Pascanu, Mikolov & Bengio (2013), On the difficulty of training rec
             "networks, arXiv:1211.5063, section 2.1 (necessary vs sufficient conditions).")
 
 st.subheader("Pascanu's cliff: why one step can throw you far away")
+st.markdown(f"A loss surface with a {term('cliff', 'cliff')}: flat-ish ground, then a wall "
+            "where the loss changes abruptly. Exploding gradients live on such walls.")
 cc, cm = st.columns([1, 2.6], gap="large")
 with cc, st.container(border=True):
     st.markdown("**Gradient descent on a one-unit RNN**")

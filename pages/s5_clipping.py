@@ -10,6 +10,7 @@ import streamlit as st
 from core.experiments import clipping as exp
 from core.training import estimate_seconds
 from ui import charts, charts_cliff, demos, layout, runner, state
+from ui.glossary import term
 
 FILE = "s5_clipping.py"
 D = exp.compare.defaults
@@ -21,10 +22,12 @@ CLIPS = {"norm": "Norm clipping (Pascanu Algorithm 1)", "value": "Value clipping
 
 layout.header(FILE, (
     "Section 2 ended with a run destroyed by a single gigantic gradient. The oldest and "
-    "simplest fix is to refuse to take a step that large: **clip** the gradient before the "
-    "update. It does not make gradients smaller on average and it does nothing for vanishing "
-    "gradients; it only caps the rare explosive step, which is exactly what wrecks training. "
-    "There are two common ways to do it, and they are not equally gentle."))
+    f"simplest fix is to refuse to take a step that large: {term('gradient clipping', 'clip')} "
+    "the gradient before the update. It does not make gradients smaller on average and it does "
+    "nothing for vanishing gradients; it only caps the rare explosive step, which is exactly "
+    f"what wrecks training. There are two common ways to do it, {term('norm clipping')} and "
+    f"{term('value clipping')}, and they are not equally gentle. Both need a "
+    f"{term('clipping threshold')}."))
 
 # -- 1. the two rules, on one vector ------------------------------------------------------------
 st.subheader("Two ways to clip one gradient")

@@ -68,6 +68,41 @@ def _clip_segment(p, q, box):
     return t0, t1
 
 
+def _path_rows(label: str, p: dict, window) -> list[dict]:
+    """The rows :func:`path_frame` draws for one path."""
+    ws, bs = [float(v) for v in p["w"]], [float(v) for v in p["b"]]
+    losses = [float(v) for v in p["loss"]]
+    gns = [float(v) for v in p["grad_norm"]]
+    rows: list[dict] = []
+    seg = 0
+
+    def add(i, w, b, kind, to=(math.nan, math.nan)):
+        rows.append({"path": label, "seg": f"{label}-{seg}", "order": len(rows), "step": i,
+                     "w": w, "b": b, "kind": kind, "to_w": to[0], "to_b": to[1],
+                     "loss": losses[i] if i < len(losses) else math.nan,
+                     "grad_norm": gns[i] if i < len(gns) else math.nan})
+
+    if ws and inside_window(ws[0], bs[0], window):
+        add(0, ws[0], bs[0], "point")
+    for i in range(1, len(ws)):
+        a, c = (ws[i - 1], bs[i - 1]), (ws[i], bs[i])
+        ina, inc = inside_window(*a, window), inside_window(*c, window)
+        finite = all(map(math.isfinite, a + c))
+        if ina and inc:
+            add(i, c[0], c[1], "point")
+        elif ina:
+            cut = _clip_segment(a, c, window) if finite else None
+            t1 = cut[1] if cut else 0.0
+            add(i - 1, a[0] + t1 * (c[0] - a[0]), a[1] + t1 * (c[1] - a[1]), "exit", c)
+            seg += 1
+        elif inc:
+            cut = _clip_segment(a, c, window) if finite else None
+            t0 = cut[0] if cut else 1.0
+            add(i - 1, a[0] + t0 * (c[0] - a[0]), a[1] + t0 * (c[1] - a[1]), "entry", a)
+            add(i, c[0], c[1], "point")
+    return rows
+
+
 def path_frame(paths: dict[str, dict], window: tuple[tuple[float, float], tuple[float, float]]
                ) -> pd.DataFrame:
     """What to draw of each path inside ``window``: its points, cut where it leaves.
@@ -77,45 +112,9 @@ def path_frame(paths: dict[str, dict], window: tuple[tuple[float, float], tuple[
     "entry" where one comes back), and for tooltips ``to_w``, ``to_b`` (where that step really
     went), ``loss`` and ``grad_norm`` at the point.
     """
-    (w0, w1), (b0, b1) = window
-
-    def inside(w, b):
-        return math.isfinite(w) and math.isfinite(b) and w0 <= w <= w1 and b0 <= b <= b1
-
     rows: list[dict] = []
     for label, p in paths.items():
-        ws, bs = [float(v) for v in p["w"]], [float(v) for v in p["b"]]
-        losses = [float(v) for v in p["loss"]]
-        gns = [float(v) for v in p["grad_norm"]]
-        seg, order = 0, 0
-
-        def add(i, w, b, kind, to=(math.nan, math.nan)):
-            nonlocal order
-            rows.append({"path": label, "seg": f"{label}-{seg}", "order": order, "step": i,
-                         "w": w, "b": b, "kind": kind, "to_w": to[0], "to_b": to[1],
-                         "loss": losses[i] if i < len(losses) else math.nan,
-                         "grad_norm": gns[i] if i < len(gns) else math.nan})
-            order += 1
-
-        if ws and inside(ws[0], bs[0]):
-            add(0, ws[0], bs[0], "point")
-        for i in range(1, len(ws)):
-            a, c = (ws[i - 1], bs[i - 1]), (ws[i], bs[i])
-            ina, inc = inside(*a), inside(*c)
-            if ina and inc:
-                add(i, c[0], c[1], "point")
-            elif ina and not inc:
-                cut = (_clip_segment(a, c, window) if all(map(math.isfinite, a + c))
-                       else None)
-                t1 = cut[1] if cut else 0.0
-                add(i - 1, a[0] + t1 * (c[0] - a[0]), a[1] + t1 * (c[1] - a[1]), "exit", c)
-                seg += 1
-            elif not ina and inc:
-                cut = (_clip_segment(a, c, window) if all(map(math.isfinite, a + c))
-                       else None)
-                t0 = cut[0] if cut else 1.0
-                add(i - 1, a[0] + t0 * (c[0] - a[0]), a[1] + t0 * (c[1] - a[1]), "entry", a)
-                add(i, c[0], c[1], "point")
+        rows.extend(_path_rows(label, p, window))
     return pd.DataFrame(rows, columns=["path", "seg", "order", "step", "w", "b", "kind", "to_w",
                                        "to_b", "loss", "grad_norm"])
 

@@ -106,3 +106,20 @@ def test_overflow_gives_inf_or_nan_never_an_exception():
     assert len(p["loss"]) == len(p["w"])
     with pytest.raises(ValueError):
         cliff.descend((1.0, 1.0), SPEC, lr=0.1, steps=1, clip="bogus")
+
+
+def test_path_frame_cuts_a_thrown_path_at_the_window_edge():
+    from ui.charts_cliff import path_frame
+
+    window = ((0.0, 10.0), (0.0, 10.0))
+    path = {"w": [5.0, 6.0, 26.0, 30.0, 8.0, 7.0], "b": [5.0, 5.0, 5.0, 5.0, 5.0, 6.0],
+            "loss": [1, 2, 3, 4, 5, 6], "grad_norm": [1, 2, 3, 4, 5]}
+    df = path_frame({"p": path}, window)
+    exit_row = df[df["kind"] == "exit"].iloc[0]
+    entry_row = df[df["kind"] == "entry"].iloc[0]
+    assert (exit_row["w"], exit_row["b"]) == (10.0, 5.0)  # where 6 -> 26 crosses w = 10
+    assert (exit_row["to_w"], exit_row["to_b"]) == (26.0, 5.0)
+    assert (entry_row["w"], entry_row["b"]) == (10.0, 5.0)  # 30 -> 8 comes back at w = 10
+    assert df["seg"].nunique() == 2
+    assert set(df[df["kind"] == "point"]["step"]) == {0, 1, 4, 5}
+    assert ((df["w"] >= 0) & (df["w"] <= 10)).all()
