@@ -191,7 +191,8 @@ with main:
         n_bad = sum(1 for r in res["runs"] for v in r["nonfinite"] if v)
         layout.show(loss_chart(f, res["chance"], zoom=zoom), f["loss"], key="lab1_loss",
                     name="lab1_loss_curves", alt_text=(
-                        "Training loss on a log scale for three runs from the same seed. "
+                        f"Training loss ({'zoomed, linear' if zoom else 'log scale'}) of "
+                        f"{len(res['runs'])} runs from the same seed. "
                         + "; ".join(f"{r['label']}: {r['steps_done']} steps, final loss "
                                     f"{r['final_loss']:.3g}" for r in res["runs"])
                         + f". {n_bad} non-finite loss or gradient values are marked."))
@@ -199,7 +200,8 @@ with main:
             "- One line per run; all three share the starting weights and every batch, so they "
             "start at the same point.\n"
             "- The y-axis is logarithmic because an exploding run's loss climbs by dozens of "
-            "orders of magnitude before it overflows.\n"
+            "orders of magnitude before it overflows. The zoom switches to a linear axis "
+            "around the runs that stayed finite.\n"
             "- A **dashed vertical line** marks the step where a run first produced NaN or inf "
             "(in the loss, a gradient or the weights); **red crosses** along the top are steps "
             "whose loss was NaN/inf. A run stops once its weights are no longer finite numbers, "
