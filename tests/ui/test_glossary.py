@@ -89,3 +89,22 @@ def test_baselines_and_gate_numbers():
     assert f"{10 * math.log(8) / 120:.3f}" == "0.173" and "0.173" in find("copy memory").definition
     assert f"{math.log(4):.3f}" == "1.386" and "1.386" in find("temporal order").definition
     assert "1/6 = 0.167" in find("adding problem").definition
+
+
+def test_every_term_used_on_any_page_resolves():
+    """Pages call term("...") with a literal name; a typo would raise on that page."""
+    import re
+    from pathlib import Path
+
+    used = []
+    for path in sorted((Path(__file__).resolve().parents[2] / "pages").glob("*.py")):
+        used += [(path.name, m) for m in re.findall(r"\bterm\(\s*['\"]([^'\"]+)['\"]",
+                                                     path.read_text())]
+    assert len(used) >= 10  # home and the conclusion use it at least
+    bad = []
+    for f, name in used:
+        try:
+            find(name)
+        except KeyError as e:
+            bad.append((f, str(e)))
+    assert not bad
