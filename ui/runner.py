@@ -108,8 +108,8 @@ def live(key: str, fn: Callable[..., dict], params: dict[str, Any], *,
     demo = demos.shipped(fn.key)
     if demo is not None and demos.canonical(demo["params"]) == demos.canonical(full):
         if refusal is None:
-            note.info("Showing the precomputed run for these settings: press Run to train it "
-                      "live (same seed, same curve).", icon=":material/bolt:")
+            note.info(f"Showing the precomputed run for these settings: press **{run_label}** "
+                      "to train it live (same seed, same curve).", icon=":material/bolt:")
         return {"status": "shipped", "result": demo["result"], "seconds": 0.0}
     if refusal is None:
         note.info(f"Press **{run_label}** to train with these settings.",

@@ -238,6 +238,7 @@ def presets(options: Mapping[str, Mapping[str, Any]], *, where: Any = None) -> s
     elif raw in options and not st.session_state.get(flag):
         apply(raw)
         st.session_state[flag] = True
+        st.session_state[PRESET_KEY] = raw  # the picker shows the preset the link named
     kwargs = {} if PRESET_KEY in st.session_state else {"index": 0}
     return (where or st).selectbox(
         "Preset", ids, format_func=labels.__getitem__, key=PRESET_KEY, on_change=on_change,

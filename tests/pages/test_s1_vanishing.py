@@ -58,3 +58,10 @@ def test_prediction_gives_a_verdict():
     at = open_page(FILE)
     at.radio(key="predict_s1").set_value("Less than a billionth").run()
     assert any("Right" in s.value for s in at.success)
+
+
+def test_preset_link_shows_the_preset_in_the_picker():
+    at = open_page(FILE, {"preset": "long300"})
+    no_exception(at)
+    assert at.selectbox(key="preset").value == "long300"
+    assert at.slider(key="T").value == 300
