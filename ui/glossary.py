@@ -216,7 +216,8 @@ TERMS: list[Term] = [
     Term("Forget-gate bias", "forget-gate-bias", _G3,
          "Starting the forget gate's bias at 1 (instead of 0) makes the gate open, about 0.73, "
          "from the first step, so the cell state keeps more of its past before anything is "
-         "learned. A common, documented help for LSTMs.",
+         "learned. A common, documented help for LSTMs (recommended by Jozefowicz, Zaremba & "
+         "Sutskever, 2015).",
          ("s5_gated.py", "s6_init_norm.py"), ("forget bias", "forget gate bias"),
          ("forget-gate",)),
     Term("Cell state", "cell-state", _G3,
@@ -227,7 +228,8 @@ TERMS: list[Term] = [
          ("s5_gated.py",), ("c_t", "cell", "memory cell"), ("forget-gate", "lstm")),
     Term("LSTM", "lstm", _G3,
          "Long Short-Term Memory (Hochreiter & Schmidhuber, 1997): a recurrent cell with a cell "
-         "state and input, forget and output gates. At initialisation its gradient fades about "
+         "state and input and output gates; the forget gate, now standard, was added by Gers, "
+         "Schmidhuber & Cummins (2000). At initialisation its gradient fades about "
          "as fast as a plain RNN's; once trained, the gates keep a path open and gradient "
          "reaches far back.",
          ("s5_gated.py", "lab2_compare.py"), ("long short-term memory", "LSTMs"),
