@@ -102,13 +102,17 @@ def downloads(key: str, data: dict[str, pd.DataFrame], script: str | None = None
     with target.container(border=True):
         st.markdown(":material/ios_share: **Export this run**")
         cols = st.columns(3 if script is not None else 2)
-        body, fname, mime = csv_payload(data, stem)
+        # the files are built only when clicked (deferred), not on every rerun of the page
+        zipped = len(data) != 1
+        fname = f"{safe_name(stem)}_csv.zip" if zipped else f"{safe_name(stem)}.csv"
+        mime = "application/zip" if zipped else "text/csv"
         cols[0].download_button(
-            "Data as CSV" + (" (zip)" if fname.endswith(".zip") else ""), body, fname, mime,
+            "Data as CSV" + (" (zip)" if zipped else ""),
+            lambda: csv_payload(data, stem)[0], fname, mime,
             key=f"exp_csv_{key}", icon=":material/download:", width="stretch", on_click="ignore",
             help="Every chart's numbers: " + ", ".join(data) + ".")
         cols[1].download_button(
-            "Data as JSON", json_payload(data, meta), f"{safe_name(stem)}.json",
+            "Data as JSON", lambda: json_payload(data, meta), f"{safe_name(stem)}.json",
             "application/json", key=f"exp_json_{key}", icon=":material/download:",
             on_click="ignore", width="stretch",
             help="The same tables in one JSON file, with the settings.")
