@@ -219,8 +219,7 @@ def part_tasks() -> None:
                "final train loss (last 20 steps)": r["final_loss"],
                "loss on 256 fresh sequences": r["eval_loss"],
                "below half of chance?": (None if r["eval_loss"] is None
-                                         else bool(r["eval_loss"] < 0.5 * res["chance"])),
-               "seconds": round(r["seconds"], 1)}
+                                         else bool(r["eval_loss"] < 0.5 * res["chance"]))}
         if res["chance_accuracy"] is not None:
             row["accuracy on fresh sequences"] = r["eval_accuracy"]
         if r["first_nonfinite"] is not None:
@@ -439,7 +438,8 @@ lang = BracketLanguage({K})                      # distances 2..{K}
 x, y = lang.batch(4, torch.Generator().manual_seed(0))
 print([lang.decode(row) for row in torch.cat([x, y[:, -1:]], 1)])
 lm = CharLM("gru", lang.vocab_size, {H}, embed_dim=0, seed={seed})
-hist = train_lm(lm, lambda b, g: lang.batch(b, g), steps={steps}, batch_size=64, lr={lr})
+hist = train_lm(lm, lambda b, g: lang.batch(b, g), steps={steps}, batch_size=64, lr={lr},
+                seed={seed})
 print(hist["final_loss"], "best possible", lang.best_loss)
 """)
 
@@ -521,7 +521,7 @@ def part_text() -> None:
     rows = [{"cell": LABEL[c], "status": r["status"],
              "train loss (last 20 steps)": r["final_loss"],
              "held-out loss": r["final_val_loss"],
-             "held-out perplexity": r["final_perplexity"], "seconds": round(r["seconds"], 1)}
+             "held-out perplexity": r["final_perplexity"]}
             for c, r in res["runs"].items()]
     metrics_table(rows)
     st.caption(f"Corpus: {res['n_chars']:,} characters, {res['vocab_size']} distinct, "
@@ -562,7 +562,8 @@ from core.text import load_corpus
 
 corpus = load_corpus()                                   # pydoc_data.topics, 90/10 split
 lm = CharLM("lstm", corpus.vocab_size, {H}, embed_dim={E}, seed={seed})
-hist = train_lm(lm, lambda b, g: corpus.batch(b, {T}, g), steps={steps}, batch_size={B}, lr={lr})
+hist = train_lm(lm, lambda b, g: corpus.batch(b, {T}, g), steps={steps}, batch_size={B},
+                lr={lr}, seed={seed})
 ids = sample(lm, corpus.encode("The "), 200, temperature=0.8,
              generator=torch.Generator().manual_seed(0))
 print(hist["final_loss"], corpus.decode(ids))

@@ -98,8 +98,8 @@ def tasks(task, seq_len, hidden_size, steps, lr, seed, report=None):
     read per sequence) and ``runs[cell]`` with ``step``, ``loss`` (per training step),
     ``accuracy`` (per step, or None), ``final_loss`` (mean of the last 20 steps), ``eval_loss``,
     ``eval_accuracy`` (on 256 fresh sequences), ``probe_steps`` (S,), ``log_grad`` (S, T) =
-    log10 ||dL/dh|| by lag (0 = the step the loss is on), ``first_nonfinite``, ``seconds``,
-    ``status``.
+    log10 ||dL/dh|| by lag (0 = the step the loss is on), ``first_nonfinite``, ``status``.
+    (No wall times: a result must be the same on every run of the same settings.)
     """
     tk = make_task(task, int(seq_len))
     steps = int(steps)
@@ -117,7 +117,7 @@ def tasks(task, seq_len, hidden_size, steps, lr, seed, report=None):
                 "probe_steps": [p["step"] for p in probes],
                 "log_grad": [_log10(p["grad_norm_by_t"][::-1]) for p in probes],
                 "first_nonfinite": (hist.first_nonfinite or {}).get("step"),
-                "seconds": hist.seconds, "status": status,
+                "status": status,
                 "eval_loss": None, "eval_accuracy": None, **(extra or {})}
 
     for i, cell in enumerate(CELLS):
@@ -177,8 +177,7 @@ def brackets(max_distance, hidden_size, steps, lr, seed, report=None):
     step), ``eval_steps``, ``eval_loss`` and ``eval_accuracy`` (closing-bracket accuracy on a
     fixed set), ``acc_by_distance`` (accuracy at each distance, 64 sequences each),
     ``final_loss``, ``probe_steps``, ``log_grad`` (S, K) by lag from the closing bracket's
-    loss, ``samples`` (strings from the trained model) with ``verdicts``, ``seconds``,
-    ``status``.
+    loss, ``samples`` (strings from the trained model) with ``verdicts``, ``status``.
     """
     lang = BracketLanguage(int(max_distance))
     K, steps = lang.max_distance, int(steps)
@@ -205,7 +204,7 @@ def brackets(max_distance, hidden_size, steps, lr, seed, report=None):
                 "final_loss": (float(np.mean(h["loss"][-20:])) if h["loss"] else math.nan),
                 "probe_steps": [p["step"] for p in h["probes"]],
                 "log_grad": [_log10(p["lag_norm"]) for p in h["probes"]],
-                "first_nonfinite": h["first_nonfinite"], "seconds": h.get("seconds", 0.0),
+                "first_nonfinite": h["first_nonfinite"],
                 "status": status, "acc_by_distance": None, "samples": [], "verdicts": [],
                 **(extra or {})}
 
@@ -263,7 +262,7 @@ def char_lm(hidden_size, embed_dim, seq_len, steps, lr, batch_size, seed, report
     memoryless baseline), ``temperatures``, ``prompt`` and ``runs[cell]`` with ``step``,
     ``loss`` (per step), ``eval_steps``, ``val_loss`` (64 fixed validation windows),
     ``final_loss``, ``final_val_loss``, ``probe_steps``, ``log_grad`` (S, T) by lag from the
-    last character's loss, ``samples`` (one string per temperature), ``seconds``, ``status``.
+    last character's loss, ``samples`` (one string per temperature), ``status``.
     """
     corpus = load_corpus()
     T, steps = int(seq_len), int(steps)
@@ -289,7 +288,7 @@ def char_lm(hidden_size, embed_dim, seq_len, steps, lr, batch_size, seed, report
                 "final_perplexity": perplexity(vl[-1]) if vl else math.nan,
                 "probe_steps": [p["step"] for p in h["probes"]],
                 "log_grad": [_log10(p["lag_norm"]) for p in h["probes"]],
-                "first_nonfinite": h["first_nonfinite"], "seconds": h.get("seconds", 0.0),
+                "first_nonfinite": h["first_nonfinite"],
                 "status": status, "samples": [], **(extra or {})}
 
     for i, cell in enumerate(CELLS):

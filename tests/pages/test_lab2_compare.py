@@ -34,6 +34,11 @@ def test_opens_instantly_with_the_shipped_comparison():
     assert any("precomputed" in i.value for i in at.info)
     at.radio(key="predict_lab2_tasks").set_value("The LSTM and the GRU, not the tanh RNN").run()
     assert any("Right" in s.value and "chance" in s.value for s in at.success)
+    at.selectbox(key="task").set_value("copy").run()  # a changed control re-renders
+    no_exception(at)
+    assert at.slider(key="T").label == "Delay T"
+    assert any("Press **Run**" in i.value for i in at.info)
+    assert any("Estimated time" in i.value for i in at.info)
 
 
 def test_run_trains_three_cells_live_on_a_short_task():
