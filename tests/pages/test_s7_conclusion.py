@@ -66,9 +66,12 @@ def test_quiz_is_scored_explained_locked_and_retakeable():
     assert missed and all(t in labels for t in missed)  # links to revisit what was missed
     assert by_file(right[0].page).title not in labels  # fully right pages are not suggested
 
+    keys_before = {r.key for r in at.radio}
     _button(at, "Retake the quiz").click().run()
     no_exception(at)
     assert all(r.value is None and not r.disabled for r in at.radio)
+    # fresh widget keys: a real browser would otherwise send its old picks straight back
+    assert not keys_before & {r.key for r in at.radio}
     assert not at.metric and not at.success and not at.error
 
 
