@@ -38,8 +38,8 @@ with controls, st.container(border=True):
                   "opt": "sgd", "T": 30, "steps": 200},
         "adam": {"label": "Same explosive start, Adam", "nl": "tanh", "gain": 2.0,
                  "lr": 0.05, "opt": "adam", "T": 30, "steps": 200},
-        "long": {"label": "Gain 3, T = 100, small lr", "nl": "tanh", "gain": 3.0, "lr": 0.01,
-                 "opt": "sgd", "T": 100, "steps": 200},
+        "giant": {"label": "One giant step: gain 4, T = 200", "nl": "tanh", "gain": 4.0,
+                  "lr": 0.01, "opt": "sgd", "T": 200, "steps": 100},
     })
     gain = state.slider("Recurrent gain (x W_hh)", "gain", 0.5, 4.0, D["gain"], step=0.1,
                         help="Multiplies PyTorch's default recurrent weights. Above about 1 "
@@ -255,8 +255,12 @@ layout.explain(
     "all those distances, so the longest ones dominate. An optimiser like SGD then takes a "
     "step proportional to it: one freak gradient can undo everything learned. Adam divides by "
     "a running gradient size and so takes bounded steps, which is why it often survives the "
-    "same start (try the preset). The standard cure for SGD-style training is to cap the "
-    "step: gradient clipping.", title="Why the gradient explodes")
+    "same start (try the preset). A giant step need not end in NaN to do harm: with gain 4 "
+    "and T = 200 (preset *One giant step*, seed 0) the very first gradient norm is about "
+    "2e16. The update it causes throws the recurrent weights to about 1e13, every tanh unit "
+    "saturates, no gradient reaches W_hh any more, and max |W_hh| stays flat for the rest of "
+    "the run: only the readout still learns. The standard cure for SGD-style training is to cap "
+    "the step: gradient clipping.", title="Why the gradient explodes")
 
 st.subheader("Is sigma_max > 1 enough to explode?")
 jres = demos.run(exp.jacobian_growth)
