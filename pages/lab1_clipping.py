@@ -293,6 +293,24 @@ with main:
             script=export.script_text(run_cfg, title=f"Lab 1, {which}"),
             stem="lab1_clipping", script_name=f"lab1_{which.replace(' ', '_')}", meta=params)
 
+with st.expander("Things to try (each changes one knob from the defaults)", expanded=True,
+                 icon=":material/lightbulb:"):
+    st.markdown(
+        "1. **Learning rate 0.01** instead of 0.05: the unclipped run survives. An explosion "
+        "needs a big gradient *and* a step size that turns it into a big jump.\n"
+        "2. **Optimiser Adam** (advanced, learning rate 0.01): no blow-up either. Adam divides "
+        "each step by a running average of the gradient's size, so one huge gradient no longer "
+        "means one huge step.\n"
+        "3. **T = 60** (preset *Longer sequences*): the unclipped run blows up sooner, and the "
+        "norm-clipped run clips almost every step and ends *above* the chance line: a threshold "
+        "far below the typical gradient norm turns every step into a fixed-length nudge in the "
+        "exploding direction. Now set the norm threshold to **10** and it comes back to the "
+        "chance line. The threshold advice under the summary says the same.\n"
+        "4. **Gain 0.9** (preset *Tame*): nothing explodes and the three runs end at almost "
+        "the same loss. Norm clipping seldom fires; value clipping still fires often, but it "
+        "only trims the few largest entries.\n"
+        "5. **Another seed**: the blow-up step moves, the story does not.")
+
 layout.explain(
     "An RNN applies the same recurrent weights at every step, so the backward pass multiplies "
     "the error signal by nearly the same matrix again and again. When that matrix stretches "
