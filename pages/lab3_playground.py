@@ -401,6 +401,23 @@ if kept:
     st.caption(f"The script reproduces the run picked above: **{chosen['name']}**. The CSV "
                "and JSON hold every kept run.")
 
+with st.expander("Experiments to run (change one knob, keep the seed)",
+                 icon=":material/lightbulb:"):
+    st.markdown(
+        "1. **Cell**: GRU, then vanilla RNN, then LSTM, all at T = 30. Which ones leave the "
+        "chance line, and how many steps does it take?\n"
+        "2. **Sequence length**: take the cell that learned and double T. Then double it "
+        "again. Where does it stop learning within the step budget?\n"
+        "3. **Clipping**: preset *Plain SGD, big gain, no clipping*, then switch clipping to "
+        "Norm with the same seed. Does the run still end in NaN?\n"
+        "4. **Initialisation**: vanilla RNN with ReLU, PyTorch default start vs identity "
+        "start (preset *IRNN*). Le et al. (2015) report the identity start is very "
+        "sensitive to the learning rate: try 0.0003 and 0.003.\n"
+        "5. **Normalisation**: LSTM with and without layer norm. Faster? And look at the "
+        "gradient-by-step chart: does it reach further back?\n"
+        "6. **Reproducibility**: press Run twice without changing anything. The table's "
+        "'identical curve to' column shows the second run matches the first exactly.")
+
 layout.explain(
     "Every knob here is one of the remedies from the lesson, and they act on different parts "
     "of the problem. **Clipping** caps the size of an update, so it stops explosions but does "
