@@ -119,7 +119,8 @@ st.subheader("What runs live, and how long it takes")
 st.markdown(
     "Every chart comes from a real PyTorch model, nothing is drawn by hand. To keep pages "
     "fast, each page's default result was computed in advance; change a setting and the model "
-    "runs for real, then the result is cached for everyone who asks for the same settings. "
+    "runs for real. A lesson chart, once computed for some settings, is kept for everyone who "
+    "asks for the same settings; a lab run is yours and runs each time you press Run. "
     "Typical times, measured on a small 2-core machine with one CPU thread while several other "
     "people were using it (a quiet server is faster):")
 st.table({"What": [m[0] for m in MEASURED], "Time": [m[1] for m in MEASURED],
