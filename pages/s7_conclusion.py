@@ -87,6 +87,9 @@ with st.form("quiz_form", border=False):
                     st.error(f"**Not quite.** {right}", icon=":material/cancel:")
                 else:
                     st.info(f"**Not answered.** {right}", icon=":material/help:")
+                if q.terms:
+                    st.caption("Read more in the glossary: "
+                               + ", ".join(term(t) for t in q.terms))
             elif state.instructor():
                 with st.expander("Answer, for discussion"):
                     st.markdown(f"**{q.options[q.correct]}.** {q.why}")

@@ -19,7 +19,7 @@ class Question:
 
     key: stable id (widget key suffix). page: the page file that teaches it (``ui.nav``).
     topic: short label. options: the choices shown. correct: index of the right option.
-    why: the explanation shown after grading, in plain words.
+    why: the explanation shown after grading, in plain words. terms: glossary entries.
     """
 
     key: str
@@ -29,6 +29,7 @@ class Question:
     options: tuple[str, ...]
     correct: int
     why: str
+    terms: tuple[str, ...] = ()  # glossary entries to read next (names ``ui.glossary.find`` knows)
 
 
 QUESTIONS: list[Question] = [
@@ -45,7 +46,8 @@ QUESTIONS: list[Question] = [
         "Measured with this app's probe (seed 0): the middle step receives about 1e-5 of the "
         "last step's gradient, and step 0 about 1e-10. Every step back multiplies the error by a "
         "Jacobian that shrinks most directions, so the size falls by a roughly constant factor "
-        "per step, and 25 such factors add up to orders of magnitude."),
+        "per step, and 25 such factors add up to orders of magnitude.",
+        terms=("vanishing gradient", "log scale")),
     Question(
         "vanish_update", "s1_vanishing.py", "Vanishing gradients",
         "The weights of a plain RNN do get updated while it trains. So why can a vanishing "
@@ -59,7 +61,8 @@ QUESTIONS: list[Question] = [
         "dL/dW_hh adds up a contribution from every step, each scaled by how much error reached "
         "that step. When the early contributions are a billionth of the late ones, the update is "
         "built almost entirely from the last few steps: the link to the distant input is never "
-        "learned."),
+        "learned.",
+        terms=("BPTT", "long-term dependency")),
     Question(
         "explode_sign", "s2_exploding.py", "Exploding gradients",
         "Which of these is the typical sign of exploding gradients in a training log?",
@@ -72,7 +75,8 @@ QUESTIONS: list[Question] = [
         "One huge gradient makes one huge update, which throws the weights far away: the loss "
         "spikes. Values can then overflow to inf, and inf - inf or 0 x inf gives NaN, after "
         "which every number in the run is NaN. A slow, smooth curve or a plateau on the chance "
-        "line points to vanishing instead."),
+        "line points to vanishing instead.",
+        terms=("exploding gradient", "NaN and inf")),
     Question(
         "jacobian", "s3_why.py", "BPTT and Jacobians",
         "For a tanh RNN, h_t = tanh(W_hh h_{t-1} + W_ih x_t + b), what is the Jacobian "
@@ -81,7 +85,8 @@ QUESTIONS: list[Question] = [
         1,
         "By the chain rule: the slope of tanh at each unit (1 - tanh^2 = 1 - h_t^2) times the "
         "matrix that fed the previous state in. Backpropagation through time multiplies the error "
-        "by one of these per step, so gradients k steps back involve a product of k of them."),
+        "by one of these per step, so gradients k steps back involve a product of k of them.",
+        terms=("Jacobian", "BPTT")),
     Question(
         "bound", "s3_why.py", "The Pascanu bound",
         "In a tanh RNN (activation slope at most gamma = 1), what does the largest singular "
@@ -95,7 +100,8 @@ QUESTIONS: list[Question] = [
         "Each Jacobian can stretch a vector by at most gamma x sigma_max, so below 1 the product "
         "must shrink at least geometrically: a sufficient condition for vanishing (Pascanu et "
         "al., 2013). Above 1 is only necessary for exploding: PyTorch's default tanh RNN has "
-        "sigma_max about 1.14 and its gradient still vanishes (section 1)."),
+        "sigma_max about 1.14 and its gradient still vanishes (section 1).",
+        terms=("Pascanu bound", "singular value", "gamma")),
     Question(
         "chance", "s4_effects.py", "Effects on training",
         "A tanh RNN trained on the adding problem with T = 100 ends with a mean squared error "
@@ -108,7 +114,8 @@ QUESTIONS: list[Question] = [
         "The target is the sum of two uniform numbers, whose variance is 1/6. Answering their "
         "average, 1, every time gives exactly that error: the chance line. Measured: at T = 100 "
         "neither a tanh RNN, an LSTM nor an IRNN beat 0.167 within 1500 steps, while at T = 50 "
-        "an LSTM reaches 0.003 in 500 steps."),
+        "an LSTM reaches 0.003 in 500 steps.",
+        terms=("chance baseline", "adding problem")),
     Question(
         "clip_direction", "s5_clipping.py", "Gradient clipping",
         "A gradient g = (3, 0.1) is clipped with threshold 1. What do value clipping and norm "
@@ -120,7 +127,8 @@ QUESTIONS: list[Question] = [
         1,
         "Value clipping clamps each element into [-1, 1] on its own, so the big component is cut "
         "and the small one is not: the vector turns. Norm clipping divides the whole vector by "
-        "its norm (about 3.0017), keeping the direction and setting the length to 1."),
+        "its norm (about 3.0017), keeping the direction and setting the length to 1.",
+        terms=("norm clipping", "value clipping")),
     Question(
         "clip_vanish", "s5_clipping.py", "Gradient clipping",
         "Does gradient clipping help against vanishing gradients?",
@@ -132,7 +140,8 @@ QUESTIONS: list[Question] = [
         1,
         "Clipping is a cap, not an amplifier. It stops one huge step from wrecking the weights "
         "(exploding gradients) and does nothing for a signal that has already faded. Pascanu et "
-        "al. suggest a norm threshold between half and ten times the average gradient norm."),
+        "al. suggest a norm threshold between half and ten times the average gradient norm.",
+        terms=("gradient clipping", "clipping threshold")),
     Question(
         "lstm_path", "s5_gated.py", "LSTM and GRU",
         "What lets a trained LSTM carry gradient across many steps?",
@@ -144,7 +153,8 @@ QUESTIONS: list[Question] = [
         1,
         "Along the cell path the step-to-step Jacobian is diag(f_t): no weight matrix and no "
         "squashing slope. When the network learns to keep f_t near 1 for the units that hold a "
-        "memory, the error passes back almost undiminished."),
+        "memory, the error passes back almost undiminished.",
+        terms=("cell state", "forget gate")),
     Question(
         "gates_init", "s5_gated.py", "LSTM and GRU",
         "Adding problem, T = 50, freshly initialised networks (H = 64). The ratio "
@@ -159,7 +169,8 @@ QUESTIONS: list[Question] = [
         "The difference appears with training (measured, one seed): after 600 Adam steps the "
         "LSTM's ratio is 0.09 (loss 0.002) while the RNN's is 2e-10 (loss 0.19, not learned). "
         "A forget-gate bias of 1 gives a better start (3e-5), but it is training that opens "
-        "the path."),
+        "the path.",
+        terms=("gate", "forget-gate bias")),
     Question(
         "orthogonal", "s6_init_norm.py", "Initialisation",
         "Why start W_hh as an orthogonal matrix (or as the identity, in an IRNN)?",
@@ -172,7 +183,8 @@ QUESTIONS: list[Question] = [
         "An orthogonal matrix preserves lengths (Saxe et al., 2013). It is a good start, not a "
         "guarantee: the activation's slope still shrinks the signal and training moves W_hh. "
         "The IRNN (identity start, ReLU) reached 97.0% on pixel MNIST against 35.0% for a tanh "
-        "RNN (Le et al., 2015), but needs a small learning rate."),
+        "RNN (Le et al., 2015), but needs a small learning rate.",
+        terms=("orthogonal initialisation", "IRNN")),
     Question(
         "norm_verdict", "s6_init_norm.py", "Normalisation",
         "What is the honest verdict on normalisation (layer norm, recurrent batch norm) in RNNs?",
@@ -185,7 +197,8 @@ QUESTIONS: list[Question] = [
         "Normalising keeps pre-activations in a sensible range, which steadies and speeds "
         "training. It does not remove the repeated multiplication that makes gradients fade. "
         "Recurrent batch norm starts gamma at 0.1, because gamma = 1 saturates tanh and makes "
-        "gradients vanish (Cooijmans et al., 2016)."),
+        "gradients vanish (Cooijmans et al., 2016).",
+        terms=("layer normalisation", "recurrent batch normalisation")),
 ]
 
 BY_KEY: dict[str, Question] = {q.key: q for q in QUESTIONS}

@@ -8,6 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.conftest import APP, no_exception, open_page
 from ui import cheatsheet, quiz
+from ui.glossary import term
 from ui.nav import PAGES, by_file
 
 FILE = "s7_conclusion.py"
@@ -58,6 +59,8 @@ def test_quiz_is_scored_explained_locked_and_retakeable():
     assert len(at.success) == 6 and len(at.error) == 1 and len(at.info) == len(QS) - 7
     assert wrong.why in at.error[0].value and wrong.options[wrong.correct] in at.error[0].value
     assert all(q.why in " ".join(s.value for s in at.success) for q in right)
+    captions = " ".join(c.value for c in at.caption)
+    assert all(term(t) in captions for q in QS for t in q.terms)  # glossary links per answer
     assert all(r.disabled for r in at.radio)  # graded answers are locked, and shown
     assert [_radio(at, q).value for q in right] == [q.correct for q in right]
     assert not [k for k in at.query_params if k.startswith("quiz")]

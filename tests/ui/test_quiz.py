@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from ui import quiz
+from ui.glossary import find
 from ui.nav import PAGES
 
 Q = quiz.BY_KEY
@@ -20,6 +21,7 @@ def test_at_least_eight_well_formed_questions_spanning_every_section():
         assert len(q.options) >= 3 and len(set(q.options)) == len(q.options)
         assert 0 <= q.correct < len(q.options)
         assert len(q.why) > 80  # every answer is explained
+        assert q.terms and all(find(t) for t in q.terms)  # glossary links resolve
     covered = {q.page for q in quiz.QUESTIONS}
     assert covered >= {"s1_vanishing.py", "s2_exploding.py", "s3_why.py", "s4_effects.py",
                        "s5_clipping.py", "s5_gated.py", "s6_init_norm.py"}
