@@ -98,7 +98,10 @@ def draw_live(r: dict) -> None:
     """Drawn while the run trains: the gradient norm so far."""
     df = finite_only(growth_frame(r), "value")
     if len(df):
-        st.altair_chart(charts.log_lines(df, "step", "value", color="what", height=220),
+        st.caption("Training live: the gradient norm and the largest weight so far.")
+        st.altair_chart(charts.log_lines(df, "step", "value", color="what", height=220,
+                                         x_title="training step", y_title="log scale",
+                                         color_domain=["||gradient||", "max |W_hh|"]),
                         width="stretch")
 
 

@@ -136,7 +136,9 @@ def finite(df: pd.DataFrame, col: str) -> pd.DataFrame:
 def draw_live(r: dict) -> None:
     df = finite(curves(r), "loss")
     if len(df):
-        st.altair_chart(charts.log_lines(df, "step", "loss", color="run", height=220),
+        st.caption("Training live: the loss of each run so far.")
+        st.altair_chart(charts.log_lines(df, "step", "loss", color="run", height=220,
+                                         x_title="training step", y_title="loss (log scale)"),
                         width="stretch")
 
 
