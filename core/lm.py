@@ -223,6 +223,7 @@ Needs only PyTorch and the standard library. Run:  python {filename}
 It prints the final training loss of every cell (mean of the last {window} steps); with the
 same PyTorch version it matches the app's run ({expected}).
 """
+import argparse
 import math
 
 import torch
@@ -233,6 +234,10 @@ torch.set_num_threads(1)
 CELLS = {cells!r}
 HIDDEN, EMBED, SEQ_LEN, BATCH = {hidden_size}, {embed_dim}, {seq_len}, {batch_size}
 STEPS, LR, CLIP, SEED = {steps}, {lr!r}, {clip!r}, {seed}
+_args = argparse.ArgumentParser(description="Retrain the exported run.")
+_args.add_argument("--steps", type=int, default=STEPS,
+                   help="training steps (fewer for a quick look; the final loss then differs)")
+STEPS = max(1, _args.parse_args().steps)
 '''
 
 _PYDOC = '''

@@ -117,7 +117,7 @@ def show_heatmaps(res: dict, key: str, what: str, reads: int) -> None:
     st.subheader("Where does the error signal reach, while each cell learns?")
     last = hdf[hdf["training step"] == hdf.groupby("cell")["training step"].transform("max")]
     far = last[last["lag"] == last.groupby("cell")["lag"].transform("max")]
-    far_txt = ", ".join(f"{c} 1e{v:.0f}" if math.isfinite(v) else f"{c} 0"
+    far_txt = ", ".join(f"{c} 10^{v:.0f}" if math.isfinite(v) else f"{c} 0"
                         for c, v in zip(far["cell"], far["log10 grad"]))
     layout.show(cc.cell_heatmaps(hdf), hdf, key=f"{key}_heat", name=f"lab2_{key}_gradients",
                 alt_text=(f"Three heatmaps of log10 ||dL/dh|| by lag and training step. At the "

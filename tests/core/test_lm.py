@@ -104,10 +104,10 @@ def test_estimate_grows_with_work():
     assert lm_estimate_seconds("rnn", 32, 64, 100, steps=100, batch_size=32, input_size=32) < a
 
 
-def _run_script(src, tmp_path):
+def _run_script(src, tmp_path, *args):
     path = tmp_path / "run.py"
     path.write_text(src)
-    out = subprocess.run([sys.executable, str(path)], capture_output=True, text=True,
+    out = subprocess.run([sys.executable, str(path), *args], capture_output=True, text=True,
                          cwd=tmp_path, timeout=120)
     assert out.returncode == 0, out.stderr
     return {m[0]: float(m[1]) for m in re.findall(r"^(\w+) final loss ([\d.]+)", out.stdout,
@@ -140,3 +140,7 @@ def test_downloaded_script_reproduces_the_bracket_run(tmp_path):
                     embed_dim=0, seq_len=7, batch_size=16, steps=30, lr=0.01, clip=1.0, seed=1)
     got = _run_script(src, tmp_path)
     assert got["gru"] == pytest.approx(want, abs=2e-6)
+    lm = CharLM("gru", lang.vocab_size, 10, embed_dim=0, seed=1)
+    short = train_lm(lm, lambda b, g: lang.batch(b, g), steps=5, batch_size=16, lr=0.01,
+                     seed=1)["final_loss"]
+    assert _run_script(src, tmp_path, "--steps", "5")["gru"] == pytest.approx(short, abs=2e-6)
