@@ -8,8 +8,16 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from core.lm import (CharLM, lag_profile, lm_estimate_seconds, lm_loss, lm_script, perplexity,
-                     sample, train_lm)
+from core.lm import (
+    CharLM,
+    lag_profile,
+    lm_estimate_seconds,
+    lm_loss,
+    lm_script,
+    perplexity,
+    sample,
+    train_lm,
+)
 from core.probes import hidden_state_gradients_naive
 from core.text import BracketLanguage, CharCorpus, load_corpus
 
