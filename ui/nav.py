@@ -64,5 +64,8 @@ def by_file(file: str) -> PageInfo:
 def neighbours(file: str) -> tuple[PageInfo | None, PageInfo | None]:
     """Previous and next page in lesson order (None at the ends)."""
     order = [p for p in PAGES if p.section in ("Start", "Lesson", "Labs")]
-    i = [p.file for p in order].index(file)
+    files = [p.file for p in order]
+    if file not in files:  # reference pages (glossary) sit outside the lesson order
+        return None, None
+    i = files.index(file)
     return (order[i - 1] if i > 0 else None, order[i + 1] if i + 1 < len(order) else None)
