@@ -112,7 +112,7 @@ def cliff_compare(w0, b0, lr, steps, threshold, clip, seq_len):
 
 
 @experiment(thresholds=[0.1, 0.3, 1.0, 3.0, 10.0, 30.0], nonlinearity="tanh", gain=2.0,
-            seq_len=30, hidden_size=64, optimizer="sgd", lr=0.05, steps=120, batch_size=64,
+            seq_len=30, hidden_size=64, optimizer="sgd", lr=0.05, steps=80, batch_size=64,
             seed=0)
 def sweep(thresholds, nonlinearity, gain, seq_len, hidden_size, optimizer, lr, steps,
           batch_size, seed, report=None):
