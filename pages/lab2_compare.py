@@ -225,6 +225,27 @@ def part_tasks() -> None:
         if r["first_nonfinite"] is not None:
             row["first NaN/inf at step"] = r["first_nonfinite"]
         rows.append(row)
+    if res["chance_accuracy"] is not None:
+        frames = [pd.DataFrame({"cell": LABEL[c], "step": r["step"],
+                                "accuracy": smooth(r["accuracy"], max(1, len(r["step"]) // 50))})
+                  for c, r in res["runs"].items() if r["accuracy"]]
+        if frames:
+            accdf = pd.concat(frames)
+            what = ("the 10 recalled symbols" if res["task"] == "copy"
+                    else "the class of each sequence")
+            layout.show(cc.curves(accdf, "step", "accuracy", x_title="training step",
+                                  y_title="accuracy on the training batch", y_domain=(0, 1),
+                                  rules={f"chance {res['chance_accuracy']:.0%}":
+                                         res["chance_accuracy"]}, height=240),
+                        accdf, key="lab2_tasks_acc", name="lab2_task_accuracy", alt_text=(
+                            "Accuracy over training; last values: " + ", ".join(
+                                f"{c} {g['accuracy'].iloc[-1]:.0%}"
+                                for c, g in accdf.groupby("cell", sort=False)) + "."))
+            layout.how_to_read(
+                f"The share of {what} each cell got right on its training batch (averaged over "
+                "a short window). The dashed line is guessing. The same story as the loss, in "
+                "a unit that is easier to feel: a cell either finds the far-back inputs and "
+                "climbs, or stays on the guessing line.")
     st.markdown(f"**Final numbers** (chance loss {res['chance']:.4g}"
                 + (f", chance accuracy {res['chance_accuracy']:.0%}"
                    if res["chance_accuracy"] is not None else "") + ")")
@@ -412,7 +433,7 @@ def part_brackets() -> None:
              for s, v in zip(r["samples"], r["verdicts"])]
     sdf = pd.DataFrame(srows, columns=["cell", "sampled sequence", "closing bracket"])
     if not sdf.empty:
-        st.dataframe(sdf, hide_index=True, width="stretch")
+        st.dataframe(sdf, hide_index=True, width="stretch", height=36 * (len(sdf) + 1) + 4)
         st.caption("Each model is given a first character and writes the rest itself, drawing "
                    "every next character from its own predicted probabilities (seeded, "
                    "temperature 1). The right column checks the character after `|` against "

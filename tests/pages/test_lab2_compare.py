@@ -42,14 +42,19 @@ def test_opens_instantly_with_the_shipped_comparison():
 
 
 def test_run_trains_three_cells_live_on_a_short_task():
-    at = open_page(FILE, {"T": "10", "steps": "50", "H": "8"})
+    at = open_page(FILE, {"task": "order", "T": "10", "steps": "50", "H": "8"})
     no_exception(at)
     at.button(key="run_lab2_tasks").click().run()
     no_exception(at)
     assert any("Trained live" in s.value for s in at.success)
-    loss = vega_specs(at)[0]
+    loss, acc = vega_specs(at)[:2]
     for cell in CELLS:
         assert sorted(r["step"] for r in _rows(loss, cell=cell)) == list(range(50))
+    assert any(math.isclose(r["value"], math.log(4), rel_tol=1e-9) for r in _rows(loss)
+               if "value" in r)  # chance for temporal order: ln 4
+    accs = [r for r in spec_rows(acc) if "accuracy" in r]
+    assert {r["cell"] for r in accs} == CELLS and len(accs) == 150
+    assert all(0.0 <= r["accuracy"] <= 1.0 for r in accs)
     labels = {b.proto.label for b in at.get("download_button")}
     assert {"Script: tanh RNN", "Script: LSTM", "Script: GRU", "Data as CSV (zip)",
             "Data as JSON"} <= labels
