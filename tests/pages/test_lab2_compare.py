@@ -117,3 +117,35 @@ def test_preset_link_switches_to_the_bracket_language():
     assert at.selectbox(key="part").value == "brackets"
     assert at.slider(key="K").value == 40 and at.slider(key="bsteps").value == 1000
     assert not at.button(key="run_lab2_brackets").disabled  # every preset fits the cap
+
+
+def test_a_stopped_run_shows_its_partial_result_for_every_experiment(monkeypatch):
+    """A Stop keeps what was trained: feed each experiment's mid-run partial to the page."""
+    from core.experiments import compare
+    from ui.demos import canonical
+
+    monkeypatch.setattr(compare, "REPORT_INTERVAL", 0.0)
+    cases = [
+        ("lab2_tasks", compare.tasks, {"task": "copy", "T": "10", "steps": "50", "H": "8"},
+         dict(task="copy", seq_len=10, hidden_size=8, steps=50)),
+        ("lab2_brackets", compare.brackets, {"part": "brackets", "K": "5", "bsteps": "50",
+                                             "bH": "8"},
+         dict(max_distance=5, hidden_size=8, steps=50)),
+        ("lab2_text", compare.char_lm, {"part": "text", "tsteps": "50", "tT": "16",
+                                        "tH": "16"},
+         dict(hidden_size=16, seq_len=16, steps=50)),
+    ]
+    for key, fn, query, params in cases:
+        full = {**fn.defaults, **params}
+        partials = []
+        fn(**full, report=lambda f, p: partials.append((f, p)))
+        frac, mid = next((f, p) for f, p in partials if 0.4 < f < 0.6)
+        assert mid["runs"]["lstm"]["status"] == "running" and "gru" not in mid["runs"]
+        at = open_page(FILE, query)
+        at.session_state["_live_runs"] = {
+            f"{key}:{canonical(full)}": {"status": "stopped", "result": mid, "seconds": 1.5}}
+        at.run()
+        no_exception(at)
+        assert any("Stopped by you" in i.value for i in at.info), key
+        cells = {r.get("cell") for s in vega_specs(at) for r in spec_rows(s)} - {None}
+        assert cells == {"tanh RNN", "LSTM"}, key
