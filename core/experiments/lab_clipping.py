@@ -13,7 +13,7 @@ from ..models import build_model
 from ..tasks import make_task
 from ..training import History, estimate_seconds, train
 from . import experiment
-from .playground import STEP_OVERHEAD
+from .playground import FUSED_FACTOR, STEP_OVERHEAD
 
 #: The three runs, in the order they train and are drawn.
 MODES = ("none", "norm", "value")
@@ -36,10 +36,11 @@ def mode_config(mode: str, *, seq_len: int, hidden_size: int, nonlinearity: str,
 
 def estimate(seq_len: int, hidden_size: int, steps: int, batch_size: int = 64) -> float:
     """Estimated seconds for all three runs on one CPU thread (fused kernel), including the
-    training loop's per-step bookkeeping (``STEP_OVERHEAD``)."""
+    training loop's per-step bookkeeping (``STEP_OVERHEAD``) and the measured correction of
+    the fused RNN kernel (``FUSED_FACTOR``)."""
     return 3 * (estimate_seconds("rnn", seq_len, hidden_size, steps=steps,
                                  batch_size=batch_size, input_size=2, fused=True)
-                + steps * STEP_OVERHEAD)
+                * FUSED_FACTOR["rnn"] + steps * STEP_OVERHEAD)
 
 
 def _summary(mode: str, cfg: dict, hist: History, done: bool) -> dict:

@@ -20,6 +20,9 @@ REPORT_EVERY = 10
 #: Per-step bookkeeping of the training loop (optimiser, clipping, NaN checks) on one CPU
 #: thread, on top of ``estimate_seconds``'s arithmetic (measured: about 1-1.5 ms at small sizes).
 STEP_OVERHEAD = 1.5e-3
+#: Measured / estimated time of the fused kernels on one thread (2-core machine, Nov 2026):
+#: ``estimate_seconds`` is about right for the LSTM and the step loop, low for these two.
+FUSED_FACTOR = {"rnn": 1.4, "gru": 1.6, "lstm": 1.0}
 
 
 def task_length(task: str, seq_len: int) -> int:
@@ -31,10 +34,10 @@ def estimate(*, cell: str, task: str, seq_len: int, hidden_size: int, steps: int
              batch_size: int = 64) -> float:
     """Estimated seconds of one run on one CPU thread. Normalisation runs the step loop."""
     input_size = {"adding": 2, "copy": 10, "order": 6}.get(task, 2)
-    return (estimate_seconds(cell, task_length(task, seq_len), hidden_size, steps=steps,
-                             batch_size=batch_size, input_size=input_size,
-                             fused=norm == "none")
-            + steps * STEP_OVERHEAD)
+    fused = norm == "none"
+    base = estimate_seconds(cell, task_length(task, seq_len), hidden_size, steps=steps,
+                            batch_size=batch_size, input_size=input_size, fused=fused)
+    return base * (FUSED_FACTOR[cell] if fused else 1.0) + steps * STEP_OVERHEAD
 
 
 def _result(config: dict, task, hist: History, done: bool) -> dict:
