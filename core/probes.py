@@ -207,12 +207,16 @@ def _adjoint_gradients(model: RecurrentNet, x: torch.Tensor, loss_fn: LossFn) ->
             dz3, dzo, dzf = dz[:, :3], dz[:, 3], dz.view(B, 4 * H)
             carry = None  # f_{t+1} b_{t+1}
             for t0, t1 in _chunks(T):  # the gate terms of a few steps at a time stay in cache
-                i, f, s, o = fw["gates"][t0:t1].unbind(2)
-                g = 1 - 2 * s
+                gates = fw["gates"][t0:t1]  # (n, B, 4, H)
+                i, f, s, o = gates.unbind(2)
+                di, df, ds, do = (gates * (1 - gates)).unbind(2)  # sigmoid derivatives
                 tc, c_prev = fw["tanh_c"][t0:t1], fw["c"][t0:t1]
-                A = o * (1 - tc * tc)  # a_t -> cell gradient
-                K3 = torch.stack([g * i * (1 - i), c_prev * f * (1 - f), i * (1 - g * g)], 2)
-                Ko = tc * o * (1 - o)
+                A = torch.addcmul(o, o * tc, tc, value=-1.0)  # o (1 - tanh^2 c): a_t -> b_t
+                K3 = gates.new_empty(t1 - t0, B, 3, H)
+                torch.mul(torch.rsub(s, 1.0, alpha=2.0), di, out=K3[:, :, 0])  # g i'
+                torch.mul(c_prev, df, out=K3[:, :, 1])  # c_{t-1} f'
+                torch.mul(i, ds, out=K3[:, :, 2]).mul_(4.0)  # i g', g' = 1 - g^2 = 4 s (1 - s)
+                Ko = tc * do
                 A_, K3_, Ko_, f_ = A.unbind(0), K3.unbind(0), Ko.unbind(0), f.unbind(0)
                 for t in range(t1 - 1, max(t0, 1) - 1, -1):
                     k = t - t0
