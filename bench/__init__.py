@@ -64,6 +64,8 @@ class Row:
             return f"{v:.2f} s"
         if self.unit == "MB":
             return f"{v:.0f} MB"
+        if self.unit == "":
+            return f"{v:g}"
         return f"{v:.3g} {self.unit}".strip()
 
 
@@ -432,6 +434,25 @@ def bench_rss(timeout_s: float = 90.0) -> list[Row]:
     return [Row("memory", "server RSS, one session through every page", r["rss_peak_mb"], "MB",
                 f"<= {lim:g} MB", _check(r["rss_peak_mb"], lim) and r["failures"] == 0, note,
                 {k: v for k, v in r.items() if k != "visits_detail"})]
+
+
+def bench_load(sessions: int = 10, timeout_s: float = 90.0) -> list[Row]:
+    """``bench.load`` with N browser sessions at once: failures and page-time percentiles."""
+    from bench.load import run_load
+
+    r = run_load(sessions=sessions, page_timeout_s=timeout_s)
+    fails = "; ".join(r["failure_examples"][:2])
+    data = {k: v for k, v in r.items() if k != "visits_detail"}
+    return [
+        Row("load", f"{sessions} browser sessions at once: failed page visits", r["failures"], "",
+            "0", r["failures"] == 0, f"of {r['visits']} visits" + (f"; {fails}" if fails else ""),
+            data),
+        Row("load", f"{sessions} sessions: 95th-percentile page time", r["p95_s"], "s", "<= 10 s",
+            _check(r["p95_s"], 10.0), f"median {r['median_s']:.2f} s, slowest {r['max_s']:.2f} s",
+            {}),
+        Row("load", f"{sessions} sessions: server RSS peak", r["rss_peak_mb"], "MB", "", None,
+            f"idle {r['rss_idle_mb']:.0f} MB; whole run {r['wall_s']:.0f} s", {}),
+    ]
 
 
 # -- 6. time until the RNN-vs-LSTM contrast shows --------------------------------------------------

@@ -1,7 +1,7 @@
 """``python -m bench``: the speed table of issue 7, measured side by side in one run.
 
     python -m bench                     # everything (a few minutes on 2 cores)
-    python -m bench --only probe,naive  # some parts: probe naive training pages rss contrast
+    python -m bench --only probe,naive  # some parts: probe naive training pages rss contrast load
     python -m bench --quick             # small repetitions, for a smoke run
     python -m bench --tiny --only probe # tiny sizes: checks the machinery, not the speed
 
@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-PARTS = ("probe", "naive", "training", "pages", "rss", "contrast")
+PARTS = ("probe", "naive", "training", "pages", "rss", "contrast", "load")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,6 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tiny", action="store_true",
                     help="tiny sizes (B 4, T 8, H 8; a few steps): for tests, figures mean nothing")
     ap.add_argument("--reps", type=int, default=15, help="interleaved repetitions per timing")
+    ap.add_argument("--sessions", type=int, default=10,
+                    help="browser sessions at once for the load part (1..50, default 10)")
     ap.add_argument("--threads", type=int, default=1, help="torch intra-op threads")
     ap.add_argument("--out", default=None, help="JSON path (default bench/results.json)")
     args = ap.parse_args(argv)
@@ -74,6 +76,8 @@ def main(argv: list[str] | None = None) -> int:
             rows += bench.bench_rss()
         elif part == "contrast":
             rows += bench.bench_contrast(**contrast_kw)
+        elif part == "load":
+            rows += bench.bench_load(sessions=max(1, min(args.sessions, 50)))
         print(f"[bench] {part} done in {time.perf_counter() - t0:.0f} s", file=sys.stderr,
               flush=True)
     machine["loadavg_end"] = bench.machine_info()["loadavg"]
