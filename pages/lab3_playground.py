@@ -267,8 +267,9 @@ with main:
     else:
         f = frames(kept)
         names = [r["name"] for r in kept]
-        all_colour = st.toggle("Draw every run in full colour", key="lab3_all",
-                               help="Off: the newest run in colour, earlier runs as ghosts.")
+        all_colour = state.toggle("Draw every run in full colour", "allcol", False,
+                                  help="Off: the newest run in colour, earlier runs as "
+                                       "ghosts.")
         ghosts = [] if all_colour else names[:-1]
         latest = kept[-1]["result"]
         tasks = {r["result"]["config"]["task"] for r in kept}

@@ -54,6 +54,10 @@ def test_same_settings_and_seed_give_the_same_curve_and_ghosts():
     # the earlier run is a ghost: its name is in the chart, drawn faint via the _ghost flag
     ghost_flags = {r["run"]: r["_ghost"] for r in spec_rows(spec) if "_ghost" in r}
     assert ghost_flags == {a: True, b: False}
+    at.toggle(key="allcol").set_value(True).run()
+    flags = {r["run"]: r["_ghost"] for r in spec_rows(vega_specs(at)[0]) if "_ghost" in r}
+    assert flags == {a: False, b: False}
+    at.toggle(key="allcol").set_value(False).run()
     # a different seed gives a different curve
     at.number_input(key="seed").set_value(1).run()
     at.button(key="run_play").click().run()
