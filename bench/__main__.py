@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="fewer repetitions (smoke run)")
     ap.add_argument("--tiny", action="store_true",
                     help="tiny sizes (B 4, T 8, H 8; a few steps): for tests, figures mean nothing")
-    ap.add_argument("--reps", type=int, default=15, help="interleaved repetitions per timing")
+    ap.add_argument("--reps", type=int, default=21, help="interleaved repetitions per timing")
     ap.add_argument("--sessions", type=int, default=10,
                     help="browser sessions at once for the load part (1..50, default 10)")
     ap.add_argument("--threads", type=int, default=1, help="torch intra-op threads")
