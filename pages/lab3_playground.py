@@ -280,7 +280,7 @@ with main:
             else "training loss (log; tasks differ)"), log_y=True, rules=rule,
             events=f["events"]),
             f["curves"][["run", "step", "loss"]], key="lab3_loss", name="lab3_loss_curves",
-            alt_text=f"Training loss of {len(kept)} runs. " + "; ".join(
+            alt_text=f"Training loss of {len(kept)} run{'s' if len(kept) > 1 else ''}. " + "; ".join(
                 f"{r['name']}: final loss {r['result']['final_loss']:.3g} after "
                 f"{r['result']['steps_done']} steps" for r in kept[-4:]) + ".")
         layout.how_to_read(
@@ -301,7 +301,7 @@ with main:
                      latest["config"]["clip_threshold"]}
                     if latest["config"]["clip"] == "norm" else None)
         layout.show(curve_chart(f["curves"], "grad_norm", names, ghosts,
-                                y_title="gradient norm, pre-clip (log)", log_y=True,
+                                y_title="grad norm, pre-clip (log)", log_y=True,
                                 rules=thr_rule, height=260, events=f["events"]),
                     f["curves"][["run", "step", "grad_norm", "clipped"]], key="lab3_gnorm",
                     name="lab3_gradient_norms", alt_text=(
