@@ -234,7 +234,7 @@ def part_tasks() -> None:
             what = ("the 10 recalled symbols" if res["task"] == "copy"
                     else "the class of each sequence")
             layout.show(cc.curves(accdf, "step", "accuracy", x_title="training step",
-                                  y_title="accuracy on the training batch", y_domain=(0, 1),
+                                  y_title="accuracy (batch)", y_domain=(0, 1),
                                   rules={f"chance {res['chance_accuracy']:.0%}":
                                          res["chance_accuracy"]}, height=240),
                         accdf, key="lab2_tasks_acc", name="lab2_task_accuracy", alt_text=(
