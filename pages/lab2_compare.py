@@ -39,9 +39,9 @@ def refusal_for(seconds: float) -> str | None:
     if seconds <= exp.CAP_SECONDS:
         return None
     return (f"These settings would need about {seconds:.0f} s to train all three cells "
-            f"(estimated for one free CPU core). The cap is {exp.CAP_SECONDS:.0f} s per run, because the app shares "
-            "one or two CPU cores with every other learner: lower the steps, the length or "
-            "the hidden size.")
+            f"(estimated for one free CPU core). The cap is {exp.CAP_SECONDS:.0f} s per run, "
+            "because the app shares one or two CPU cores with every other learner: lower the "
+            "steps, the length or the hidden size.")
 
 
 # -- controls ---------------------------------------------------------------------------------
@@ -70,7 +70,8 @@ with controls, st.container(border=True):
         T = state.slider("Sequence length T" if task != "copy" else "Delay T", "T", 10, 200,
                          DT["seq_len"], step=10,
                          help="How far apart the input that matters and the answer are. "
-                              "Past about 100 none of the cells learns within the cap.")
+                              "Measured on the adding problem: at T = 100 neither the RNN nor "
+                              "the LSTM beat chance within 1500 steps.")
         H = state.slider("Hidden size H", "H", 8, 128, DT["hidden_size"], step=8,
                          advanced=True)
         steps = state.slider("Training steps", "steps", 50, 2000, DT["steps"], step=50)
@@ -351,8 +352,8 @@ def part_brackets() -> None:
             if len(r["eval_accuracy"]) > 1) + "; chance is 25 %.")
     with pslot:
         layout.predict(
-            "lab2_brackets", "Before a model has learned to remember the opening bracket, how often "
-            "will it still predict the closing bracket right?",
+            "lab2_brackets", "Before a model has learned to remember the opening bracket, how "
+            "often will it still predict the closing bracket right?",
             ["Never (0 %)", "About a quarter of the time", "About half of the time",
              "Always: the marker gives it away"], correct=1,
             why="After the marker the next character is surely a closing bracket, but which of the "
@@ -407,9 +408,9 @@ def part_brackets() -> None:
             "had found the trick; with 1200 steps all three reached 100 % at every distance "
             "(a plain RNN *can* bridge 20 steps, it just takes longer to find how). At k = 40 "
             "after 1000 steps (the preset) the tanh RNN and the LSTM were still at chance "
-            "(25 %) and the GRU at 76 %. A longer k also makes the closing bracket a smaller share of the loss "
-            "(1 of k predictions), so the signal to learn from is weaker as well as farther "
-            "away. Other seeds change the order; the presets reproduce these runs.")
+            "(25 %) and the GRU at 76 %. A longer k also makes the closing bracket a smaller "
+            "share of the loss (1 of k predictions), so the signal to learn from is weaker as "
+            "well as farther away. Other seeds change the order; the presets reproduce these runs.")
     else:
         st.caption("Appears when the first cell has finished training.")
 
