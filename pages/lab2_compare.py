@@ -483,6 +483,15 @@ def draw_text(res: dict) -> None:
 
 
 def part_text() -> None:
+    try:
+        from core.text import load_corpus
+
+        load_corpus()
+    except ImportError:
+        st.warning("This Python was installed without its help texts (`pydoc_data`), so the "
+                   "text experiment cannot run here. The synthetic tasks and the bracket "
+                   "language need nothing extra.", icon=":material/block:")
+        return
     params = dict(hidden_size=H, embed_dim=int(E), seq_len=T, steps=steps, lr=lr,
                   batch_size=B, seed=seed)
     est = exp.estimate_char_lm(H, int(E), T, steps, B)
