@@ -138,6 +138,28 @@ def metrics_table(rows: list[dict]) -> None:
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 
 
+def session_runs(key: str, out: dict | None, params: dict, metric, metric_name: str) -> None:
+    """A table of every live run made on this experiment in this session, one row per run,
+    so seeds and settings can be compared (the runner keeps each run's result)."""
+    if out is not None and out["status"] in ("done", "stopped"):
+        out.setdefault("params", dict(params))  # the runner's entry: remember its settings
+    runs = [r for r in runner.runs_for(key) if "params" in r]
+    if not runs:
+        return
+    rows = []
+    for i, r in enumerate(runs, 1):
+        row = {"run": i, "status": r["status"], **r["params"]}
+        for c in exp.CELLS:
+            cell_run = r["result"]["runs"].get(c)
+            row[f"{LABEL[c]}: {metric_name}"] = None if cell_run is None else metric(cell_run)
+        rows.append(row)
+    st.subheader("Your runs this session")
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    st.caption("Every live run you made here, newest last. Change only the **seed** and run "
+               "again to see how much of a gap between the cells is luck: Chung et al. (2014) "
+               "needed many runs and still could not name a better gated cell.")
+
+
 def run_note(out: dict | None) -> None:
     if out is not None and out["status"] == "stopped":
         st.caption("Stopped early: cells that had not started are missing, and the one "
@@ -252,6 +274,9 @@ def part_tasks() -> None:
                    if res["chance_accuracy"] is not None else "") + ")")
     metrics_table(rows)
     show_heatmaps(res, "tasks", "the answer", res["reads"])
+    session_runs("lab2_tasks", out, params,
+                 lambda r: r["eval_loss"] if r["eval_loss"] is not None else r["final_loss"],
+                 "test loss")
     tables = {"loss": df, "gradients": heat_df(res), "final": pd.DataFrame(rows)}
     scripts = {c: export.script_text(
         dict(task=res["task"], seq_len=res["seq_len"], cell=c, hidden_size=H, optimizer="adam",
@@ -440,6 +465,9 @@ def part_brackets() -> None:
                    "temperature 1). The right column checks the character after `|` against "
                    "the last opening bracket.")
     show_heatmaps(res, "brackets", "the closing bracket", res["max_distance"])
+    session_runs("lab2_brackets", out, params,
+                 lambda r: (float(np.mean(r["acc_by_distance"])) if r["acc_by_distance"]
+                            else (r["eval_accuracy"] or [None])[-1]), "bracket accuracy")
     layout.cite("Chung, Gulcehre, Cho & Bengio (2014), Empirical evaluation of gated recurrent "
                 "neural networks on sequence modeling, arXiv:1412.3555: both gated cells beat "
                 "the tanh RNN; which gate is better they could not conclude.")
@@ -578,6 +606,8 @@ def part_text() -> None:
                "always writes the same text, and the three cells share the same random "
                "numbers: where they agree on the likely characters, their texts start alike.")
     show_heatmaps(res, "text", "the last character's prediction", res["seq_len"])
+    session_runs("lab2_text", out, params, lambda r: r["final_perplexity"],
+                 "held-out perplexity")
     tables = {"loss": df, "final": pd.DataFrame(rows),
               "samples": pd.DataFrame(srows, columns=["cell", "temperature", "text"]),
               "gradients": heat_df(res)}

@@ -80,6 +80,14 @@ def test_brackets_run_gives_accuracy_by_distance_and_samples():
     samples = next(d.value for d in at.dataframe if "sampled sequence" in d.value.columns)
     assert len(samples) == 12 and all(len(s) == 7 for s in samples["sampled sequence"])
     assert "Download as script" in {b.proto.label for b in at.get("download_button")}
+    table = next(d.value for d in at.dataframe if "run" in d.value.columns)
+    assert len(table) == 1 and table["max_distance"].tolist() == [6]
+    at.number_input(key="seed").set_value(1).run()  # another seed: a second row
+    at.button(key="run_lab2_brackets").click().run()
+    no_exception(at)
+    table = next(d.value for d in at.dataframe if "run" in d.value.columns)
+    assert table["seed"].tolist() == [0, 1] and table["status"].tolist() == ["done", "done"]
+    assert all(0.0 <= a <= 1.0 for a in table["GRU: bracket accuracy"])
     at.radio(key="unit").set_value("ppl").run()
     lm = next(s for s in vega_specs(at) if "perplexity" in spec_fields(s))
     assert all(r["perplexity"] > 1 for r in spec_rows(lm) if r.get("perplexity") is not None)
