@@ -148,11 +148,11 @@ def session_runs(key: str, out: dict | None, params: dict, metric, metric_name: 
         return
     rows = []
     for i, r in enumerate(runs, 1):
-        row = {"run": i, "status": r["status"], **r["params"]}
-        for c in exp.CELLS:
+        row = {"run": i, "status": r["status"]}
+        for c in exp.CELLS:  # the results first, then the settings that produced them
             cell_run = r["result"]["runs"].get(c)
             row[f"{LABEL[c]}: {metric_name}"] = None if cell_run is None else metric(cell_run)
-        rows.append(row)
+        rows.append({**row, **r["params"]})
     st.subheader("Your runs this session")
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
     st.caption("Every live run you made here, newest last. Change only the **seed** and run "
