@@ -452,6 +452,9 @@ def bench_load(sessions: int = 10, timeout_s: float = 90.0) -> list[Row]:
             {}),
         Row("load", f"{sessions} sessions: server RSS peak", r["rss_peak_mb"], "MB", "", None,
             f"idle {r['rss_idle_mb']:.0f} MB; whole run {r['wall_s']:.0f} s", {}),
+        Row("load", f"{sessions} sessions: CPU seconds, server / browsers", r["server_cpu_s"], "s",
+            "", None, f"browsers and driver {r['browser_cpu_s']:.0f} s, on the same cores "
+            f"({r['wall_s'] * (os.cpu_count() or 1):.0f} CPU-s in the run)", {}),
     ]
 
 

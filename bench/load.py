@@ -22,6 +22,7 @@ import argparse
 import asyncio
 import json
 import math
+import os
 import statistics
 import sys
 import threading
@@ -101,6 +102,32 @@ class RssSampler:
         return max(self.samples) if self.samples else math.nan
 
 
+def tree_cpu_seconds(pid: int, exclude: int | None = None) -> float:
+    """User + system CPU seconds used so far by a process and its children (except the subtree
+    of ``exclude``). Processes that ended are not counted."""
+    import psutil
+
+    try:
+        root = psutil.Process(pid)
+        procs = [root, *root.children(recursive=True)]
+        skip = set()
+        if exclude is not None:
+            ex = psutil.Process(exclude)
+            skip = {ex.pid, *(c.pid for c in ex.children(recursive=True))}
+    except psutil.Error:
+        return math.nan
+    total = 0.0
+    for p in procs:
+        if p.pid in skip:
+            continue
+        try:
+            t = p.cpu_times()
+            total += t.user + t.system
+        except psutil.Error:
+            pass
+    return total
+
+
 def _title_prefix(title: str) -> str:
     return title.split(" ·")[0].strip()
 
@@ -121,7 +148,7 @@ async def _visit(page, click, title: str, timeout_ms: int) -> tuple[float, str |
 
 
 async def _session(browser, url: str, n: int, pages, timeout_ms: int, deadline: float,
-                   results: list[dict]) -> None:
+                   results: list[dict], think_s: float = 0.0) -> None:
     ctx = await browser.new_context(viewport={"width": 1400, "height": 1000})
     try:
         page = await ctx.new_page()
@@ -130,6 +157,7 @@ async def _session(browser, url: str, n: int, pages, timeout_ms: int, deadline: 
                                timeout_ms)
         results.append({"session": n, "page": home.url, "seconds": dt, "error": err})
         for info in pages[1:]:
+            await asyncio.sleep(think_s)  # a learner reading (0: click on at once)
             if time.perf_counter() > deadline:
                 results.append({"session": n, "page": info.url, "seconds": math.nan,
                                 "error": "skipped: --max-seconds reached"})
@@ -150,7 +178,9 @@ async def _session(browser, url: str, n: int, pages, timeout_ms: int, deadline: 
 
 
 async def _drive(url: str, sessions: int, timeout_ms: int, max_seconds: float,
-                 stagger_s: float) -> list[dict]:
+                 stagger_s: float, server_pid: int | None = None, think_s: float = 0.0
+                 ) -> tuple[list[dict], float]:
+    """Every visit, and the CPU seconds used by this script and its browsers (not the server)."""
     from playwright.async_api import async_playwright
 
     from tools.serve import CHROMIUM, CHROMIUM_ARGS
@@ -159,6 +189,8 @@ async def _drive(url: str, sessions: int, timeout_ms: int, max_seconds: float,
     pages = [p for p in PAGES if p.file == "home.py"] + [p for p in PAGES if p.file != "home.py"]
     results: list[dict] = []
     deadline = time.perf_counter() + max_seconds
+    cpu0 = tree_cpu_seconds(os.getpid(), exclude=server_pid)
+    client_cpu = math.nan
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
@@ -170,7 +202,7 @@ async def _drive(url: str, sessions: int, timeout_ms: int, max_seconds: float,
 
             async def one(n: int):
                 await asyncio.sleep(n * stagger_s)
-                await _session(browser, url, n, pages, timeout_ms, deadline, results)
+                await _session(browser, url, n, pages, timeout_ms, deadline, results, think_s)
 
             tasks = [asyncio.create_task(one(n)) for n in range(sessions)]
             done, pending = await asyncio.wait(tasks, timeout=max_seconds + 60)
@@ -180,9 +212,10 @@ async def _drive(url: str, sessions: int, timeout_ms: int, max_seconds: float,
                 if t.exception() is not None:
                     results.append({"session": -1, "page": "?", "seconds": math.nan,
                                     "error": f"session crashed: {t.exception()!r}"[:200]})
+            client_cpu = tree_cpu_seconds(os.getpid(), exclude=server_pid) - cpu0
         finally:
             await browser.close()
-    return results
+    return results, client_cpu
 
 
 def _check_loopback(url: str) -> None:
@@ -192,8 +225,8 @@ def _check_loopback(url: str) -> None:
 
 
 def run_load(sessions: int = 10, *, page_timeout_s: float = 90.0, max_seconds: float = 900.0,
-             stagger_s: float = 0.2, url: str | None = None, server_pid: int | None = None
-             ) -> dict:
+             stagger_s: float = 0.2, think_s: float = 0.0, url: str | None = None,
+             server_pid: int | None = None) -> dict:
     """Run the load test; returns the summary (and every visit under ``visits_detail``).
 
     Without ``url`` a fresh server is started (and stopped) with ``tools.serve.server``.
@@ -204,14 +237,18 @@ def run_load(sessions: int = 10, *, page_timeout_s: float = 90.0, max_seconds: f
     def go(url: str, pid: int | None) -> dict:
         t0 = time.perf_counter()
         if pid is None:
-            visits = asyncio.run(_drive(url, sessions, timeout_ms, max_seconds, stagger_s))
-            idle, peak = math.nan, math.nan
+            visits, client_cpu = asyncio.run(
+                _drive(url, sessions, timeout_ms, max_seconds, stagger_s, None, think_s))
+            idle, peak, server_cpu = math.nan, math.nan, math.nan
         else:
             sampler = RssSampler(pid)
             idle = sampler.now()
+            cpu0 = tree_cpu_seconds(pid)
             with sampler:
-                visits = asyncio.run(_drive(url, sessions, timeout_ms, max_seconds, stagger_s))
+                visits, client_cpu = asyncio.run(
+                    _drive(url, sessions, timeout_ms, max_seconds, stagger_s, pid, think_s))
             peak = sampler.peak
+            server_cpu = tree_cpu_seconds(pid) - cpu0
         times = [v["seconds"] for v in visits if v["error"] is None]
         fails = [v for v in visits if v["error"] is not None]
         return {
@@ -225,6 +262,9 @@ def run_load(sessions: int = 10, *, page_timeout_s: float = 90.0, max_seconds: f
             "rss_idle_mb": idle,
             "rss_peak_mb": peak,
             "wall_s": time.perf_counter() - t0,
+            "server_cpu_s": server_cpu,
+            "browser_cpu_s": client_cpu,
+            "loadavg": list(os.getloadavg()),
             "per_page_median_s": {
                 p: statistics.median([v["seconds"] for v in visits
                                       if v["page"] == p and v["error"] is None] or [math.nan])
@@ -251,6 +291,10 @@ def report(r: dict) -> str:
         f"slowest page visit  {r['max_s']:.2f} s",
         f"server RSS          {r['rss_idle_mb']:.0f} MB idle, {r['rss_peak_mb']:.0f} MB peak",
         f"wall time           {r['wall_s']:.0f} s",
+        f"CPU seconds         server {r['server_cpu_s']:.0f}, browsers and this script "
+        f"{r['browser_cpu_s']:.0f} (on the same {os.cpu_count()} cores; "
+        f"{r['wall_s'] * (os.cpu_count() or 1):.0f} CPU-s in the wall time)",
+        f"load average        {r['loadavg']}",
     ]
     lines += [f"  failure: {f}" for f in r["failure_examples"]]
     lines.append("median per page: " + ", ".join(
@@ -266,6 +310,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--max-seconds", type=float, default=900.0, help="cap on the whole run")
     ap.add_argument("--stagger", type=float, default=0.2,
                     help="seconds between session starts (0 = all at the same instant)")
+    ap.add_argument("--think", type=float, default=0.0,
+                    help="seconds each session waits on a page before the next click (0..60)")
     ap.add_argument("--url", default=None, help="an already running loopback server")
     ap.add_argument("--json", default=None, help="also write the summary to this file")
     args = ap.parse_args(argv)
@@ -273,7 +319,7 @@ def main(argv: list[str] | None = None) -> int:
         ap.error(f"--sessions must be from 1 to {MAX_SESSIONS}")
     r = run_load(args.sessions, page_timeout_s=max(1.0, args.page_timeout),
                  max_seconds=max(10.0, args.max_seconds), stagger_s=max(0.0, args.stagger),
-                 url=args.url)
+                 think_s=min(max(0.0, args.think), 60.0), url=args.url)
     print(report(r))
     if args.json:
         from bench import _clean

@@ -131,13 +131,15 @@ def test_rss_sampler_measures_this_process_tree():
 def test_load_rows_judge_failures_and_p95(monkeypatch):
     fake = {"sessions": 10, "visits": 130, "failures": 2, "median_s": 1.5, "p95_s": 12.0,
             "max_s": 20.0, "rss_idle_mb": 50.0, "rss_peak_mb": 480.0, "wall_s": 99.0,
+            "server_cpu_s": 80.0, "browser_cpu_s": 100.0,
             "failure_examples": ["why: TimeoutError", "gated: exception shown on the page"],
             "per_page_median_s": {}, "visits_detail": []}
     monkeypatch.setattr(load, "run_load", lambda **kw: fake)
-    fails, p95, rss = bench.bench_load(sessions=10)
+    fails, p95, rss, cpu = bench.bench_load(sessions=10)
     assert (fails.value, fails.passed, fails.target) == (2, False, "0")
     assert "why: TimeoutError" in fails.note and "visits_detail" not in fails.data
     assert (p95.value, p95.passed) == (12.0, False)
     assert rss.passed is None and rss.shown() == "480 MB"
+    assert cpu.value == 80.0 and "browsers and driver 100 s" in cpu.note
     assert "| 10 browser sessions at once: failed page visits | 2 | 0 | FAIL |" in bench.table(
         [fails])
