@@ -6,7 +6,8 @@
     python -m bench --tiny --only probe # tiny sizes: checks the machinery, not the speed
 
 Prints one table (measure | value | target | result | note) with the machine it ran on and
-writes the same numbers to ``bench/results.json`` (``--out`` to change). Torch runs on one
+writes the same numbers to ``bench/results.json`` (``--out`` to change; ``--quick`` and
+``--tiny`` runs go to a temporary file). Torch runs on one
 thread (``--threads``), as the app does per session.
 """
 
@@ -87,7 +88,14 @@ def main(argv: list[str] | None = None) -> int:
     failed = [r.name for r in rows if r.passed is False]
     print(f"\n{sum(r.passed is True for r in rows)} targets met, {len(failed)} missed; "
           f"benchmark took {total:.0f} s")
-    out = Path(args.out) if args.out else bench.RESULTS
+    if args.out:
+        out = Path(args.out)
+    elif args.tiny or args.quick:  # never overwrite the shipped results with a smoke run
+        import tempfile
+
+        out = Path(tempfile.gettempdir()) / "rnnlab_bench_smoke.json"
+    else:
+        out = bench.RESULTS
     out.write_text(json.dumps(bench.to_json(rows, machine, {"parts": parts, "quick": args.quick,
                                                             "tiny": args.tiny,
                                                             "reps": reps, "seconds": total}),
