@@ -98,23 +98,30 @@ def _hidden(advanced: bool) -> bool:
 
 
 # -- controls ----------------------------------------------------------------------------------
+def _number_from_link(label: str, key: str, min_value: float, max_value: float,
+                      default: float) -> tuple[bool, Any]:
+    """Whether the control is integer, and the value the link gives it (checked; else default,
+    with a note and the bad value dropped from the URL)."""
+    integer = all(isinstance(v, int) and not isinstance(v, bool)
+                  for v in (min_value, max_value, default))
+    raw = _raw(key)
+    if raw is None:
+        return integer, default
+    parsed = parse_number(raw, min_value, max_value, integer=integer)
+    if parsed is not None:
+        return integer, parsed
+    if _fresh(key):
+        _note(f"The link set **{label}** to `{_show(raw)}`, which is not a number from "
+              f"{min_value} to {max_value}; using the default {default}.")
+    _drop(key)
+    return integer, default
+
+
 def slider(label: str, key: str, min_value: float, max_value: float, default: float, *,
            step: float | None = None, help: str | None = None, advanced: bool = False,
            format: str | None = None, where: Any = None) -> Any:
     """A bounded slider bound to the URL. Integer when ``default`` and the bounds are ints."""
-    integer = all(isinstance(v, int) and not isinstance(v, bool)
-                  for v in (min_value, max_value, default))
-    raw = _raw(key)
-    value = default
-    if raw is not None:
-        parsed = parse_number(raw, min_value, max_value, integer=integer)
-        if parsed is None:
-            if _fresh(key):
-                _note(f"The link set **{label}** to `{_show(raw)}`, which is not a number from "
-                      f"{min_value} to {max_value}; using the default {default}.")
-            _drop(key)
-        else:
-            value = parsed
+    integer, value = _number_from_link(label, key, min_value, max_value, default)
     if _hidden(advanced):
         return value
     if not integer:
@@ -178,19 +185,7 @@ def number(label: str, key: str, min_value: float, max_value: float, default: fl
            step: float | None = None, help: str | None = None, advanced: bool = False,
            format: str | None = None, where: Any = None) -> Any:
     """A bounded number box bound to the URL (for values a slider serves badly: lr, seed)."""
-    integer = all(isinstance(v, int) and not isinstance(v, bool)
-                  for v in (min_value, max_value, default))
-    raw = _raw(key)
-    value = default
-    if raw is not None:
-        parsed = parse_number(raw, min_value, max_value, integer=integer)
-        if parsed is None:
-            if _fresh(key):
-                _note(f"The link set **{label}** to `{_show(raw)}`, which is not a number from "
-                      f"{min_value} to {max_value}; using the default {default}.")
-            _drop(key)
-        else:
-            value = parsed
+    integer, value = _number_from_link(label, key, min_value, max_value, default)
     if _hidden(advanced):
         return value
     # Integer boxes are float boxes showing whole numbers: Streamlit's integer box raises on

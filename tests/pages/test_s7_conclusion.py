@@ -1,9 +1,7 @@
 """Conclusion page: summary table, the scored and retakeable quiz, the cheat sheet."""
 
 import re
-from pathlib import Path
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import APP, no_exception, open_page
@@ -125,18 +123,3 @@ def test_cheat_sheet_is_self_contained_and_complete():
     for name, eq in cheatsheet.EQUATIONS:
         assert eq in md
     assert "0.9994, 0.0333" in md and "1/6 = 0.167" in md
-
-
-def test_cheat_sheet_prints_on_one_page(tmp_path: Path):
-    pw = pytest.importorskip("playwright.sync_api")
-    from tools.serve import CHROMIUM, CHROMIUM_ARGS
-
-    if not Path(CHROMIUM).exists():
-        pytest.skip("no chromium")
-    with pw.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page()
-        page.set_content(cheatsheet.html())
-        pdf = page.pdf(prefer_css_page_size=True)
-        browser.close()
-    assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) == 1
