@@ -15,6 +15,6 @@ for p in PAGES:
         st.Page(f"pages/{p.file}", title=p.title, icon=p.icon, url_path=p.url,
                 default=p.file == "home.py"))
 
-page = st.navigation(groups)
+page = st.navigation(groups, expanded=True)
 layout.sidebar()
 page.run()
