@@ -21,9 +21,9 @@ def test_every_page_loads_without_exception(page, app_url, info):
     wait_ready(page)
     assert exceptions(page) == 0
     assert page.locator("h1").first.inner_text().strip().startswith(info.title.split(" ·")[0])
-    if info.file != "home.py":
-        assert page.locator("[data-testid='stVegaLiteChart']").count() >= 1 or info.file in (
-            "glossary.py", "s7_conclusion.py", "lab3_playground.py")
+    if info.file not in ("home.py", "glossary.py", "s7_conclusion.py"):
+        # the page's precomputed result is drawn on first load, with no click
+        page.locator("[data-testid='stVegaLiteChart']").first.wait_for(timeout=60_000)
 
 
 def slider_value(page, label: str) -> str:
@@ -88,11 +88,11 @@ def test_preset_link_opens_the_page_set_up(page, app_url):
 
 def test_pressing_run_on_a_lab_trains_live_and_draws_the_curve(page, app_url):
     # a short, non-default setting so the run is live (not the shipped result) and quick
-    page.goto(f"{app_url}/lab-clipping?steps=100")
+    page.goto(f"{app_url}/lab-clipping?steps=50&T=10")
     wait_ready(page)
     assert exceptions(page) == 0
     page.get_by_role("button", name="Run all three").click()
-    page.get_by_text("Trained live in").wait_for(timeout=120_000)
+    page.get_by_text("Trained live in").wait_for(timeout=240_000)
     wait_ready(page)
     assert exceptions(page) == 0
     charts = page.locator("[data-testid='stVegaLiteChart']")
