@@ -106,21 +106,32 @@ def _styled(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
     return chart.configure_axis(labelFontSize=12, titleFontSize=13)
 
 
+def _records_json(data: pd.DataFrame) -> str:
+    buf = io.StringIO()
+    data.to_json(buf, orient="records")
+    return buf.getvalue()
+
+
 def show(chart: alt.TopLevelMixin, data: pd.DataFrame, *, alt_text: str, key: str,
          name: str | None = None) -> None:
-    """Draw ``chart`` with its text alternative and its data (table + CSV/JSON download)."""
+    """Draw ``chart`` with its text alternative and its data (table + CSV/JSON download).
+
+    The table is drawn only when asked for and the files are built only when clicked, so a
+    page rerun pays for the chart alone (this matters with a class on one small server).
+    """
     st.altair_chart(_styled(chart), width="stretch")
     st.caption(f":material/accessibility: {alt_text}")
     with st.expander("Data behind this chart (table, CSV, JSON)", icon=":material/table:"):
-        st.dataframe(data.head(2000), hide_index=True, height=220)
+        if st.toggle("Show the numbers as a table", key=f"table_{key}"):
+            st.dataframe(data.head(2000), hide_index=True, height=220)
         c1, c2 = st.columns(2)
         stem = name or key
-        c1.download_button("Download CSV", data.to_csv(index=False), f"{stem}.csv",
-                           "text/csv", key=f"csv_{key}", icon=":material/download:")
-        buf = io.StringIO()
-        data.to_json(buf, orient="records")
-        c2.download_button("Download JSON", buf.getvalue(), f"{stem}.json",
-                           "application/json", key=f"json_{key}", icon=":material/download:")
+        c1.download_button("Download CSV", lambda: data.to_csv(index=False), f"{stem}.csv",
+                           "text/csv", key=f"csv_{key}", icon=":material/download:",
+                           on_click="ignore")
+        c2.download_button("Download JSON", lambda: _records_json(data), f"{stem}.json",
+                           "application/json", key=f"json_{key}", icon=":material/download:",
+                           on_click="ignore")
 
 
 def download_json(label: str, payload: Any, filename: str, key: str) -> None:
