@@ -3,18 +3,27 @@
 import streamlit as st
 
 from ui import layout
-from ui.nav import PAGES
+from ui.nav import by_file
 
 projector = st.query_params.get("instructor", "").lower() == "true"
 st.set_page_config(page_title="RNN Gradient Lab", page_icon=":material/timeline:",
                    layout="wide", initial_sidebar_state="collapsed" if projector else "auto")
 
-groups: dict[str, list] = {}
-for p in PAGES:
-    groups.setdefault(p.section, []).append(
-        st.Page(f"pages/{p.file}", title=p.title, icon=p.icon, url_path=p.url,
-                default=p.file == "home.py"))
 
-page = st.navigation(groups, expanded=True)
+def page(file: str) -> st.Page:
+    """A page of pages/, titled and addressed as ui/nav.py describes it."""
+    info = by_file(file)
+    return st.Page(f"pages/{file}", title=info.title, icon=info.icon, url_path=info.url,
+                   default=file == "home.py")
+
+
+current = st.navigation({
+    "Start": [page("home.py")],
+    "Lesson": [page("s1_vanishing.py"), page("s2_exploding.py"), page("s3_why.py"),
+               page("s4_effects.py"), page("s5_clipping.py"), page("s5_gated.py"),
+               page("s6_init_norm.py"), page("s7_conclusion.py")],
+    "Labs": [page("lab1_clipping.py"), page("lab2_compare.py"), page("lab3_playground.py")],
+    "Reference": [page("glossary.py")],
+}, expanded=True)
 layout.sidebar()
-page.run()
+current.run()

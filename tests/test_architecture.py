@@ -38,6 +38,9 @@ def test_every_page_file_is_registered_and_every_registered_page_exists():
     files = {p.name for p in (ROOT / "pages").glob("*.py") if not p.name.startswith("_")}
     assert files == {p.file for p in PAGES}
     assert len({p.url for p in PAGES}) == len(PAGES)
+    # app.py names every page, in the lesson order and groups ui/nav.py gives them
+    registered = re.findall(r'page\("([\w.]+)"\)', (ROOT / "app.py").read_text())
+    assert registered == [p.file for p in PAGES]
 
 
 def test_entrypoint_and_home_do_not_import_torch():
