@@ -11,7 +11,7 @@ from ui import charts_labs, export, layout, runner, state
 
 FILE = "lab1_clipping.py"
 D = exp.compare.defaults
-CAP_SECONDS = 30.0
+CAP_SECONDS = runner.CAP_ESTIMATE
 LABELS = [exp.LABELS[m] for m in exp.MODES]
 
 layout.header(FILE, (
@@ -76,12 +76,8 @@ params = dict(seq_len=T, hidden_size=H, nonlinearity=act, init=init, gain=gain,
               optimizer=opt, lr=lr, norm_threshold=n_thr, value_threshold=v_thr,
               steps=steps, seed=seed)
 est = exp.estimate(T, H, steps)
-refusal = None
-if est > CAP_SECONDS:
-    refusal = (f"These settings need about {est:.0f} s of training (three runs of {steps} "
-               f"steps at T = {T}, H = {H}); the cap is {CAP_SECONDS:.0f} s per Run, so that "
-               "one learner cannot hold the shared server's 1-2 CPU cores for everyone else. "
-               "Lower the steps, T or H.")
+refusal = runner.over_cap(est, f"These settings (three runs of {steps} steps at T = {T}, "
+                          f"H = {H})", "Lower the steps, T or H.")
 
 
 def frames(res: dict) -> dict[str, pd.DataFrame]:

@@ -36,12 +36,9 @@ def _lr_select(key: str, default: float, where=None) -> float:
 
 
 def refusal_for(seconds: float) -> str | None:
-    if seconds <= exp.CAP_SECONDS:
-        return None
-    return (f"These settings would need about {seconds:.0f} s to train all three cells "
-            f"(estimated for one free CPU core). The cap is {exp.CAP_SECONDS:.0f} s per run, "
-            "because the app shares one or two CPU cores with every other learner: lower the "
-            "steps, the length or the hidden size.")
+    return runner.over_cap(seconds, "Training all three cells with these settings",
+                           "Lower the steps, the length or the hidden size.",
+                           cap=exp.CAP_SECONDS)
 
 
 # -- controls ---------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from ui import charts, charts_labs, export, layout, runner, state
 
 FILE = "lab3_playground.py"
 D = exp.train_run.defaults
-CAP_SECONDS = 30.0
+CAP_SECONDS = runner.CAP_ESTIMATE
 MAX_RUNS = 12
 RUNS = "lab3_runs"  # session_state: list of kept runs, oldest first
 SEQ = "lab3_seq"  # session_state: the next run number
@@ -96,14 +96,10 @@ params = dict(cell=cell, nonlinearity=act if cell == "rnn" else "tanh", init=ini
               norm=norm, optimizer=opt, lr=lr, clip=clip, clip_threshold=thr, task=task,
               seq_len=T, hidden_size=H, steps=steps, seed=seed)
 est = exp.estimate(cell=cell, task=task, seq_len=T, hidden_size=H, steps=steps, norm=norm)
-refusal = None
-if est > CAP_SECONDS:
-    why_slow = (" Normalisation runs the step-by-step loop, several times slower than the fused "
-                "kernel." if norm != "none" else "")
-    refusal = (f"This run would need about {est:.0f} s of training ({steps} steps, "
-               f"{exp.task_length(task, T)} time steps, H = {H}, {CELLS[cell]}); the cap is "
-               f"{CAP_SECONDS:.0f} s per run, so that one learner cannot hold the shared "
-               f"server's 1-2 CPU cores for everyone else.{why_slow} Lower the steps, T or H.")
+why_slow = ("Normalisation runs the step-by-step loop, several times slower than the fused "
+            "kernel. " if norm != "none" else "")
+refusal = runner.over_cap(est, f"This run ({steps} steps, {exp.task_length(task, T)} time "
+                          f"steps, H = {H}, {CELLS[cell]})", f"{why_slow}Lower the steps, T or H.")
 
 
 # -- the session's runs ------------------------------------------------------------------------

@@ -14,7 +14,6 @@ from ui.glossary import term
 FILE = "s2_exploding.py"
 D = exp.blowup.defaults
 C = exp.cliff_path.defaults
-CAP = 30.0
 
 layout.header(FILE, (
     "Section 1 showed the error signal fading on its way back through time. The same "
@@ -59,9 +58,8 @@ with controls, st.container(border=True):
 params = dict(nonlinearity=act, gain=gain, seq_len=T, hidden_size=H, optimizer=opt, lr=lr,
               steps=steps, batch_size=D["batch_size"], seed=seed)
 est = estimate_seconds("rnn", T, H, steps=steps, batch_size=D["batch_size"])
-refusal = (f"About {est:.0f} s of training, over this page's {CAP:.0f} s cap (the server is "
-           "shared by everyone using the app). Fewer steps, a shorter T or a smaller H will "
-           "run.") if est > CAP else None
+refusal = runner.over_cap(est, "These settings",
+                          "Fewer steps, a shorter T or a smaller H will run.")
 
 
 def loss_frame(r: dict) -> pd.DataFrame:

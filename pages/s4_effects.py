@@ -11,7 +11,6 @@ from ui import charts, charts_theory, demos, layout, runner, state
 FILE = "s4_effects.py"
 D = exp.length_sweep.defaults
 E = exp.exploding_run.defaults
-CAP_SECONDS = 30.0
 SHORT = {"rnn": "tanh RNN", "lstm": "LSTM", "gru": "GRU"}
 CELLS = {"rnn": "Vanilla tanh RNN", "lstm": "LSTM (for comparison)", "gru": "GRU (for comparison)"}
 TASK_NOTES = {
@@ -63,11 +62,8 @@ with controls, st.container(border=True):
 
 params = dict(task=task, t_max=t_max, cell=cell, hidden_size=H, steps=steps, lr=lr, seed=seed)
 est = exp.sweep_seconds(task, t_max, cell, H, steps)
-refusal = None
-if est > CAP_SECONDS:
-    refusal = (f"These settings would take about {est:.0f} s on one CPU thread, above this "
-               f"page's {CAP_SECONDS:.0f} s cap (the server is shared by everyone in the class). "
-               "Lower the longest T, the steps or the hidden size.")
+refusal = runner.over_cap(est, "These settings",
+                          "Lower the longest T, the steps or the hidden size.")
 
 SCORE = {True: "accuracy at the end", False: "mean squared error at the end"}
 

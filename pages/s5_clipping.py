@@ -17,7 +17,6 @@ D = exp.compare.defaults
 V = exp.vector.defaults
 K = exp.cliff_compare.defaults
 S = exp.sweep.defaults
-CAP = 30.0
 CLIPS = {"norm": "Norm clipping (Pascanu Algorithm 1)", "value": "Value clipping (clamp each entry)"}
 
 layout.header(FILE, (
@@ -113,8 +112,7 @@ params = dict(clip=clip, threshold=thr, nonlinearity="tanh", gain=gain, seq_len=
               hidden_size=D["hidden_size"], optimizer="sgd", lr=lr, steps=steps,
               batch_size=D["batch_size"], seed=seed)
 est = 2 * estimate_seconds("rnn", T, D["hidden_size"], steps=steps, batch_size=D["batch_size"])
-refusal = (f"Two runs of about {est / 2:.0f} s each is over this page's {CAP:.0f} s cap (the "
-           "server is shared). Fewer steps or a shorter T will run.") if est > CAP else None
+refusal = runner.over_cap(est, "These two runs", "Fewer steps or a shorter T will run.")
 
 
 def curves(r: dict) -> pd.DataFrame:
@@ -253,8 +251,7 @@ sparams = dict(thresholds=S["thresholds"], nonlinearity="tanh", gain=gain, seq_l
                batch_size=S["batch_size"], seed=seed)
 sest = len(S["thresholds"]) * estimate_seconds("rnn", T, S["hidden_size"], steps=S["steps"],
                                                batch_size=S["batch_size"])
-srefuse = (f"{len(S['thresholds'])} runs of about {sest / len(S['thresholds']):.0f} s each is "
-           f"over the {CAP:.0f} s cap. A shorter T will run.") if sest > CAP else None
+srefuse = runner.over_cap(sest, f"{len(S['thresholds'])} runs", "A shorter T will run.")
 s1, s2 = st.columns([2.6, 1], gap="large")
 with s1:
     st.caption(f"Norm clipping at {', '.join(f'{t:g}' for t in S['thresholds'])}, "

@@ -11,7 +11,6 @@ from ui import charts_gated, layout, runner, state
 
 FILE = "s5_gated.py"
 D = exp.compare_cells.defaults
-CAP = 30.0  # seconds, estimated on one CPU thread
 
 layout.header(FILE, (
     "An LSTM or a GRU replaces the plain RNN's single squashing step with a small circuit of "
@@ -96,10 +95,7 @@ with controls, st.container(border=True):
                "cells (more when the server is busy).")
 
 params = dict(seq_len=T, hidden_size=H, steps=steps, lr_rnn=lr_r, lr_gated=lr_g, seed=seed)
-refusal = None
-if est > CAP:
-    refusal = (f"These settings need about {est:.0f} s of training, above the {CAP:.0f} s cap "
-               "that keeps the shared server responsive for everyone. Lower T, H or the steps.")
+refusal = runner.over_cap(est, "These settings", "Lower T, H or the steps.")
 
 ORDER = [exp.LABELS[r] for r, *_ in exp.RUNS]
 

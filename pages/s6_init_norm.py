@@ -12,7 +12,6 @@ from ui import charts_gated, layout, runner, state
 FILE = "s6_init_norm.py"
 DI = exp.init_schemes.defaults
 DN = exp.norm_compare.defaults
-CAP = 30.0  # seconds, estimated on one CPU thread
 INIT_ORDER = [s[5] for s in exp.SCHEMES]
 NORM_ORDER = [label for _, label in exp.NORMS]
 
@@ -102,10 +101,7 @@ with controls, st.container(border=True):
                "when the server is busy).")
 
 iparams = dict(seq_len=iT, hidden_size=iH, gain=gain, steps=isteps, lr=ilr, seed=seed)
-irefusal = None
-if iest > CAP:
-    irefusal = (f"These settings need about {iest:.0f} s of training, above the {CAP:.0f} s "
-                "cap that keeps the shared server responsive. Lower T, H or the steps.")
+irefusal = runner.over_cap(iest, "These settings", "Lower T, H or the steps.")
 
 
 def draw_init_partial(res: dict) -> None:
@@ -290,11 +286,8 @@ with c_ctrl, st.container(border=True):
                "run the slower step loop; more when the server is busy).")
 
 nparams = dict(cell=ncell, seq_len=nT, hidden_size=nH, steps=nsteps, lr=nlr, seed=seed)
-nrefusal = None
-if nest > CAP:
-    nrefusal = (f"These settings need about {nest:.0f} s of training, above the {CAP:.0f} s "
-                "cap that keeps the shared server responsive. Normalised models run a slower "
-                "step loop: lower T, H or the steps.")
+nrefusal = runner.over_cap(nest, "These settings", "Normalised models run a slower step "
+                           "loop: lower T, H or the steps.")
 
 
 def res_order(run: dict) -> list[str]:

@@ -27,8 +27,25 @@ _STORE = "_live_runs"
 CAP_SECONDS = 45.0
 
 
+#: Compute cap of one Run: settings whose estimated training time (one CPU thread) exceeds
+#: this are refused up front by :func:`over_cap`.
+CAP_ESTIMATE = 30.0
+
+
 class _OverCap(Exception):
     pass
+
+
+def over_cap(estimate: float, what: str, advice: str, *, cap: float = CAP_ESTIMATE
+             ) -> str | None:
+    """None when ``estimate`` seconds fit the cap; otherwise the refusal to pass to
+    :func:`live`, saying what the cap is and why it exists. ``what`` names the work ("These
+    settings", "This run (300 steps, T = 50)"); ``advice`` says what to lower."""
+    if estimate <= cap:
+        return None
+    return (f"{what} would take about {estimate:.0f} s of training, over the {cap:.0f} s cap "
+            f"(the cap is {cap:.0f} s of one CPU thread per run, so that one learner cannot hold "
+            f"the shared server's 1-2 CPU cores for everyone else). {advice}")
 
 
 def _store() -> dict:
