@@ -11,18 +11,14 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
+from tools import serve
 from tools.serve import CHROMIUM, CHROMIUM_ARGS, server
 from ui.nav import PAGES
 
 
-def wait_ready(page, timeout_ms: int = 90_000) -> None:
-    """Wait until the app has finished running the page script."""
-    page.wait_for_selector("[data-testid='stApp']", timeout=timeout_ms)
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]') && "
-        "document.getElementById('rnnlab-page-end') !== null",
-        timeout=timeout_ms)
-    page.wait_for_timeout(1500)
+def wait_ready(page) -> None:
+    """Wait for the page script, then a little longer so charts finish painting."""
+    serve.wait_ready(page, settle_ms=1500)
 
 
 def main() -> None:

@@ -14,11 +14,25 @@ import time
 import urllib.request
 from pathlib import Path
 
+from ui.layout import PAGE_END_ID
+
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--disable-dev-shm-usage"]
+
+
+
+
+def wait_ready(page, timeout_ms: int = 90_000, settle_ms: int = 800) -> None:
+    """Wait (Playwright, sync) until Streamlit has finished running the page's script: every
+    page ends with the element ``ui.layout.footer`` draws, and the status widget is gone."""
+    page.wait_for_selector("[data-testid='stApp']", timeout=timeout_ms)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]') && "
+        f"document.getElementById('{PAGE_END_ID}') !== null", timeout=timeout_ms)
+    page.wait_for_timeout(settle_ms)
 
 
 def free_port() -> int:

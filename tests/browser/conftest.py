@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from tools.serve import CHROMIUM, CHROMIUM_ARGS, server
+from tools.serve import CHROMIUM, CHROMIUM_ARGS, server, wait_ready  # noqa: F401 (tests import it)
 
 playwright = pytest.importorskip("playwright.sync_api")
 
@@ -42,12 +42,3 @@ def page(browser, app_url):
     wait_ready(p)
     yield p
     ctx.close()
-
-
-def wait_ready(page, timeout_ms: int = 90_000) -> None:
-    """Wait until Streamlit has finished running the page's script."""
-    page.wait_for_selector("[data-testid='stApp']", timeout=timeout_ms)
-    page.wait_for_function(
-        "() => { const s = document.querySelector('[data-testid=\"stStatusWidget\"]');"
-        " return !s && document.getElementById('rnnlab-page-end') !== null; }", timeout=timeout_ms)
-    page.wait_for_timeout(800)
