@@ -47,18 +47,29 @@ class SeqBatchNorm(nn.Module):
 
     Statistics are kept separately for every time step ``t`` (steps past ``max_len`` share the
     last slot); the scale ``gamma`` is shared across time and starts at 0.1, because gamma = 1
-    saturates tanh and makes gradients vanish. No shift: the cell's own biases play that role.
+    saturates tanh and makes gradients vanish. ``shift=True`` adds a learned shift ``beta``
+    (zero at the start): the paper has one on the cell state, BN(c_t; gamma_c, beta_c), and none
+    on the two pre-activation terms, whose sum already carries the cell's biases.
 
     ``forward(x, t)``: x ``(B, F)`` -> ``(B, F)``.
     """
 
     def __init__(self, num_features: int, max_len: int = 512, gamma0: float = 0.1,
-                 momentum: float = 0.1, eps: float = 1e-5):
+                 momentum: float = 0.1, eps: float = 1e-5, shift: bool = False):
         super().__init__()
-        self.max_len, self.momentum, self.eps = max_len, momentum, eps
+        self.max_len, self.momentum, self.eps, self.gamma0 = max_len, momentum, eps, gamma0
         self.weight = nn.Parameter(torch.full((num_features,), gamma0))
+        self.bias = nn.Parameter(torch.zeros(num_features)) if shift else None
         self.register_buffer("running_mean", torch.zeros(max_len, num_features))
         self.register_buffer("running_var", torch.ones(max_len, num_features))
+
+    @torch.no_grad()
+    def reset_parameters(self) -> None:
+        self.weight.fill_(self.gamma0)
+        if self.bias is not None:
+            self.bias.zero_()
+        self.running_mean.zero_()
+        self.running_var.fill_(1.0)
 
     def forward(self, x: torch.Tensor, t: int) -> torch.Tensor:
         slot = min(t, self.max_len - 1)
@@ -70,7 +81,8 @@ class SeqBatchNorm(nn.Module):
                 self.running_var[slot].lerp_(var.detach(), self.momentum)
         else:
             mean, var = self.running_mean[slot], self.running_var[slot]
-        return (x - mean) * torch.rsqrt(var + self.eps) * self.weight
+        y = (x - mean) * torch.rsqrt(var + self.eps) * self.weight
+        return y if self.bias is None else y + self.bias
 
 
 class RecurrentNet(nn.Module):
@@ -104,7 +116,26 @@ class RecurrentNet(nn.Module):
             self.norm_c = nn.LayerNorm(hidden_size) if cell == "lstm" else None
         elif norm == "batch":
             self.norm_ih, self.norm_hh = SeqBatchNorm(G, max_len), SeqBatchNorm(G, max_len)
-            self.norm_c = SeqBatchNorm(hidden_size, max_len) if cell == "lstm" else None
+            self.norm_c = SeqBatchNorm(hidden_size, max_len, shift=True) if cell == "lstm" else None
+
+    @torch.no_grad()
+    def reset_parameters(self, generator: torch.Generator) -> None:
+        """Torch's default initialisation, drawn from ``generator`` (never the global RNG).
+
+        The same draws in the same order as ``nn.RNNCell`` / ``nn.Linear`` make on their own:
+        every cell weight U(-1/sqrt(H), 1/sqrt(H)); the readout Kaiming-uniform with a = sqrt(5)
+        and its bias U(-1/sqrt(H), 1/sqrt(H)). Normalisation layers start at their constants.
+        """
+        std = 1.0 / math.sqrt(self.hidden_size)
+        for p in self.cell.parameters():
+            p.uniform_(-std, std, generator=generator)
+        nn.init.kaiming_uniform_(self.readout.weight, a=math.sqrt(5), generator=generator)
+        fan_in = self.readout.weight.shape[1]
+        self.readout.bias.uniform_(-1 / math.sqrt(fan_in), 1 / math.sqrt(fan_in),
+                                   generator=generator)
+        for m in self.modules():
+            if m is not self and isinstance(m, (nn.LayerNorm, SeqBatchNorm)):
+                m.reset_parameters()
 
     # -- helpers -------------------------------------------------------------------------------
     def _normed(self, which: str, z: torch.Tensor, t: int) -> torch.Tensor:
@@ -236,7 +267,8 @@ def recurrent_blocks(model: RecurrentNet) -> dict[str, torch.Tensor]:
 
 @torch.no_grad()
 def init_recurrent(model: RecurrentNet, init: str = "default", gain: float = 1.0,
-                   forget_bias: float | None = None) -> RecurrentNet:
+                   forget_bias: float | None = None, *,
+                   generator: torch.Generator | None = None) -> RecurrentNet:
     """Re-initialise the recurrent weights in place.
 
     - ``default``: torch's own, every weight U(-1/sqrt(H), 1/sqrt(H)).
@@ -244,6 +276,7 @@ def init_recurrent(model: RecurrentNet, init: str = "default", gain: float = 1.0
     - ``orthogonal``: each ``(H, H)`` gate block of W_hh orthogonal (Saxe et al. 2013).
     - ``identity``: each block of W_hh = I, biases 0, W_ih ~ N(0, 0.001^2) (IRNN, Le et al. 2015).
     ``gain`` then multiplies W_hh. ``forget_bias`` (LSTM only) sets the forget gate's total bias.
+    Random draws come from ``generator`` (pass one: without it torch's global RNG is used).
     """
     if init not in INITS:
         raise ValueError(f"init must be one of {INITS}, got {init!r}")
@@ -252,15 +285,15 @@ def init_recurrent(model: RecurrentNet, init: str = "default", gain: float = 1.0
     if init == "xavier":
         for w in (c.weight_ih, c.weight_hh):
             for block in w.view(n, H, -1):
-                nn.init.xavier_uniform_(block)
+                nn.init.xavier_uniform_(block, generator=generator)
         c.bias_ih.zero_()
         c.bias_hh.zero_()
     elif init == "orthogonal":
         for block in c.weight_hh.view(n, H, H):
-            nn.init.orthogonal_(block)
+            nn.init.orthogonal_(block, generator=generator)
     elif init == "identity":
         c.weight_hh.copy_(torch.eye(H).repeat(n, 1))
-        nn.init.normal_(c.weight_ih, 0.0, 1e-3)
+        nn.init.normal_(c.weight_ih, 0.0, 1e-3, generator=generator)
         c.bias_ih.zero_()
         c.bias_hh.zero_()
     if not math.isfinite(gain):
@@ -281,12 +314,15 @@ def build_model(cell: str, input_size: int, hidden_size: int, output_size: int, 
     cell: ``"rnn"``, ``"lstm"`` or ``"gru"``; nonlinearity (vanilla RNN only): ``"tanh"`` or
     ``"relu"``; init: one of ``INITS``, then W_hh times ``gain``; ``forget_bias``: LSTM forget
     gate bias (None keeps the init's); norm: ``"none"``, ``"layer"`` or ``"batch"`` (recurrent
-    batch norm). The same arguments and seed always give the same weights; the global RNG is
-    left untouched.
+    batch norm). The same arguments and seed always give the same weights, whatever other
+    threads do: the modules are built on the meta device (no draws), then every weight is drawn
+    from a private ``torch.Generator`` seeded with ``seed``. Torch's global RNG is never used.
     """
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(int(seed))
+    with torch.device("meta"):  # thread-local mode: shapes only, no random draws
         model = RecurrentNet(cell, input_size, hidden_size, output_size,
                              nonlinearity=nonlinearity, norm=norm, max_len=max_len)
-        init_recurrent(model, init, gain, forget_bias)
+    model = model.to_empty(device="cpu")
+    gen = torch.Generator().manual_seed(int(seed))
+    model.reset_parameters(gen)
+    init_recurrent(model, init, gain, forget_bias, generator=gen)
     return model

@@ -18,6 +18,7 @@ from ..probes import (
 )
 from ..tasks import make_task
 from ..training import train
+from ..claims import claim, finite
 from . import experiment
 
 #: Heatmaps are binned to at most this many time columns and hidden units.
@@ -131,3 +132,13 @@ def training_heatmap(cell, seq_len, hidden_size, steps, lr, seed):
             logs.append(np.where(v > 0, np.log10(np.maximum(v, 1e-300)), -300.0).tolist())
     return {"probe_steps": probe_steps, "lag": list(range(seq_len)), "log_grad": logs,
             "step": hist.column("step"), "loss": hist.column("loss"), "chance": task.chance}
+
+
+# -- what the page says about these runs (checked by tests/claims/) ---------------------------
+@claim(gradient_profile, "vanishes",
+       "less than a millionth of the last step's gradient reaches step 0",
+       observed=lambda r: f"first/last = {r['ratio']:.1e}",
+       perturb=lambda r: {**r, "ratio": 0.5},
+       settings=[{}, {"seq_len": 300}])
+def _vanishes(r: dict) -> bool:
+    return finite(r["ratio"]) and r["ratio"] < 1e-6
