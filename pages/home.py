@@ -6,30 +6,12 @@ torch-free ``ui.layout`` / ``ui.nav`` / ``ui.glossary`` (tests/pages/test_home.p
 
 import streamlit as st
 
-from ui import layout
+from ui import benchfacts, layout
 from ui.glossary import term
 from ui.nav import PAGES, by_file
 
 FILE = "home.py"
 
-# Wall times measured twice (17:50 and 18:12 UTC, 25 Nov 2026) on the 2-core development machine
-# with one torch thread, while about eight other people ran tests on it (load average near 10),
-# so a quiet server is faster. Settings: core.experiments.vanishing.gradient_profile at T = 100
-# and 300; vanishing.training_heatmap at its defaults; core.training.train on the adding problem
-# (H = 64, batch 64, Adam, norm clip 1).
-MEASURED = [
-    ("Open any page at its default settings", "instant",
-     "The result was computed in advance and ships with the app: no model runs."),
-    ("The first live run after the server starts", "3 to 4 s extra",
-     "Loading PyTorch itself (measured 2.9 s and 4.0 s). Later runs skip this."),
-    ("Gradient probe of a fresh network (section 1, T = 100 to 300)", "under 0.2 s",
-     "One forward and one backward pass, in float64 (measured 0.06 to 0.08 s at T = 100, "
-     "0.14 to 0.17 s at T = 300)."),
-    ("Short training run: tanh RNN, 300 Adam steps, T = 40, H = 64", "7 to 8 s",
-     "Measured 6.7 s and 8.0 s. Runs like this show a progress bar and a Stop button."),
-    ("LSTM on the adding problem: 500 steps, T = 50, H = 64", "11 to 14 s",
-     "Measured 13.8 s and 11.3 s; the loss fell to 0.012 from a chance level of 0.167."),
-]
 
 layout.header(FILE, (
     "Recurrent networks read a sequence one step at a time and are trained by sending an error "
@@ -121,10 +103,14 @@ st.markdown(
     "fast, each page's default result was computed in advance; change a setting and the model "
     "runs for real. A lesson chart, once computed for some settings, is kept for everyone who "
     "asks for the same settings; a lab run is yours and runs each time you press Run. "
-    "Typical times, measured on a small 2-core machine with one CPU thread while several other "
-    "people were using it (a quiet server is faster):")
-st.table({"What": [m[0] for m in MEASURED], "Time": [m[1] for m in MEASURED],
-          "Why": [m[2] for m in MEASURED]})
+    "Typical times, from the last run of the app's benchmark (`python -m bench`):")
+rows = benchfacts.timing_rows()
+if rows:
+    st.table({"What": [r[0] for r in rows], "Time": [r[1] for r in rows],
+              "How it was measured": [r[2] for r in rows]})
+    st.caption(f"Measured on {benchfacts.machine_note()}. A busy server is slower.")
+else:
+    st.caption("The benchmark results are not available on this server.")
 st.caption(
     "Longer runs show a progress bar and a Stop button that keeps what was trained so far. "
     "A setting whose estimated time is above about 30 s is refused with a message, so one "
