@@ -1,0 +1,44 @@
+"""Every lesson page and lab has a claims test with at least three checked claims, and every
+claim the experiments declare is tested by some page's claims test."""
+
+import importlib
+from pathlib import Path
+
+import pytest
+
+from core.claims import CLAIMS
+from core.experiments import load_all
+from ui.nav import PAGES
+
+HERE = Path(__file__).resolve().parent
+PAGES_WITH_CLAIMS = [p for p in PAGES if p.section in ("Lesson", "Labs")]
+
+
+def _page_claims(stem: str) -> set[str]:
+    mod = importlib.import_module(f"tests.claims.test_{stem}")
+    modules = list(getattr(mod, "MODULES", [])) + (
+        [mod.MODULE] if hasattr(mod, "MODULE") else [])
+    for m in modules:
+        importlib.import_module(f"core.experiments.{m}")
+    keys = {k for k, c in CLAIMS.items() if c.experiment.split(".", 1)[0] in modules}
+    return keys | set(getattr(mod, "CLAIM_KEYS", []))
+
+
+@pytest.mark.parametrize("page", PAGES_WITH_CLAIMS, ids=lambda p: p.file)
+def test_page_has_three_checked_claims(page):
+    stem = page.file.removesuffix(".py")
+    assert (HERE / f"test_{stem}.py").exists(), f"no tests/claims/test_{stem}.py"
+    keys = _page_claims(stem)
+    assert len(keys) >= 3, f"{page.file} has {len(keys)} checked claims, needs 3: {keys}"
+    unknown = keys - set(CLAIMS)
+    assert not unknown, f"{page.file} lists undeclared claims {unknown}"
+
+
+def test_every_claim_is_checked_by_a_page():
+    load_all()
+    covered = set()
+    for p in PAGES_WITH_CLAIMS:
+        stem = p.file.removesuffix(".py")
+        if (HERE / f"test_{stem}.py").exists():
+            covered |= _page_claims(stem)
+    assert set(CLAIMS) <= covered, f"claims no page test runs: {set(CLAIMS) - covered}"
