@@ -14,7 +14,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from . import state
+from . import chartcache, state
 from .nav import by_file, neighbours
 
 _NOTES_SLOT = "_notes_slot"
@@ -99,8 +99,8 @@ def predict(key: str, question: str, options: Sequence[str], correct: int, why: 
         return right
 
 
-def _styled(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
-    if state.instructor():
+def _styled(chart: alt.TopLevelMixin, projector: bool | None = None) -> alt.TopLevelMixin:
+    if state.instructor() if projector is None else projector:
         return chart.configure_axis(labelFontSize=16, titleFontSize=18).configure_legend(
             labelFontSize=16, titleFontSize=16)
     return chart.configure_axis(labelFontSize=12, titleFontSize=13)
@@ -112,6 +112,28 @@ def _records_json(data: pd.DataFrame) -> str:
     return buf.getvalue()
 
 
+def _finished_spec(chart: alt.TopLevelMixin, projector: bool) -> dict:
+    """The spec Streamlit sends for ``chart``: styled, validated, data as Arrow bytes."""
+    from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec
+
+    return _convert_altair_to_vega_lite_spec(_styled(chart, projector))
+
+
+def draw_chart(chart: alt.TopLevelMixin) -> None:
+    """Draw an Altair chart full width in the page's style (laptop or projector).
+
+    A chart from a memoised builder (``ui.chartcache.memo``) is styled, validated and
+    serialised once per server and style; any other chart takes Streamlit's usual path.
+    """
+    projector = state.instructor()
+    if chartcache.is_memoised(chart):
+        spec = chartcache.spec(chart, "projector" if projector else "laptop",
+                               lambda c: _finished_spec(c, projector))
+        st.vega_lite_chart(spec=spec, width="stretch")
+    else:
+        st.altair_chart(_styled(chart, projector), width="stretch")
+
+
 def show(chart: alt.TopLevelMixin, data: pd.DataFrame, *, alt_text: str, key: str,
          name: str | None = None) -> None:
     """Draw ``chart`` with its text alternative and its data (table + CSV/JSON download).
@@ -119,7 +141,7 @@ def show(chart: alt.TopLevelMixin, data: pd.DataFrame, *, alt_text: str, key: st
     The table is drawn only when asked for and the files are built only when clicked, so a
     page rerun pays for the chart alone (this matters with a class on one small server).
     """
-    st.altair_chart(_styled(chart), width="stretch")
+    draw_chart(chart)
     st.caption(f":material/accessibility: {alt_text}")
     with st.expander("Data behind this chart (table, CSV, JSON)", icon=":material/table:"):
         if st.toggle("Show the numbers as a table", key=f"table_{key}"):
