@@ -36,9 +36,11 @@ FINAL_WINDOW = 20
 class CharLM(nn.Module):
     """A character-level language model: embedding (or one-hot), one recurrent cell, readout.
 
-    ``embed_dim = 0`` feeds one-hot vectors (I = V); otherwise an ``nn.Embedding(V, E)`` built
-    with seed ``seed + 1`` (I = E). The recurrent part is ``build_model(cell, I, H, V,
-    seed=seed)``, so the same arguments always give the same weights.
+    ``embed_dim = 0`` feeds one-hot vectors (I = V); otherwise an ``nn.Embedding(V, E)`` with
+    torch's default N(0, 1) weights drawn from a private generator seeded with ``seed + 1``
+    (I = E). The recurrent part is ``build_model(cell, I, H, V, seed=seed)``. So the same
+    arguments always give the same weights, whatever other threads do: torch's global RNG is
+    never used.
     """
 
     def __init__(self, cell: str, vocab_size: int, hidden_size: int, *, embed_dim: int = 32,
@@ -46,9 +48,12 @@ class CharLM(nn.Module):
         super().__init__()
         self.vocab_size, self.embed_dim = int(vocab_size), int(embed_dim)
         if self.embed_dim > 0:
-            with torch.random.fork_rng(devices=[]):
-                torch.manual_seed(int(seed) + 1)
-                self.embed = nn.Embedding(self.vocab_size, self.embed_dim)
+            with torch.device("meta"):  # thread-local mode: shapes only, no random draws
+                embed = nn.Embedding(self.vocab_size, self.embed_dim)
+            self.embed = embed.to_empty(device="cpu")
+            gen = torch.Generator().manual_seed(int(seed) + 1)
+            with torch.no_grad():  # the draws nn.Embedding makes, from gen
+                nn.init.normal_(self.embed.weight, generator=gen)
         else:
             self.embed = None
         in_size = self.embed_dim or self.vocab_size
@@ -165,12 +170,13 @@ def train_lm(lm: CharLM, batch_fn: Callable[[int, torch.Generator], tuple], *, s
 
 
 @torch.no_grad()
-def sample(lm: CharLM, prompt: list[int], n_chars: int, *, temperature: float = 1.0,
-           generator: torch.Generator | None = None) -> list[int]:
+def sample(lm: CharLM, prompt: list[int], n_chars: int, *, generator: torch.Generator,
+           temperature: float = 1.0) -> list[int]:
     """Continue ``prompt`` (ids, at least one) by ``n_chars`` sampled ids.
 
-    Each next id is drawn from softmax(logits / temperature) with ``generator`` (seeded: the
-    same seed gives the same text). Low temperature sharpens toward the likeliest character.
+    Each next id is drawn from softmax(logits / temperature) with ``generator`` (required, so
+    the text never depends on torch's global RNG: the same seed gives the same text). Low
+    temperature sharpens toward the likeliest character.
     """
     if not prompt:
         raise ValueError("the prompt needs at least one character")
@@ -285,13 +291,22 @@ class CharLM(nn.Module):
     def __init__(self, cell):
         super().__init__()
         in_size = EMBED or V
-        if EMBED:
-            torch.manual_seed(SEED + 1)
-            self.embed = nn.Embedding(V, EMBED)
-        torch.manual_seed(SEED)
         kind = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}[cell]
+        self.embed = nn.Embedding(V, EMBED) if EMBED else None
         self.rnn = kind(in_size, HIDDEN, batch_first=True)
         self.readout = nn.Linear(HIDDEN, V)
+        # Torch's default initialisation again, drawn from private seeded generators (as the
+        # app does), so the weights do not depend on anything else that used torch's RNG.
+        with torch.no_grad():
+            if EMBED:  # N(0, 1), seed SEED + 1
+                embed_gen = torch.Generator().manual_seed(SEED + 1)
+                nn.init.normal_(self.embed.weight, generator=embed_gen)
+            gen = torch.Generator().manual_seed(SEED)
+            bound = 1 / math.sqrt(HIDDEN)
+            for p in self.rnn.parameters():  # W_ih, W_hh, b_ih, b_hh: U(-bound, bound)
+                p.uniform_(-bound, bound, generator=gen)
+            nn.init.kaiming_uniform_(self.readout.weight, a=math.sqrt(5), generator=gen)
+            self.readout.bias.uniform_(-bound, bound, generator=gen)
 
     def forward(self, x):  # (B, T) ids -> (B, T, V) logits
         inp = self.embed(x) if EMBED else F.one_hot(x, V).float()
@@ -332,7 +347,7 @@ def lm_script(*, cells: list[str], hidden_size: int, embed_dim: int, seq_len: in
     ``data="pydoc"``: :func:`core.experiments.compare.char_lm`; ``data="brackets"``:
     :func:`core.experiments.compare.brackets` (``seq_len`` = ``max_distance`` = K). It uses
     plain torch (``nn.RNN`` / ``nn.LSTM`` / ``nn.GRU``, which call the same fused kernels as
-    :class:`CharLM` and are initialised identically under the same seed), the same batches
+    :class:`CharLM`, with the same draws from the same seeded generators), the same batches
     (the same generator calls) and the same optimiser, so the numbers agree.
     """
     if data not in ("pydoc", "brackets"):

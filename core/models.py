@@ -203,17 +203,21 @@ class RecurrentNet(nn.Module):
     def fused_hidden(self, x: torch.Tensor, w_ih: torch.Tensor | None = None) -> torch.Tensor:
         """All hidden states from torch's fused kernel: x ``(B, T, I')`` -> ``(B, T, H)``.
 
-        ``w_ih`` overrides the input weight (its width must match ``I'``).
+        ``w_ih`` overrides the input weight (its width must match ``I'``). The kernels are the
+        public ops ``torch.lstm`` / ``torch.gru`` / ``torch.rnn_tanh`` / ``torch.rnn_relu``
+        that ``nn.LSTM`` / ``nn.GRU`` / ``nn.RNN`` call, given this cell's weights. Arguments
+        after the weights: has_biases, num_layers, dropout (0: no random draws), train,
+        bidirectional, batch_first.
         """
         c = self.cell
         w_ih = c.weight_ih if w_ih is None else w_ih
         weights = [w_ih, c.weight_hh, c.bias_ih, c.bias_hh]
         h0 = x.new_zeros(1, x.shape[0], self.hidden_size)
         if self.cell_type == "lstm":
-            return torch._VF.lstm(x, (h0, h0), weights, True, 1, 0.0, self.training, False, True)[0]
+            return torch.lstm(x, (h0, h0), weights, True, 1, 0.0, self.training, False, True)[0]
         if self.cell_type == "gru":
-            return torch._VF.gru(x, h0, weights, True, 1, 0.0, self.training, False, True)[0]
-        fn = torch._VF.rnn_tanh if self.nonlinearity == "tanh" else torch._VF.rnn_relu
+            return torch.gru(x, h0, weights, True, 1, 0.0, self.training, False, True)[0]
+        fn = torch.rnn_tanh if self.nonlinearity == "tanh" else torch.rnn_relu
         return fn(x, h0, weights, True, 1, 0.0, self.training, False, True)[0]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

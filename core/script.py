@@ -248,13 +248,13 @@ _CELL_CTOR = {
 
 _FUSED = {
     "rnn": '''
-            fn = torch._VF.rnn_tanh if CONFIG["nonlinearity"] == "tanh" else torch._VF.rnn_relu
+            fn = torch.rnn_tanh if CONFIG["nonlinearity"] == "tanh" else torch.rnn_relu
             return fn(x, h0, weights, True, 1, 0.0, self.training, False, True)[0]''',
     "lstm": '''
-            return torch._VF.lstm(x, (h0, h0), weights, True, 1, 0.0, self.training, False,
-                                  True)[0]''',
+            return torch.lstm(x, (h0, h0), weights, True, 1, 0.0, self.training, False,
+                              True)[0]''',
     "gru": '''
-            return torch._VF.gru(x, h0, weights, True, 1, 0.0, self.training, False, True)[0]''',
+            return torch.gru(x, h0, weights, True, 1, 0.0, self.training, False, True)[0]''',
 }
 
 _STEP = {
@@ -278,16 +278,16 @@ _STEP = {
 }
 
 _INIT = {
-    "default": "        pass  # keep torch's own: every weight U(-1/sqrt(H), 1/sqrt(H))",
+    "default": "",  # torch's own, drawn above
     "xavier": '''        for w in (c.weight_ih, c.weight_hh):  # Glorot-uniform per gate block
             for block in w.view(n, H, -1):
-                nn.init.xavier_uniform_(block)
+                nn.init.xavier_uniform_(block, generator=gen)
         c.bias_ih.zero_()
         c.bias_hh.zero_()''',
     "orthogonal": '''        for block in c.weight_hh.view(n, H, H):  # Saxe et al. 2013
-            nn.init.orthogonal_(block)''',
+            nn.init.orthogonal_(block, generator=gen)''',
     "identity": '''        c.weight_hh.copy_(torch.eye(H).repeat(n, 1))  # IRNN (Le et al. 2015)
-        nn.init.normal_(c.weight_ih, 0.0, 1e-3)
+        nn.init.normal_(c.weight_ih, 0.0, 1e-3, generator=gen)
         c.bias_ih.zero_()
         c.bias_hh.zero_()''',
 }
@@ -361,6 +361,7 @@ def _model_code(cfg: dict[str, Any]) -> str:
                 hs.append(h)
             return torch.stack(hs, dim=1)
         '''
+    init_code = _INIT[cfg["init"]] + "\n" if _INIT[cfg["init"]] else ""
     parts.append(f'''class Net(nn.Module):
     """One recurrent cell and a linear readout at every step: x (B, T, I) -> (B, T, O)."""
 
@@ -378,18 +379,23 @@ def _model_code(cfg: dict[str, Any]) -> str:
 
 
 def build_model():
-    """Reproducible weights: a private RNG seeded with model_seed, then the chosen init."""
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(CONFIG["model_seed"])
-        model = Net(INPUT_SIZE, CONFIG["hidden_size"], OUTPUT_SIZE)
-        c, H, n = model.cell, CONFIG["hidden_size"], {gates}
-        with torch.no_grad():
-{textwrap.indent(_INIT[cfg["init"]], "    ")}
-            c.weight_hh.mul_(CONFIG["gain"])  # the recurrent gain''')
+    """Reproducible weights: every draw comes from a private generator seeded with model_seed
+    (never torch's global RNG), torch's default initialisation first, then the chosen init."""
+    model = Net(INPUT_SIZE, CONFIG["hidden_size"], OUTPUT_SIZE)
+    c, H, n = model.cell, CONFIG["hidden_size"], {gates}
+    gen = torch.Generator().manual_seed(CONFIG["model_seed"])
+    with torch.no_grad():
+        bound = 1 / math.sqrt(H)
+        for p in c.parameters():  # W_ih, W_hh, b_ih, b_hh: U(-1/sqrt(H), 1/sqrt(H))
+            p.uniform_(-bound, bound, generator=gen)
+        nn.init.kaiming_uniform_(model.readout.weight, a=math.sqrt(5), generator=gen)
+        model.readout.bias.uniform_(-bound, bound, generator=gen)
+{init_code}\
+        c.weight_hh.mul_(CONFIG["gain"])  # the recurrent gain''')
     if cell == "lstm" and cfg["forget_bias"] is not None:
         parts.append(
-            '            c.bias_ih[H:2 * H] = CONFIG["forget_bias"]  # forget gate total bias\n'
-            "            c.bias_hh[H:2 * H] = 0.0")
+            '        c.bias_ih[H:2 * H] = CONFIG["forget_bias"]  # forget gate total bias\n'
+            "        c.bias_hh[H:2 * H] = 0.0")
     parts.append("    return model")
     return "\n".join(parts)
 

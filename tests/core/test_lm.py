@@ -81,10 +81,11 @@ def test_sampling_is_seeded_and_temperature_is_checked():
     b = sample(lm, [3], 30, temperature=1.0, generator=torch.Generator().manual_seed(9))
     c = sample(lm, [3], 30, temperature=1.0, generator=torch.Generator().manual_seed(10))
     assert a == b and a != c and len(a) == 30 and all(0 <= i < 7 for i in a)
+    g = torch.Generator()
     with pytest.raises(ValueError):
-        sample(lm, [3], 5, temperature=0.0)
+        sample(lm, [3], 5, temperature=0.0, generator=g)
     with pytest.raises(ValueError):
-        sample(lm, [], 5)
+        sample(lm, [], 5, generator=g)
 
 
 def test_training_learns_a_deterministic_text_and_records_everything():
