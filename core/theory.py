@@ -9,6 +9,7 @@
 - :func:`gradient_ratio`: ||dL/dh_0|| / ||dL/dh_{T-1}|| of a fresh RNN whose W_hh has a given
   spectral radius: one cell of the phase diagram.
 - :func:`regime`: "vanishing" / "stable" / "exploding" from such a ratio.
+- :func:`pow10_text`: a number given as its log10, written for a reader ("2.5e-5", not "1e-4.6").
 
 Everything runs in float64 and keeps products of Jacobians as a renormalised matrix plus a log
 scale, so T = 500 neither under- nor overflows. No Streamlit here.
@@ -36,6 +37,7 @@ __all__ = [
     "gradient_ratio",
     "regime",
     "REGIME_THRESHOLD",
+    "pow10_text",
 ]
 
 #: Recurrent activations this module can differentiate.
@@ -177,3 +179,29 @@ def regime(ratio: float, threshold: float = REGIME_THRESHOLD) -> str:
     if ratio > threshold:
         return "exploding"
     return "stable"
+
+
+def pow10_text(log10_value: float, digits: int = 2) -> str:
+    """10 ** ``log10_value`` as a reader writes it, with ``digits`` significant digits.
+
+    Works far beyond float range (a log10 of -400 gives "1e-400"): 2.5e-5, 0.031, 120, 3.2e+12;
+    trailing zeros are dropped (2e-5, 0.1).
+    -inf gives "0", +inf "inf", NaN "NaN".
+    """
+    x = float(log10_value)
+    if math.isnan(x):
+        return "NaN"
+    if math.isinf(x):
+        return "inf" if x > 0 else "0"
+    exp = math.floor(x)
+    mant = round(10.0 ** (x - exp), digits - 1)
+    if mant >= 10.0:
+        mant, exp = mant / 10.0, exp + 1
+    if -3 <= exp <= 3:
+        return _trim(f"{mant * 10.0 ** exp:.{max(digits - 1 - exp, 0)}f}")
+    return f"{_trim(f'{mant:.{digits - 1}f}')}e{'+' if exp > 0 else '-'}{abs(exp)}"
+
+
+def _trim(num: str) -> str:
+    """Drop trailing zeros after a decimal point: "2.50" -> "2.5", "1.0" -> "1"."""
+    return num.rstrip("0").rstrip(".") if "." in num else num

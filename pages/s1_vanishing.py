@@ -1,20 +1,27 @@
 """Lesson section 1: the vanishing gradient problem."""
 
+import math
+
 import numpy as np
 import pandas as pd
 import streamlit as st
 
+from core.claims import claims_for, finite
 from core.experiments import vanishing as exp
-from ui import charts, demos, layout, state
+from core.theory import pow10_text
+from ui import charts, claims, demos, layout, state
 
 FILE = "s1_vanishing.py"
 D = exp.gradient_profile.defaults
+CELL_NAMES = {"rnn": "plain RNN", "lstm": "LSTM", "gru": "GRU"}
+#: The checked claims this page shows, by experiment and name (declared in core.experiments).
+CLAIM = {c.name: c for fn in (exp.gradient_profile, exp.weight_update_shares,
+                              exp.training_heatmap) for c in claims_for(fn.key)}
 
 layout.header(FILE, (
-    "Train a recurrent network and the loss at the **end** of a sequence has to send an error "
-    "signal **back** to every earlier step. Here you can watch how much of that signal arrives. "
-    "In a plain RNN it usually shrinks by a roughly constant factor per step, so after a few "
-    "dozen steps almost nothing is left: the early inputs cannot be learned from."))
+    "To learn from a sequence, a recurrent network sends the error at the **end** back to every "
+    "earlier step. Here you measure how much of that signal arrives at each step, and what that "
+    "does to learning."))
 
 controls, main = st.columns([1, 2.6], gap="large")
 with controls, st.container(border=True):
@@ -24,6 +31,8 @@ with controls, st.container(border=True):
                       "gain": 1.0, "init": "default", "act": "tanh"},
         "long300": {"label": "Longer: T = 300", "cell": "rnn", "T": 300, "gain": 1.0,
                     "init": "default", "act": "tanh"},
+        "bites": {"label": "Bound bites: gain 0.8", "cell": "rnn", "T": 100, "gain": 0.8,
+                  "init": "default", "act": "tanh"},
         "orth": {"label": "Orthogonal start", "cell": "rnn", "T": 100, "init": "orthogonal",
                  "gain": 1.0, "act": "tanh"},
         "lstm": {"label": "Same test, LSTM", "cell": "lstm", "T": 100, "gain": 1.0,
@@ -47,17 +56,21 @@ with controls, st.container(border=True):
 params = dict(cell=cell, seq_len=T, hidden_size=H, init=init, gain=gain,
               nonlinearity=act if cell == "rnn" else "tanh", seed=seed, batch_size=32)
 res = demos.run(exp.gradient_profile, **params)
+name = (f"{params['nonlinearity']} RNN" if cell == "rnn" else CELL_NAMES[cell])
 
 with main:
     ratio = res["ratio"]
+    answer = (3 if finite(ratio) and ratio > 10 else 0 if finite(ratio) and ratio >= 0.1 else
+              1 if finite(ratio) and ratio >= 1e-9 else 2)
     layout.predict(
-        "s1", f"A fresh tanh RNN reads {T} steps. The loss sits on the last step. How much of "
+        "s1", f"A fresh {name} reads {T} steps. The loss sits on the last step. How much of "
         "the gradient's size reaches the **first** step, compared with the last?",
-        ["About the same (within 10x)", "About a thousand times less",
-         "Less than a billionth", "Much more (it grows)"],
-        correct=2,
-        why="Each step multiplies the signal by a Jacobian whose typical stretch is below 1; "
-            "over dozens of steps those factors compound geometrically.",
+        ["About the same (within 10x)", "Between 10 and a billion times less",
+         "Less than a billionth", "More: over 10 times more"],
+        correct=answer,
+        why="Each step back multiplies the signal by that step's Jacobian. When its typical "
+            "stretch is below 1, the factors compound geometrically: a few dozen steps are "
+            "enough to lose many orders of magnitude.",
         observed=f"first/last = {ratio:.2g} for the settings on the left.")
 
     df = pd.DataFrame({"t": res["t"], "norm": res["grad_norm"], "kind": "measured ||dL/dh_t||",
@@ -81,17 +94,37 @@ with main:
         ("sigma_max(W_hh)", f"{res['sigma_max']:.3f}", "largest singular value"),
         ("spectral radius", f"{res['spectral_radius']:.3f}", "largest |eigenvalue|"),
     ])
+    claims.show(res, params, [CLAIM[n] for n in ("vanishes", "geometric", "under_bound",
+                                                 "bound_silent", "bound_bites")])
+    eta = res["eta"]
+    if eta is None:
+        bound_md = ("- No dashed line for a gated cell: its step Jacobian depends on the gates, "
+                    "so there is no simple bound of this kind.\n")
+    else:
+        crit = gain / eta  # sigma_max grows in proportion to the gain
+        bound_md = (
+            "- The dashed line is the worst case theory allows (Pascanu et al. 2013): the "
+            "measured line can never rise above it. Going back one step, it is multiplied by "
+            f"σ_max·γ, here {eta:.2f}. "
+            + ("That is above 1, so the bound **grows** going back and says nothing about this "
+               "run: a ceiling does not stop the gradient from vanishing. "
+               if eta > 1 else
+               "That is below 1, so the bound itself **falls** going back: vanishing is "
+               "guaranteed. ")
+            + f"With this W_hh the bound falls once the gain is below {crit:.2f}, where "
+              "σ_max·γ = 1 (the preset *Bound bites* uses 0.8).\n")
+    floor = charts.FLOOR
+    n_flag = sum(1 for v in df["norm"] if not (finite(v) and v >= floor))
+    flag_md = (f"- Red triangles mark {n_flag} values below {floor:.0e} (the chart's floor) or "
+               "not finite: drawn, not dropped." if n_flag else
+               f"- Red triangles would mark values below {floor:.0e} or not finite; this run "
+               "has none (the probe computes in float64).")
     layout.how_to_read(
         "- The x-axis is the step the gradient arrives at; the loss is computed at the right "
         "edge, so the signal travels **right to left**.\n"
         "- The y-axis is logarithmic: a straight downward slope means the signal is divided "
         "by the same factor at every step (exponential decay).\n"
-        "- The dashed line is the worst case allowed by theory (Pascanu et al. 2013): the "
-        "measured line can never rise above it. When sigma_max x gamma is above 1 the bound "
-        "grows backwards and says nothing: vanishing still happens, because the bound is only "
-        "a ceiling. Drop the gain below about 0.9 to see it bite.\n"
-        "- Red triangles would mark values that underflowed or turned NaN (none should appear: "
-        "this probe computes in float64).")
+        + bound_md + flag_md)
     layout.cite("Pascanu, Mikolov & Bengio (2013), On the difficulty of training recurrent "
                 "neural networks, arXiv:1211.5063, section 2.")
 
@@ -101,12 +134,16 @@ with main:
                         for i, t in enumerate(res["heat_t"])
                         for j, u in enumerate(res["heat_units"])],
                        columns=["t", "unit", "grad"])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        unit_ratio = np.nanmax(heat[0] / heat[-1]) if heat[-1].all() else math.nan
     layout.show(charts.heatmap(hdf, "t", "unit", "grad", x_title="time step t",
                                y_title="hidden unit", value_title="log10 |dL/dh_t|",
                                height=300),
                 hdf, key="s1_heat", name="vanishing_heatmap", alt_text=(
-                    "Heatmap of |dL/dh_t| per hidden unit: bright near the last step, fading "
-                    "to dark towards step 0 for every unit."))
+                    f"Heatmap of |dL/dh_t| for {heat.shape[1]} hidden units over "
+                    f"{heat.shape[0]} time columns. At step 0 the unit that keeps the most "
+                    f"has {unit_ratio:.1e} of its gradient at the last step."))
+    claims.show(res, params, [CLAIM["every_unit_fades"]])
     layout.how_to_read(
         "Each row is one hidden unit, each column a time step (averaged over the batch and, "
         "for long sequences, over a few neighbouring steps). Colour is log10 of the gradient's "
@@ -124,45 +161,81 @@ layout.explain(
     "product apart; section 5 shows the cures.")
 
 st.subheader("Weights update slowly: who pays into dL/dW_hh?")
+WD = exp.weight_update_shares.defaults
 wres = demos.run(exp.weight_update_shares)
+wT = len(wres["t"])
 wdf = pd.DataFrame({"t": wres["t"], "contribution": wres["contribution"]})
 c1, c2 = st.columns([2.6, 1], gap="large")
 with c1:
     layout.show(charts.bars(wdf, "t", "contribution", log_y=True, x_title="time step t",
                             y_title="||step t's term of dL/dW_hh|| (log)"),
                 wdf, key="s1_shares", name="weight_update_shares", alt_text=(
-                    f"The last 5 of {len(wres['t'])} steps supply "
+                    f"The last 5 of {wT} steps supply "
                     f"{100 * sum(wres['share'][-5:]):.1f}% of the recurrent weight gradient."))
+    claims.show(wres, WD, [CLAIM["last_steps_dominate"], CLAIM["step0_zero"]])
 with c2:
     st.metric("share from the last 5 steps", f"{100 * sum(wres['share'][-5:]):.1f}%")
-    st.metric("share from the first half", f"{100 * sum(wres['share'][:len(wres['share']) // 2]):.1e}%")
+    st.metric("share from the first half", f"{100 * sum(wres['share'][:wT // 2]):.1e}%")
     layout.how_to_read(
         "dL/dW_hh is a sum of one term per step. Each bar is the size of one term (fresh tanh "
-        "RNN, T = 50, log scale). Step 0's term is exactly zero (the state before it is h = 0), "
-        "so its bar sits on the baseline. The update the optimiser applies is dominated by the right-"
-        "most bars: what happened early in the sequence barely moves the weights.")
+        f"RNN, T = {wT}, log scale). Step 0's term is a product with the state before step 0, "
+        "which is all zeros, so its bar sits on the baseline. The update the optimiser applies "
+        "is the sum: the right-most bars decide it.")
 
-st.subheader("Does training fix it? Gradient by lag while the RNN learns")
+TD = exp.training_heatmap.defaults
 tres = demos.run(exp.training_heatmap)
+tT, tS, tshort = tres["seq_len"], tres["steps"], tres["short_len"]
+st.subheader("Does training fix it? Gradient by lag during training")
 rows = [(s, lag, v) for s, row in zip(tres["probe_steps"], tres["log_grad"])
         for lag, v in enumerate(row)]
 tdf = pd.DataFrame(rows, columns=["training step", "lag", "log10 grad"])
 tdf["grad"] = 10.0 ** tdf["log10 grad"]
-c1, c2 = st.columns([2.6, 1], gap="large")
+gap = min(row[0] - row[-1] for row in tres["log_grad"])
+c1, c2 = st.columns([1.6, 1], gap="large")
 with c1:
     layout.show(charts.heatmap(tdf, "training step", "lag", "grad", y_title="lag (steps back)",
                                value_title="log10 ||dL/dh||", height=300,
                                y_descending=True),
                 tdf, key="s1_train_heat", name="lag_by_training_step", alt_text=(
-                    "Over 300 Adam steps the gradient reaching lags above 20 stays many orders "
-                    "of magnitude below the gradient at lag 0."))
-with c2:
+                    f"Over {tS} Adam steps at T = {tT}, the gradient reaching lag {tT - 1} "
+                    f"is never more than {pow10_text(-gap)} of the gradient at lag 0."))
     layout.how_to_read(
-        "Columns are moments during a short training run (tanh RNN, adding problem, T = 40); "
-        "rows are how many steps back from the loss (lag 0, the last step, at the bottom). If "
-        "training cured vanishing, the dark upper rows would brighten as you go right. They mostly do not: the loss plateaus near the "
-        "chance line of 1/6 because the marked numbers sit too far back.")
-    st.metric("final loss (chance 0.167)", f"{np.nanmean(tres['loss'][-20:]):.3f}")
+        f"Columns are moments during one training run (tanh RNN, adding problem, T = {tT}, "
+        f"{tS} Adam steps, learning rate {tres['lr']:g}); rows are how many steps back from "
+        "the loss (lag 0, the last step, at the bottom). If training opened a path to the "
+        "past, the dark upper rows would brighten as you go right.")
+with c2:
+    window = 20
+    ldf = pd.concat([
+        pd.DataFrame({"step": tres["step"], "run": f"T = {tT} (the heatmap)",
+                      "loss": pd.Series(tres["loss"]).rolling(window, min_periods=1).mean()}),
+        pd.DataFrame({"step": tres["short_step"], "run": f"T = {tshort} (control)",
+                      "loss": pd.Series(tres["short_loss"]).rolling(window, min_periods=1
+                                                                    ).mean()})])
+    layout.show(charts.lines(ldf, "step", "loss", color="run", x_title="training step",
+                             y_title=f"loss (mean of {window} steps)", height=240,
+                             rules={"chance": tres["chance"]}),
+                ldf, key="s1_train_loss", name="training_loss_by_length", alt_text=(
+                    f"Loss of the T = {tT} run ends at {tres['final_loss']:.3f}; the same "
+                    f"training at T = {tshort} ends at {tres['short_final_loss']:.3f}. "
+                    f"Chance is {tres['chance']:.3f}."))
+    layout.metric_row([
+        (f"final loss, T = {tT}", f"{tres['final_loss']:.3f}", "mean of the last 20 steps"),
+        (f"final loss, T = {tshort}", f"{tres['short_final_loss']:.3f}",
+         "the control: same network, steps and learning rate"),
+    ])
+verdicts = claims.show(tres, TD, [CLAIM[n] for n in ("far_lags_stay_dark",
+                                                     "long_stays_at_chance", "short_learns")])
+if all(verdicts):
+    st.markdown(
+        f"Is the long run stuck because {tS} steps are too few? The control answers that: the "
+        f"same network, with the same steps and learning rate, learns when the sequence is "
+        f"{tshort} steps long. So in these runs the length, not the step budget, holds the "
+        f"T = {tT} network back, and the heatmap shows what length does: the far lags never "
+        "receive a usable gradient. Section 4 repeats this over a range of lengths.")
+else:
+    st.markdown("These runs do not tell the usual story cleanly: read the checks above and the "
+                "two charts for what happened.")
 
 layout.code(f"""
 import torch
@@ -171,7 +244,8 @@ from core.probes import hidden_state_gradients, gradient_norms_by_step
 from core.tasks import make_task
 
 task = make_task("adding", {T})
-model = build_model("{cell}", 2, {H}, 1, init="{init}", gain={gain}, seed={seed})
+model = build_model("{cell}", 2, {H}, 1, nonlinearity="{params['nonlinearity']}",
+                    init="{init}", gain={gain}, seed={seed})
 x, y = task.sample(32, torch.Generator().manual_seed({seed} + 1))
 g = hidden_state_gradients(model, x, lambda out: task.loss(out, y.double()),
                            dtype=torch.float64)      # (B, T, H), one backward pass

@@ -50,8 +50,22 @@ def test_weight_shares_sum_to_one_and_grow_towards_the_end():
     assert s[-5:].sum() > 0.5
 
 
-def test_training_heatmap_shapes_and_chance():
-    r = v.training_heatmap(cell="rnn", seq_len=12, hidden_size=8, steps=30, lr=1e-3, seed=0)
+def test_training_heatmap_shapes_chance_and_control():
+    r = v.training_heatmap(cell="rnn", seq_len=12, hidden_size=8, steps=30, lr=1e-3, seed=0,
+                           short_len=4)
     assert r["chance"] == pytest.approx(1 / 6)
     assert len(r["log_grad"]) == len(r["probe_steps"]) and all(len(row) == 12 for row in r["log_grad"])
     assert all(math.isfinite(v_) for row in r["log_grad"] for v_ in row)
+    assert len(r["loss"]) == len(r["short_loss"]) == 30 and r["short_len"] == 4
+    assert r["final_loss"] == pytest.approx(np.mean(r["loss"][-20:]))
+    assert r["short_final_loss"] == pytest.approx(np.mean(r["short_loss"][-20:]))
+    assert r["seq_len"] == 12 and r["steps"] == 30 and r["lr"] == 1e-3
+
+
+def test_eta_is_sigma_times_gamma_and_absent_for_gated_cells():
+    r = v.gradient_profile(cell="rnn", seq_len=20, hidden_size=16, init="default", gain=0.7,
+                           nonlinearity="tanh", seed=1, batch_size=4)
+    assert r["eta"] == pytest.approx(r["sigma_max"] * r["gamma"])
+    g = v.gradient_profile(cell="gru", seq_len=20, hidden_size=16, init="default", gain=1.0,
+                           nonlinearity="tanh", seed=1, batch_size=4)
+    assert g["eta"] is None and g["gamma"] is None

@@ -137,3 +137,13 @@ def test_regimes():
     assert regime(0.5) == "stable" and regime(50.0) == "stable"
     assert regime(1e3) == "exploding" and regime(math.inf) == "exploding"
     assert regime(math.nan) == "non-finite"
+
+
+@pytest.mark.parametrize(("log10", "text"), [
+    (math.log10(2.5e-5), "2.5e-5"), (-4.7, "2e-5"), (math.log10(0.031), "0.031"),
+    (math.log10(120), "120"), (12.5, "3.2e+12"), (-400.0, "1e-400"), (0.0, "1"),
+    (math.log10(9.96e-5), "1e-4"), (-math.inf, "0"), (math.inf, "inf"), (math.nan, "NaN")])
+def test_pow10_text_is_readable(log10, text):
+    from core.theory import pow10_text
+
+    assert pow10_text(log10) == text

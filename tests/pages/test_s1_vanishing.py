@@ -65,3 +65,39 @@ def test_preset_link_shows_the_preset_in_the_picker():
     no_exception(at)
     assert at.selectbox(key="preset").value == "long300"
     assert at.slider(key="T").value == 300
+
+
+def _text(at) -> str:
+    return "\n".join(m.value for m in at.markdown)
+
+
+def test_claims_are_checked_beside_the_charts():
+    at = open_page(FILE)
+    no_exception(at)
+    md = _text(at)
+    assert md.count("Checked in this run") >= 9  # profile, units, weight shares, training
+    assert "Not in this run" not in md
+    assert "σ_max·γ is above 1" in md  # the default W_hh: the bound says nothing
+    assert "the length, not the step budget" in md  # the T = 5 control learned
+    # the gain at which the bound starts to bite comes from the run: 1 / sigma_max at gain 1
+    from core.experiments import vanishing as exp
+
+    crit = 1 / exp.gradient_profile(**exp.gradient_profile.defaults)["sigma_max"]
+    assert f"falls once the gain is below {crit:.2f}" in md
+
+
+def test_bound_bites_preset_says_the_bound_falls():
+    at = open_page(FILE, {"preset": "bites"})
+    no_exception(at)
+    assert math.isclose(at.slider(key="gain").value, 0.8)
+    md = _text(at)
+    assert "σ_max·γ is below 1" in md and "Checked in this run" in md
+    assert "below 1, so the bound itself **falls**" in md
+
+
+def test_short_sequence_gets_its_own_verdict_and_an_honest_claim():
+    at = open_page(FILE, {"T": "10"})
+    no_exception(at)
+    assert "Not in this run:** less than a billionth" in _text(at)  # T = 10 keeps more
+    at.radio(key="predict_s1").set_value("Between 10 and a billion times less").run()
+    assert any("Right" in s.value for s in at.success)
