@@ -83,6 +83,25 @@ def test_normalised_cells_run_and_batch_norm_starts_at_gamma_0_1(cell, norm):
         assert torch.all(m.norm_hh.weight == 0.1)
 
 
+def test_recurrent_batch_norm_lstm_has_a_learned_shift_on_the_cell_state_only():
+    """Cooijmans et al. 2016: h_t = o * tanh(BN(c_t; gamma_c, beta_c)); the two
+    pre-activation terms have a scale but no shift (the cell's biases play that role)."""
+    m = build_model("lstm", 2, 6, 1, norm="batch", seed=0)
+    assert m.norm_ih.bias is None and m.norm_hh.bias is None
+    beta = m.norm_c.bias
+    assert beta is not None and beta.requires_grad and torch.all(beta == 0)
+    assert any(p is beta for p in m.parameters())  # the optimiser trains it
+    x = torch.randn(8, 5, 2)
+    m.train()
+    out0 = m(x)
+    with torch.no_grad():
+        beta.fill_(0.5)
+    assert not torch.allclose(m(x), out0)  # the shift is applied inside the step
+    out0.sum().backward()
+    assert beta.grad is not None and torch.isfinite(beta.grad).all()
+    assert build_model("rnn", 2, 6, 1, norm="batch", seed=0).norm_c is None
+
+
 def test_recurrent_batch_norm_keeps_statistics_per_time_step():
     m = build_model("rnn", 2, 4, 1, norm="batch", seed=0)
     x = torch.randn(16, 3, 2)
