@@ -1,12 +1,19 @@
 """RNN Gradient Lab: the entrypoint. Page config, navigation and the shared sidebar only."""
 
+from pathlib import Path
+
 import streamlit as st
 
 from ui import layout
 from ui.nav import by_file
 
+#: The favicon ships with the app: a ":material/...:" page_icon makes every browser fetch an SVG
+#: from fonts.gstatic.com. It must be set before st.navigation, or the current page's icon
+#: becomes the favicon.
+ICON = Path(__file__).resolve().parent / "assets" / "icon.png"
+
 projector = st.query_params.get("instructor", "").lower() == "true"
-st.set_page_config(page_title="RNN Gradient Lab", page_icon=":material/timeline:",
+st.set_page_config(page_title="RNN Gradient Lab", page_icon=str(ICON),
                    layout="wide", initial_sidebar_state="collapsed" if projector else "auto")
 
 

@@ -13,7 +13,8 @@ class PageInfo:
     file: str  # path under pages/
     title: str
     url: str  # URL path, e.g. "vanishing"
-    icon: str
+    icon: str  # ":material/...:": drawn with Streamlit's bundled font, fetched from nowhere
+    # (the favicon is app.py's ICON file: a material favicon would come from a font CDN)
     section: str  # navigation group
     blurb: str  # one line for the lesson map
 
