@@ -290,3 +290,25 @@ def test_the_scan_finds_global_seeding():
     found = global_rng_uses(bad, "bad")
     lines = sorted({int(f.split(":")[1]) for f in found})
     assert lines == [2, 4, 5, 6, 7, 9], found
+
+
+def test_sessions_set_torch_threads_once(monkeypatch):
+    """core.runtime.configure runs before every live run; only the first call in the process
+    may touch torch's process-wide thread count, however many sessions start together."""
+    from core import runtime
+
+    calls = []
+    monkeypatch.setattr(runtime, "_done", False)
+    monkeypatch.setattr(runtime.torch, "set_num_threads", lambda n: calls.append(n))
+    start = threading.Barrier(8)
+
+    def session():
+        start.wait()
+        runtime.configure()
+
+    threads = [threading.Thread(target=session) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(calls) == 1, calls
