@@ -7,6 +7,10 @@ shape as the final one. Stop works because a click reruns the page, which interr
 running script at its next Streamlit call (the progress update); the partial result already
 handed to ``report`` is kept and shown as "stopped".
 
+Every run first takes one of the server's heavy-job slots (``ui.admission``, one per CPU core):
+when all are busy the visitor sees their place in the queue and a Cancel button. If the shipped
+result at the defaults is missing or damaged, the defaults are trained live instead.
+
     res = runner.live("lab1", exp.compare_clipping, params, draw=lambda r: st.altair_chart(...))
     if res: ...  # res["result"], res["status"] in {"shipped", "done", "stopped"}
 """
@@ -19,7 +23,7 @@ from typing import Any
 
 import streamlit as st
 
-from . import demos
+from . import admission, demos
 
 _STORE = "_live_runs"
 #: Hard wall-time cap of one live run (seconds). Settings are refused up front when their
@@ -52,40 +56,18 @@ def _store() -> dict:
     return st.session_state.setdefault(_STORE, {})
 
 
-def live(key: str, fn: Callable[..., dict], params: dict[str, Any], *,
-         draw: Callable[[dict], None] | None = None, run_label: str = "Run",
-         refusal: str | None = None) -> dict | None:
-    """Buttons and progress for one live experiment; returns the run to show, or None.
-
-    Returns ``{"status": "shipped" | "done" | "stopped" | "capped", "result": dict,
-    "seconds": float}``.
-    At the default settings, before anything was run, the shipped (precomputed) result is
-    returned with status "shipped". ``refusal``: a reason the settings may not run (compute cap);
-    the Run button is then disabled and the reason shown.
-    """
-    full = {**fn.defaults, **params}
-    ck = f"{key}:{demos.canonical(full)}"
-    store = _store()
-    c1, c2, c3 = st.columns([1.2, 1, 3])
-    run = c1.button(run_label, type="primary", key=f"run_{key}", icon=":material/play_arrow:",
-                    disabled=refusal is not None, width="stretch")
-    stop = c2.button("Stop", key=f"stop_{key}", icon=":material/stop:", width="stretch")
-    note = c3.empty()
-    if refusal is not None:
-        note.warning(refusal, icon=":material/block:")
-    entry = store.get(ck)
-    if entry is not None and entry["status"] == "running":
-        entry["status"] = "stopped"  # a click (Stop or any other) interrupted the run
-    if stop and entry is None:
-        note.info("Nothing is running.")
-    if run and refusal is None:
-        entry = store[ck] = {"status": "running", "result": None, "seconds": 0.0}
+def _train(entry: dict, fn: Callable[..., dict], full: dict, jid: str, label: str,
+           draw: Callable[[dict], None] | None) -> None:
+    """Wait for a heavy-job slot, then train with a progress bar, updating ``entry``."""
+    with admission.slot(jid, label) as ticket:
+        entry["status"] = "running"
         bar = st.progress(0.0, text="Starting…")
         slot = st.empty()
         start = time.perf_counter()
         last_draw = [0.0]
 
         def report(frac: float, partial: dict) -> None:
+            ticket.check()
             entry["result"] = partial
             entry["seconds"] = time.perf_counter() - start
             if entry["seconds"] > CAP_SECONDS:
@@ -104,13 +86,84 @@ def live(key: str, fn: Callable[..., dict], params: dict[str, Any], *,
         runtime.configure()
         try:
             result = fn(**full, report=report)
-            entry.update(status="done", result=result, seconds=time.perf_counter() - start)
+            entry.update(status="done", result=result,
+                         seconds=time.perf_counter() - start)
+            if demos.is_default(fn, full):
+                demos.remember(fn, full, result)
         except _OverCap:
             entry["status"] = "capped"
         finally:
             runtime.release_memory()
         bar.empty()
         slot.empty()
+
+
+def live(key: str, fn: Callable[..., dict], params: dict[str, Any], *,
+         draw: Callable[[dict], None] | None = None, run_label: str = "Run",
+         refusal: str | None = None) -> dict | None:
+    """Buttons and progress for one live experiment; returns the run to show, or None.
+
+    Returns ``{"status": "shipped" | "done" | "stopped" | "capped", "result": dict,
+    "seconds": float}``.
+    At the default settings, before anything was run, the shipped (precomputed) result is
+    returned with status "shipped"; if the shipped file is missing or damaged, the defaults are
+    trained live instead (once per server: the finished run is kept for every session).
+    ``refusal``: a reason the settings may not run (compute cap); the Run button is then
+    disabled and the reason shown.
+
+    A run takes one of the server's heavy-job slots (:mod:`core.admission`): when all are busy
+    the visitor sees their place in the queue and a Cancel button. Any click reruns the page,
+    which ends the waiting or running job at its next progress report (Stop keeps the part
+    already trained).
+    """
+    full = demos.coerce(fn, params)
+    ck = f"{key}:{demos.canonical(full)}"
+    jid = f"{key}_{demos.job_id(fn.key, full)}"
+    store = _store()
+    c1, c2, c3 = st.columns([1.2, 1, 3])
+    run = c1.button(run_label, type="primary", key=f"run_{key}", icon=":material/play_arrow:",
+                    disabled=refusal is not None, width="stretch")
+    stop = c2.button("Stop", key=f"stop_{key}", icon=":material/stop:", width="stretch")
+    note = c3.empty()
+    if refusal is not None:
+        note.warning(refusal, icon=":material/block:")
+    entry = store.get(ck)
+    told = False  # the note already says what happened
+    if entry is not None and entry["status"] == "running":
+        entry["status"] = "stopped"  # a click (Stop or any other) interrupted the run
+    for k in [k for k, v in store.items() if k.startswith(f"{key}:") and v["status"] == "waiting"]:
+        del store[k]  # a click (Cancel or any other) ended a wait: nothing was computed
+        if k == ck:
+            entry = None
+            if admission.cancelled(jid) or stop:
+                admission.forget(jid)
+                stop, told = False, True
+                note.info("Cancelled: you left the queue and nothing was trained.",
+                          icon=":material/cancel:")
+    if stop and entry is None:
+        note.info("Nothing is running.")
+    at_defaults = demos.is_default(fn, full)
+    precomputed = None  # the shipped result, or a finished live run of the defaults
+    if at_defaults and (entry is None or entry["result"] is None):
+        demo = demos.shipped(fn.key)
+        precomputed = demo["result"] if demo is not None else demos.cached(fn, full)
+        if demo is None:
+            st.caption(demos.fallback_note(fn.key))
+            if (precomputed is None and entry is None and not stop and refusal is None
+                    and not admission.cancelled(jid)):
+                run = True  # the shipped file is unusable: train the defaults live instead
+    if run and refusal is None:
+        admission.forget(jid)
+        entry = store[ck] = {"status": "waiting", "result": None, "seconds": 0.0}
+        try:
+            _train(entry, fn, full, jid, f"{fn.key} (live, {key})", draw)
+        except admission.Cancelled:
+            if entry["result"] is None:
+                store.pop(ck, None)
+                entry, told = None, True
+                note.info("Cancelled: nothing was trained.", icon=":material/cancel:")
+            else:
+                entry["status"] = "stopped"
     if entry is not None and entry["result"] is not None:
         if entry["status"] == "stopped":
             note.info(f"Stopped by you after {entry['seconds']:.1f} s: showing what was trained "
@@ -122,13 +175,12 @@ def live(key: str, fn: Callable[..., dict], params: dict[str, Any], *,
             note.success(f"Trained live in {entry['seconds']:.1f} s.",
                          icon=":material/check_circle:")
         return entry
-    demo = demos.shipped(fn.key)
-    if demo is not None and demos.canonical(demo["params"]) == demos.canonical(full):
-        if refusal is None:
+    if precomputed is not None:
+        if refusal is None and not told:
             note.info(f"Showing the precomputed run for these settings: press **{run_label}** "
                       "to train it live (same seed, same curve).", icon=":material/bolt:")
-        return {"status": "shipped", "result": demo["result"], "seconds": 0.0}
-    if refusal is None:
+        return {"status": "shipped", "result": precomputed, "seconds": 0.0}
+    if refusal is None and not told:
         note.info(f"Press **{run_label}** to train with these settings.",
                   icon=":material/play_circle:")
     return None
