@@ -8,11 +8,12 @@ import numpy as np
 import torch
 
 from .. import cliff
+from ..claims import SEEDS, claim, finite
 from ..models import build_model
 from ..tasks import make_task
 from ..training import train
 from . import experiment
-from .exploding import cliff_surface, wall_line
+from .exploding import cliff_surface, inside_map, wall_line, weight_norm
 
 
 def _summary(hist) -> dict:
@@ -40,8 +41,10 @@ def compare(clip, threshold, nonlinearity, gain, seq_len, hidden_size, optimizer
 
     Both runs start from identical weights and see identical batches. Returns ``none`` and
     ``clipped``: each with per-step ``step``, ``loss``, ``grad_norm`` (BEFORE clipping, as
-    ``clip_grad_norm_`` returns it), ``clipped``; and ``first_nonfinite``, ``final_loss``,
-    ``mean_norm`` / ``median_norm`` (finite pre-clip norms), ``share_clipped``. Also ``chance``.
+    ``clip_grad_norm_`` returns it), ``clipped``, ``w_norm`` (||W_hh||, Frobenius, after the
+    step; NaN when non-finite); and ``first_nonfinite``, ``final_loss``, ``mean_norm`` /
+    ``median_norm`` (finite pre-clip norms), ``share_clipped``. Also ``chance``, ``clip``,
+    ``threshold``, ``lr`` and ``w_norm_init`` (||W_hh|| at the shared start).
     """
     task = make_task("adding", seq_len)
 
@@ -50,25 +53,31 @@ def compare(clip, threshold, nonlinearity, gain, seq_len, hidden_size, optimizer
                            nonlinearity=nonlinearity, gain=gain, seed=seed)
 
     kw = dict(optimizer=optimizer, lr=lr, steps=steps, batch_size=batch_size, seed=seed)
-    out: dict = {"chance": task.chance, "clip": clip, "threshold": threshold, "none": None,
+    start = fresh()
+    out: dict = {"chance": task.chance, "clip": clip, "threshold": threshold, "lr": float(lr),
+                 "w_norm_init": weight_norm(start.cell.weight_hh), "none": None,
                  "clipped": None}
+    phase_idx = {"none": 0, "clipped": 1}
 
-    def cb(phase):
-        def inner(rec, hist):
+    def one(phase: str, model, **clipping) -> dict:
+        w_norm: list[float] = []
+
+        def cb(rec, hist):
+            w_norm.append(weight_norm(model.cell.weight_hh))
             if report is not None and rec["step"] % 10 == 0:
                 part = dict(out)
-                part[phase] = _summary(hist)
+                part[phase] = {**_summary(hist), "w_norm": list(w_norm)}
                 report(0.5 * phase_idx[phase] + 0.5 * (rec["step"] + 1) / steps, part)
-        return inner
 
-    phase_idx = {"none": 0, "clipped": 1}
-    out["none"] = _summary(train(fresh(), task, clip="none", callback=cb("none"), **kw))
-    out["clipped"] = _summary(train(fresh(), task, clip=clip, clip_threshold=threshold,
-                                    callback=cb("clipped"), **kw))
+        hist = train(model, task, callback=cb, **clipping, **kw)
+        return {**_summary(hist), "w_norm": w_norm}
+
+    out["none"] = one("none", start, clip="none")
+    out["clipped"] = one("clipped", fresh(), clip=clip, clip_threshold=threshold)
     return out
 
 
-@experiment(gx=3.0, gy=0.1, threshold=1.0)
+@experiment(gx=3.0, gy=1.0, threshold=1.0)
 def vector(gx, gy, threshold):
     """One 2-D gradient clipped both ways by torch itself.
 
@@ -103,12 +112,14 @@ def vector(gx, gy, threshold):
 def cliff_compare(w0, b0, lr, steps, threshold, clip, seq_len):
     """Pascanu's cliff with two gradient-descent paths from the same start: unclipped, and
     clipped (``clip`` = "norm" or "value" at ``threshold``). Returns ``surface``, ``wall``,
-    ``unclipped`` and ``clipped`` paths (see :func:`core.cliff.descend`), ``spec``."""
+    ``unclipped`` and ``clipped`` paths (see :func:`core.cliff.descend`), ``spec``, and the
+    settings the claims read: ``lr``, ``threshold``, ``clip``."""
     spec = cliff.CliffSpec(T=seq_len)
     return {"surface": cliff_surface(seq_len), "wall": wall_line(spec), "spec": spec.as_dict(),
             "unclipped": cliff.descend((w0, b0), spec, lr=lr, steps=steps),
             "clipped": cliff.descend((w0, b0), spec, lr=lr, steps=steps, clip=clip,
-                                     threshold=threshold)}
+                                     threshold=threshold),
+            "lr": float(lr), "threshold": float(threshold), "clip": clip}
 
 
 @experiment(thresholds=[0.1, 0.3, 1.0, 3.0, 10.0, 30.0], nonlinearity="tanh", gain=2.0,
@@ -142,3 +153,157 @@ def _reference(rows: list[dict]) -> float:
     if not ok:
         return math.nan
     return min(ok, key=lambda r: abs(math.log(r["threshold"])))["mean_norm"]
+
+
+# -- what the page says about these runs (checked by tests/claims/) ---------------------------
+#: The presets of the page's comparison whose text relies on the claims below.
+VALUE_PRESET = {"clip": "value", "threshold": 0.1}
+
+
+def _finite(xs) -> list[float]:
+    return [x for x in xs if finite(x)]
+
+
+@claim(compare, "clipped_stays_finite",
+       "the clipped run stays finite for all its steps and its loss never exceeds twice its "
+       "first value, while the unclipped twin's loss climbs more than a million-fold",
+       observed=lambda r: (f"clipped: largest loss {max(r['clipped']['loss']):.3g} from "
+                           f"{r['clipped']['loss'][0]:.3g}; unclipped: "
+                           f"x{max(_finite(r['none']['loss'])) / r['none']['loss'][0]:.2g}"),
+       perturb=lambda r: {**r, "clipped": {**r["clipped"],
+                                           "loss": r["clipped"]["loss"] + [float("inf")]}},
+       settings=[{}, VALUE_PRESET], seeds=SEEDS)
+def clipped_stays_finite(r: dict) -> bool:
+    c, n = r["clipped"], r["none"]
+    return (c["first_nonfinite"] is None and len(c["loss"]) > 0
+            and all(finite(v) for v in c["loss"]) and max(c["loss"]) <= 2.0 * c["loss"][0]
+            and max(_finite(n["loss"])) > 1e6 * n["loss"][0])
+
+
+@claim(compare, "w_hh_held",
+       "clipping keeps ||W_hh|| within 1% of its start for the whole run; without it, W_hh "
+       "grows more than a thousand-fold",
+       observed=lambda r: (f"clipped: {min(r['clipped']['w_norm']):.4g} to "
+                           f"{max(r['clipped']['w_norm']):.4g} from {r['w_norm_init']:.4g}; "
+                           f"unclipped: up to {max(_finite(r['none']['w_norm'])):.3g}"),
+       perturb=lambda r: {**r, "clipped": {**r["clipped"], "w_norm": r["clipped"]["w_norm"]
+                                           + [2.0 * r["w_norm_init"]]}},
+       settings=[{}, VALUE_PRESET], seeds=SEEDS)
+def w_hh_held(r: dict) -> bool:
+    w0, c = r["w_norm_init"], r["clipped"]["w_norm"]
+    return (len(c) > 0 and all(finite(v) and abs(v / w0 - 1.0) <= 0.01 for v in c)
+            and max(_finite(r["none"]["w_norm"])) > 1e3 * w0)
+
+
+@claim(compare, "survives_not_learns",
+       "but it does not learn: its final loss is within 25% of the chance loss (always "
+       "answering 1)",
+       observed=lambda r: f"final loss {r['clipped']['final_loss']:.3g}, chance {r['chance']:.3g}",
+       perturb=lambda r: {**r, "clipped": {**r["clipped"], "final_loss": 0.01}},
+       settings=[{}, VALUE_PRESET], seeds=SEEDS)
+def survives_not_learns(r: dict) -> bool:
+    f = r["clipped"]["final_loss"]
+    return finite(f) and 0.75 <= f / r["chance"] <= 1.25
+
+
+@claim(vector, "value_turns",
+       "value clipping turns this gradient by more than 10 degrees; norm clipping keeps its "
+       "direction exactly",
+       observed=lambda r: (f"value: {abs(r['turn_value']):.1f} degrees, "
+                           f"norm: {abs(r['turn_norm']):.1g} degrees"),
+       perturb=lambda r: {**r, "turn_value": 0.5},
+       settings=[{}], seeds=None)
+def value_turns(r: dict) -> bool:
+    return abs(r["turn_value"]) > 10.0 and abs(r["turn_norm"]) < 1e-6
+
+
+def _step_cap(r: dict) -> float:
+    """The longest step clipping allows: lr x c (x sqrt 2 for value clipping in 2-D)."""
+    return r["lr"] * r["threshold"] * (math.sqrt(2.0) if r["clip"] == "value" else 1.0)
+
+
+@claim(cliff_compare, "clipped_meets_less",
+       "on this start the clipped path never meets a gradient as steep as the one that "
+       "throws the unclipped path: its largest is less than a tenth of it",
+       observed=lambda r: (f"largest gradient: clipped {max(r['clipped']['grad_norm']):.3g}, "
+                           f"unclipped {max(_finite(r['unclipped']['grad_norm'])):.3g}"),
+       perturb=lambda r: {**r, "clipped": {**r["clipped"], "grad_norm": r["clipped"]["grad_norm"]
+                                           + [max(_finite(r["unclipped"]["grad_norm"]))]}},
+       settings=[{}], seeds=None)
+def clipped_meets_less(r: dict) -> bool:
+    c = r["clipped"]["grad_norm"]
+    return (len(c) > 0 and all(finite(g) for g in c)
+            and max(c) < 0.1 * max(_finite(r["unclipped"]["grad_norm"])))
+
+
+@claim(cliff_compare, "steps_capped",
+       "no clipped step is longer than learning rate x c, while one unclipped step is more "
+       "than 100 times that long",
+       observed=lambda r: (f"cap {_step_cap(r):.3g}; longest step: clipped "
+                           f"{max(r['clipped']['step_size']):.3g}, unclipped "
+                           f"{max(_finite(r['unclipped']['step_size'])):.3g}"),
+       perturb=lambda r: {**r, "clipped": {**r["clipped"], "step_size": r["clipped"]["step_size"]
+                                           + [2.0 * _step_cap(r)]}},
+       settings=[{}], seeds=None)
+def steps_capped(r: dict) -> bool:
+    cap = _step_cap(r)
+    return (max(r["clipped"]["step_size"]) <= cap * (1.0 + 1e-9)
+            and max(_finite(r["unclipped"]["step_size"])) > 100.0 * cap)
+
+
+@claim(cliff_compare, "only_unclipped_lost",
+       "the unclipped path leaves the map and ends in another valley (w < 0); the clipped "
+       "path stays on the map all the way",
+       observed=lambda r: (f"unclipped ends at w = {r['unclipped']['w'][-1]:.3g}; clipped at "
+                           f"w = {r['clipped']['w'][-1]:.3g}, b = {r['clipped']['b'][-1]:.3g}"),
+       perturb=lambda r: {**r, "clipped": {**r["clipped"], "w": r["clipped"]["w"] + [-5.0],
+                                           "b": r["clipped"]["b"] + [0.0]}},
+       settings=[{}], seeds=None)
+def only_unclipped_lost(r: dict) -> bool:
+    c = r["clipped"]
+    return (r["unclipped"]["w"][-1] < 0
+            and all(inside_map(r, w, b) for w, b in zip(c["w"], c["b"])))
+
+
+def _row(r: dict, which: str) -> dict:
+    rows = sorted(r["rows"], key=lambda x: x["threshold"])
+    return rows[0] if which == "smallest" else rows[-1]
+
+
+@claim(sweep, "smallest_clips_all",
+       "at the smallest threshold at least 90% of the steps are clipped, so SGD moves a fixed "
+       "distance, learning rate x c, at nearly every step",
+       observed=lambda r: (f"c = {_row(r, 'smallest')['threshold']:g}: "
+                           f"{100 * _row(r, 'smallest')['share_clipped']:.0f}% clipped"),
+       perturb=lambda r: {**r, "rows": [{**x, "share_clipped": 0.5} for x in r["rows"]]},
+       settings=[{}], seeds=SEEDS)
+def smallest_clips_all(r: dict) -> bool:
+    return _row(r, "smallest")["share_clipped"] >= 0.9
+
+
+@claim(sweep, "tight_survive",
+       "every threshold up to 1 ends within 25% of the chance loss: those runs survive, and "
+       "none of them learns",
+       observed=lambda r: "final losses " + ", ".join(
+           f"{x['final_loss']:.3g}" for x in r["rows"] if x["threshold"] <= 1.0),
+       perturb=lambda r: {**r, "rows": [{**x, "final_loss": float("nan"), "blew_up": True}
+                                        for x in r["rows"]]},
+       settings=[{}], seeds=SEEDS)
+def tight_survive(r: dict) -> bool:
+    tight = [x for x in r["rows"] if x["threshold"] <= 1.0]
+    return bool(tight) and all(not x["blew_up"] and finite(x["final_loss"])
+                               and 0.75 <= x["final_loss"] / r["chance"] <= 1.25
+                               for x in tight)
+
+
+@claim(sweep, "loosest_fails",
+       "the largest threshold lets the bursts through: its run ends more than 10 times above "
+       "the chance loss (or blows up)",
+       observed=lambda r: (f"c = {_row(r, 'largest')['threshold']:g}: final loss "
+                           f"{_row(r, 'largest')['final_loss']:.3g}"),
+       perturb=lambda r: {**r, "rows": [{**x, "final_loss": r["chance"], "blew_up": False}
+                                        for x in r["rows"]]},
+       settings=[{}], seeds=SEEDS)
+def loosest_fails(r: dict) -> bool:
+    x = _row(r, "largest")
+    return x["blew_up"] or (finite(x["final_loss"]) and x["final_loss"] > 10.0 * r["chance"])

@@ -71,7 +71,7 @@ def test_sigma_max_above_one_is_necessary_not_sufficient():
 
 
 def test_vector_matches_science_md_and_torch():
-    r = clipping.vector(gx=3.0, gy=0.1, threshold=1.0)
+    r = clipping.vector(gx=3.0, gy=0.1, threshold=1.0)  # the science.md example
     assert (r["norm"]["x"], r["norm"]["y"]) == pytest.approx((0.9994, 0.0333), abs=1e-4)
     assert (r["value"]["x"], r["value"]["y"]) == pytest.approx((1.0, 0.1), abs=1e-12)
     assert r["returned_by_clip_grad_norm"] == pytest.approx(math.hypot(3.0, 0.1), rel=1e-9)
@@ -124,3 +124,80 @@ def test_cliff_experiments_share_the_surface_and_start():
     assert a["path"]["w"] == b["unclipped"]["w"]
     D = clipping.cliff_compare.defaults
     assert max(b["clipped"]["step_size"]) <= D["lr"] * D["threshold"] + 1e-12
+
+
+def test_readout_curvature_is_the_readout_hessian_of_the_last_step_mse():
+    from core.experiments.exploding import readout_curvature
+    from core.tasks import make_task
+
+    task = make_task("adding", 6)
+    m = build_model("rnn", 2, 5, 1, gain=2.0, seed=3)
+    x, y = task.sample(7, torch.Generator().manual_seed(1))
+    h = m.fused_hidden(x)[:, -1, :].detach().double()  # (B, H)
+
+    def loss(theta):  # theta = (w_1..w_H, c): the readout alone, h held fixed
+        return ((h @ theta[:-1] + theta[-1] - y[:, 0].double()) ** 2).mean()
+
+    theta = torch.cat([m.readout.weight.detach()[0], m.readout.bias.detach()]).double()
+    hess = torch.autograd.functional.hessian(loss, theta)
+    assert readout_curvature(m, x) == pytest.approx(float(torch.linalg.eigvalsh(hess)[-1]),
+                                                    rel=1e-9)
+
+
+def test_phases_find_the_end_of_growth_and_the_readout_factor():
+    from core.experiments.exploding import phases
+
+    w = [1.0, 5.0, 50.0, 500.0, 501.0, 500.5, 501.0, float("nan")]
+    loss = [1.0, 2.0, 4.0, 8.0, 16.0, 160.0, 1600.0, float("inf")]
+    curv = [10.0] * len(w)
+    out = phases(w, 1.0, loss, curv, lr=0.5, optimizer="sgd")
+    assert out["growth_end"] == 3 and out["growth"] == pytest.approx(500.0)
+    a = out["after"]
+    assert (a["start"], a["end"]) == (4, 6)
+    assert a["loss_factor"] == pytest.approx(10.0)            # (1600 / 16) ** (1 / 2)
+    assert a["lr_curvature"] == pytest.approx(5.0)
+    assert a["predicted_factor"] == pytest.approx(16.0)      # (1 - 5) ** 2
+    assert phases(w, 1.0, loss, curv, lr=0.5, optimizer="adam")["after"]["predicted_factor"] \
+        is None
+    calm = phases([1.0, 1.5, 2.0], 1.0, [1.0, 1.0, 1.0], [1.0] * 3, lr=0.1, optimizer="sgd")
+    assert calm == {"growth_end": None, "growth": None, "after": None}
+
+
+def test_blowup_tracks_norms_and_runs_the_frozen_control(blown):
+    D = exploding.blowup.defaults
+    m = build_model("rnn", 2, D["hidden_size"], 1, gain=D["gain"], seed=D["seed"])
+    assert blown["w_norm_init"] == pytest.approx(float(m.cell.weight_hh.detach().double().norm()),
+                                                 rel=1e-9)
+    assert blown["readout_norm_init"] == pytest.approx(float(m.readout.weight.detach().double().norm()),
+                                                       rel=1e-9)
+    n = len(blown["step"])
+    assert len(blown["w_norm"]) == len(blown["readout_norm"]) == len(blown["curvature"]) == n
+    assert math.isnan(blown["w_norm"][-1])  # the last update left W_hh non-finite
+    fr = blown["frozen"]
+    assert fr["loss"][0] == blown["loss"][0]  # same start, same first batch
+    assert fr["grad_norm"][0] < blown["grad_norm"][0]  # W_hh's gradient is left out
+    assert fr["first_nonfinite"] is None and len(fr["step"]) == D["steps"]
+    ph = blown["phases"]
+    assert 0 <= ph["growth_end"] < blown["first_nonfinite"]["step"]
+    assert ph["after"]["end"] == blown["first_nonfinite"]["step"] - 1
+
+
+def test_blowup_reports_partial_results_of_the_same_shape():
+    seen = []
+    r = exploding.blowup(**{**exploding.blowup.defaults, "steps": 20, "seq_len": 10},
+                         report=lambda f, p: seen.append((f, p)))
+    assert seen and all(0.0 < f <= 1.0 for f, _ in seen)
+    assert set(seen[-1][1]) == set(r)
+    assert seen[0][1]["frozen"] is None and seen[-1][1]["frozen"] is not None
+
+
+def test_compare_tracks_w_hh_for_both_runs():
+    r = clipping.compare(**{**clipping.compare.defaults, "steps": 12})
+    m = build_model("rnn", 2, 64, 1, gain=2.0, seed=0)
+    assert r["w_norm_init"] == pytest.approx(float(m.cell.weight_hh.detach().double().norm()), rel=1e-9)
+    for run in (r["none"], r["clipped"]):
+        assert len(run["w_norm"]) == len(run["step"])
+    # a clipped step moves W_hh by at most lr x c in norm
+    c = r["clipped"]["w_norm"]
+    lr, thr = r["lr"], r["threshold"]
+    assert all(abs(b - a) <= lr * thr + 1e-6 for a, b in zip([r["w_norm_init"]] + c, c))
