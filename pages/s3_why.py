@@ -5,23 +5,24 @@ import math
 import pandas as pd
 import streamlit as st
 
+from core.claims import claims_for
 from core.experiments import why as exp
-from core.probes import GAMMA
-from core.theory import GAMMA_ALL, REGIME_THRESHOLD, scalar_log_powers
-from ui import charts_theory, demos, layout, state
+from core.theory import GAMMA_ALL, REGIME_THRESHOLD, pow10_text, scalar_log_powers
+from ui import charts_theory, claims, demos, layout, state
 
 FILE = "s3_why.py"
 D = exp.matrix_case.defaults
 P = exp.phase_diagram.defaults
 ACTS = {"tanh": "tanh", "relu": "ReLU", "sigmoid": "logistic sigmoid", "linear": "linear (none)"}
+#: The checked claims this page shows, by name (declared in core.experiments.why).
+CLAIM = {c.name: c for fn in (exp.matrix_case, exp.activation_compare, exp.phase_diagram)
+         for c in claims_for(fn.key)}
 
 layout.header(FILE, (
-    "Sections 1 and 2 showed the symptom: the error signal fades or blows up as it travels back. "
-    "Here is the cause. Backpropagation through time passes the gradient from one step to the "
-    "previous one by **multiplying it by a matrix**, the step's Jacobian. Going back k steps "
-    "means multiplying k of them, and a product of many factors almost never stays near 1: it "
-    "shrinks or grows geometrically. Which one happens depends on two things you can turn here: "
-    "how much the recurrent matrix W_hh can stretch a vector, and how steep the activation is."))
+    "Backpropagation through time carries the gradient back one step by **multiplying it by a "
+    "matrix**, that step's Jacobian, so k steps back it has been multiplied k times. Here you "
+    "take that product apart: how far W_hh can stretch a vector, how steep the activation is, "
+    "and what that does over many steps."))
 
 # -- 1. the chain ------------------------------------------------------------------------------
 st.subheader("The chain rule, written out")
@@ -51,8 +52,8 @@ with c2:
         "are. Exploding **needs** γσ_max > 1 (necessary), but that does not make it happen.\n"
         "- γ is the steepest slope of σ: "
         + ", ".join(f"{ACTS[a]} {GAMMA_ALL[a]:g}" for a in ("tanh", "relu", "sigmoid"))
-        + f" (the same values as `core.probes.GAMMA`: {dict(GAMMA)}). A sigmoid network can only "
-        "explode if σ_max exceeds 1/γ = 4.",
+        + f". A sigmoid network can only explode if σ_max exceeds 1/γ = "
+          f"{1 / GAMMA_ALL['sigmoid']:g}.",
         title="Two conditions, not one")
     layout.cite("Pascanu, Mikolov & Bengio (2013), On the difficulty of training recurrent "
                 "neural networks, arXiv:1211.5063, section 2.1 and the appendix.")
@@ -66,8 +67,8 @@ with c1, st.container(border=True):
                           "the gradient by w^k.")
     K = state.slider("Steps back k", "k", 10, 500, 100, step=10, advanced=True)
     lw = scalar_log_powers(w, K)
-    st.metric(f"w^{K}", f"1e{lw[-1]:+.1f}" if math.isfinite(lw[-1]) else "0",
-              help="Written as a power of ten: 1e-5 is 0.00001.")
+    st.metric(f"w^{K}", pow10_text(lw[-1]),
+              help="In scientific notation: 2.5e-5 is 0.000025.")
     st.caption(f"Halving time: the signal halves every {math.log(2) / -math.log(w):.1f} steps."
                if w < 1 else (f"Doubling time: it doubles every {math.log(2) / math.log(w):.1f} "
                               "steps." if w > 1 else "w = 1 exactly: the signal is carried "
@@ -84,14 +85,15 @@ with c2:
         y_title="w^k (log scale)", height=280,
         color_domain=[f"your w = {w:.2f}", *(k for _, k in refs)]),
         sdf, key="s3_scalar", name="scalar_powers", alt_text=(
-            f"w^k for w = {w:.2f}: after {K} steps the factor is 1e{lw[-1]:.1f}. Dashed "
-            f"references: 0.9^{K} = 1e{K * math.log10(0.9):.1f}, 1.1^{K} = "
-            f"1e{K * math.log10(1.1):.1f}."))
+            f"w^k for w = {w:.2f}: after {K} steps the factor is {pow10_text(lw[-1])}. Dashed "
+            f"references: 0.9^{K} = {pow10_text(K * math.log10(0.9))}, 1.1^{K} = "
+            f"{pow10_text(K * math.log10(1.1))}."))
     layout.how_to_read(
         "The y-axis is logarithmic, labelled in powers of ten, so geometric decay or growth is a "
         "**straight line** whose slope is log10 w. w = 0.9 and w = 1.1 differ by only 20%, yet "
-        "after 100 steps their factors differ by about nine orders of magnitude. Only w = 1 "
-        "is flat, and no trained network sits exactly there. In a real RNN the single number w "
+        f"after {K} steps their factors differ by a factor of "
+        f"{pow10_text(K * math.log10(1.1 / 0.9))}. Only w = 1 is flat, and nothing holds a "
+        "network exactly there. In a real RNN the single number w "
         "becomes the matrix diag(σ') W_hh; the rest of the page is about which single number "
         "plays its role.")
 
@@ -109,7 +111,9 @@ with controls, st.container(border=True):
                     "which": "sigma", "val": 3.0, "kind": "gaussian", "act": "sigmoid"},
         "grow": {"label": "Growing: tanh, spectral radius 3", "which": "radius", "val": 3.0,
                  "kind": "gaussian", "act": "tanh"},
-        "orth": {"label": "Edge of chaos: linear, orthogonal, radius 1", "which": "radius",
+        "sat": {"label": "Saturation: tanh, spectral radius 1.5", "which": "radius",
+                "val": 1.5, "kind": "gaussian", "act": "tanh"},
+        "orth": {"label": "Norm-preserving: linear, orthogonal, radius 1", "which": "radius",
                  "val": 1.0, "kind": "orthogonal", "act": "linear"},
     })
     which = state.select("Set this size of W_hh", "which",
@@ -128,8 +132,9 @@ with controls, st.container(border=True):
     H = state.slider("Hidden size H", "H", 8, 128, D["hidden_size"], step=8, advanced=True)
     seed = state.seed(D["seed"])
 
-res = demos.run(exp.matrix_case, value=value, which=which, kind=kind, activation=act,
-                hidden_size=H, seq_len=T, seed=seed)
+mparams = dict(value=value, which=which, kind=kind, activation=act, hidden_size=H, seq_len=T,
+               seed=seed)
+res = demos.run(exp.matrix_case, **mparams)
 last = res["log_norm"][-1]
 bound_last = res["log_bound"][-1]
 outcome = (2 if math.isfinite(last) and last < -2 or last == -math.inf else
@@ -149,7 +154,8 @@ with main:
              "step after step, the spectral radius (the long-run growth rate) is smaller than "
              "sigma_max, and saturated units shrink sigma'. Growth needs all of that to "
              "cooperate."),
-        observed=(f"after {T} steps the product is 1e{last:.1f}, the bound 1e{bound_last:.1f}."
+        observed=(f"after {T} steps the product is {pow10_text(last)}, the bound "
+                  f"{pow10_text(bound_last)}."
                   if math.isfinite(last) else "the product became exactly zero (all units off)."))
 
     ec, lc = st.columns([1, 1.6], gap="medium")
@@ -166,9 +172,10 @@ with main:
             "Each dot is an eigenvalue of W_hh in the complex plane. The grey dashed circle has "
             "radius 1; the orange dotted one passes through the farthest eigenvalue (the "
             "spectral radius). For a **linear** RNN, eigenvalues inside the unit circle mean "
-            "W_hh^k → 0 (vanishing), outside means some direction grows. A Gaussian matrix's "
-            "sigma_max is bigger than its spectral radius, so fixing sigma_max to 1.5 typically "
-            "leaves every eigenvalue inside the circle.")
+            "W_hh^k → 0 (vanishing), outside means some direction grows. For a random Gaussian "
+            "W_hh the spectral radius sits well below sigma_max, so a sigma_max above 1 can "
+            "leave every eigenvalue inside the circle.")
+        claims.show(res, mparams, [CLAIM["radius_below_sigma"], CLAIM["eigs_inside"]])
     with lc:
         ldf = pd.concat([
             pd.DataFrame({"lag": res["lag"], "log10 norm": res["log_norm"],
@@ -180,15 +187,17 @@ with main:
             x_title="lag: steps back from the last state", y_title="norm (log scale)",
             height=300, color_domain=["measured ||dh_T/dh_(T-lag)||",
                                       "Pascanu bound (gamma * sigma_max)^lag"]), ldf, key="s3_lag", name="jacobian_by_lag", alt_text=(
-                f"Measured Jacobian product after {T} steps: 1e{last:.1f}; the Pascanu bound: "
-                f"1e{bound_last:.1f}."))
+                f"Measured Jacobian product after {T} steps: {pow10_text(last)}; the Pascanu "
+                f"bound: {pow10_text(bound_last)}."))
         layout.how_to_read(
             "Both lines start at 1 (lag 0, nothing multiplied yet). The solid line is the exact "
             "spectral norm of diag(σ'(a_T)) W_hh ⋯ diag(σ'(a_{T-lag+1})) W_hh along one "
             "adding-problem sequence, kept as a logarithm so it never under- or overflows. The "
             "dashed line is the worst case γσ_max per step. The solid line can never rise above "
             "the dashed one. When the dashed line **falls**, vanishing is certain; when it "
-            "**rises**, look at the solid line: it often falls anyway.")
+            "**rises**, only the solid line tells what happens.")
+        claims.show(res, mparams, [CLAIM[n] for n in ("bound_silent", "under_falling_bound",
+                                                      "grows", "norm_preserving")])
         layout.cite("Bound: Pascanu et al. (2013), arXiv:1211.5063, eq. 7; eigenvalues and "
                     "norm preservation: Arjovsky, Shah & Bengio (2016), arXiv:1511.06464.")
 
@@ -204,13 +213,13 @@ with main:
                                                     "the sequence (at most gamma)"),
     ])
     (st.success if res["eta"] < 1 else st.info)(
-        f"**Verdict:** {verdict}. Measured after {T} steps: 1e{last:.1f}"
+        f"**Verdict:** {verdict}. Measured after {T} steps: {pow10_text(last)}"
         if math.isfinite(last) else f"**Verdict:** {verdict}. The product hit exactly zero.",
         icon=":material/rule:")
 
     st.markdown("**Same W_hh, four activations**")
-    ares = demos.run(exp.activation_compare, value=value, which=which, kind=kind,
-                     hidden_size=H, seq_len=T, seed=seed)
+    aparams = {k: v for k, v in mparams.items() if k != "activation"}
+    ares = demos.run(exp.activation_compare, **aparams)
     names = {a: f"{ACTS[a]} (gamma {ares['gamma'][a]:g}, mean slope "
                 f"{ares['mean_deriv'][a]:.2f})" for a in ares["activations"]}
     adf = pd.concat([pd.DataFrame({"lag": ares["lag"], "log10 norm": ares["log_norm"][a],
@@ -221,18 +230,18 @@ with main:
         y_title="product norm (log scale)", height=400,
         color_domain=[names[a] for a in ares["activations"]]), adf, key="s3_acts",
         name="jacobian_by_activation", alt_text="After " + str(T) + " steps: " + "; ".join(
-            f"{ACTS[a]} 1e{v:.1f}" if math.isfinite(v) else f"{ACTS[a]} exactly 0"
+            f"{ACTS[a]} {pow10_text(v)}" if math.isfinite(v) else f"{ACTS[a]} exactly 0"
             for a, v in ends.items()) + ".")
     layout.how_to_read(
         "One W_hh (the one built on the left), one input sequence, four choices of σ. The "
         "linear line shows what W_hh alone does. A nonlinearity multiplies every unit by its "
-        "slope σ' ≤ γ ≤ 1 at every step, which lowers each factor's ceiling and in practice "
-        "pulls the whole product **down** (it is not a strict rule: switching units off can, "
-        "rarely, steer the signal into a direction W_hh stretches more). The sigmoid line drops "
-        "fastest: its slope is at most 1/4 and close to that in practice, so it loses roughly "
-        "a factor of 4 per step on top of what W_hh does. ReLU zeroes the units that are off, and "
-        "tanh loses a little where units saturate. The legend gives each one's measured mean "
-        "slope.")
+        "slope σ' ≤ γ ≤ 1 at every step, which lowers each factor's ceiling; it usually pulls "
+        "the whole product **down**, though that is not a strict rule (switching units off can "
+        "steer the signal into a direction W_hh stretches more). The sigmoid's slope is at most "
+        "1/4; ReLU's is 0 for the units that are off; tanh's falls where units saturate. The "
+        "legend gives each one's mean slope along this sequence.")
+    claims.show(ares, aparams, [CLAIM[n] for n in ("nonlinearity_pulls_down", "sigmoid_fastest",
+                                                   "saturation_holds_back")])
 
 layout.explain(
     "Why can sigma_max be above 1 and the gradient still vanish? sigma_max is the stretch of "
@@ -241,10 +250,10 @@ layout.explain(
     "the long-run growth rate, which for a fixed matrix is the spectral radius, and it is "
     "smaller. On top of that each factor includes diag(σ'), and units that saturate (tanh near "
     "±1, sigmoid near 0 or 1) have slopes near 0. Try the sigmoid preset: with gamma = 1/4 "
-    "W_hh would need sigma_max above 4 just to make growth possible. This is one reason "
-    "sigmoid units were abandoned for recurrence, and why identity-initialised ReLU networks "
-    "(Le et al. 2015) and orthogonal or unitary W_hh (Arjovsky et al. 2016) aim for factors "
-    "of exactly 1.", title="Sufficient is not the same as necessary")
+    "W_hh would need sigma_max above 4 just to make growth possible, so a sigmoid recurrence "
+    "is a poor carrier of long-range gradients. Identity-initialised ReLU networks "
+    "(Le et al. 2015) and orthogonal or unitary W_hh (Arjovsky et al. 2016) aim instead for "
+    "factors of exactly 1.", title="Sufficient is not the same as necessary")
 
 # -- 4. phase diagram --------------------------------------------------------------------------
 st.subheader("Phase diagram: recurrent gain x sequence length")
@@ -252,12 +261,14 @@ pc, pm = st.columns([1, 2.6], gap="large")
 with pc, st.container(border=True):
     pact = state.select("Activation", "pact", {"tanh": "tanh", "relu": "ReLU"},
                         P["nonlinearity"])
-    st.caption("Each cell is a fresh RNN (H = 32, PyTorch's default weights) whose W_hh is "
+    st.caption(f"Each cell is a fresh RNN (H = {P['hidden_size']}, PyTorch's default weights) "
+               "whose W_hh is "
                "rescaled to the spectral radius on the x-axis, on an adding-problem batch of "
                "length T with the loss at the last step.")
     st.caption(f"**vanishing**: ratio below 1/{REGIME_THRESHOLD:g}; **exploding**: above "
                f"{REGIME_THRESHOLD:g}; **stable** in between.")
-pres = demos.run(exp.phase_diagram, nonlinearity=pact)
+pparams = {**P, "nonlinearity": pact}
+pres = demos.run(exp.phase_diagram, **pparams)
 pdf = pd.DataFrame({"gain": pres["radius"], "T": pres["seq_len"], "ratio": pres["ratio"],
                     "regime": pres["regime"]})
 pdf["log10_ratio"] = [math.log10(r) if r > 0 and math.isfinite(r) else
@@ -267,6 +278,25 @@ pdf["label"] = [("inf" if v == math.inf else "<-300" if v == -math.inf else "NaN
                 if not math.isfinite(v) else ("0" if round(v) == 0 else f"{v:+.0f}")
                 for v in pdf["log10_ratio"]]
 pdf["log10_ratio"] = pdf["log10_ratio"].clip(-400, 400)
+
+
+def band_text(gains: list[float], radii: list[float]) -> str:
+    """The stable gains of one row, as a reader says them: "0.75 to 3", "only 1.25", "none"."""
+    if not gains:
+        return "none"
+    if len(gains) == 1:
+        return f"only {gains[0]:g}"
+    idx = [radii.index(g) for g in gains]
+    if idx == list(range(idx[0], idx[-1] + 1)):
+        return f"{gains[0]:g} to {gains[-1]:g}"
+    return ", ".join(f"{g:g}" for g in gains)
+
+
+bands = exp.stable_gains(pres)
+exploding = [(g, T) for g, T, reg in zip(pres["radius"], pres["seq_len"], pres["regime"])
+             if reg == "exploding"]
+first_boom = min(exploding, default=None)
+tmax = max(pres["lengths"])
 with pm:
     counts = pdf["regime"].value_counts().to_dict()
     layout.show(charts_theory.phase_map(
@@ -274,17 +304,30 @@ with pm:
         y_title="sequence length T", height=300), pdf, key="s3_phase", name="phase_diagram",
         alt_text=(f"{counts.get('vanishing', 0)} of {len(pdf)} cells vanish, "
                   f"{counts.get('stable', 0)} are stable and {counts.get('exploding', 0)} "
-                  f"explode ({ACTS[pact]})."))
+                  f"explode ({ACTS[pact]}). Stable gains by length: "
+                  + "; ".join(f"T = {T}: {band_text(g, pres['radii'])}"
+                              for T, g in bands.items()) + "."))
     layout.how_to_read(
-        "Colour and number are log10 of ||dL/dh_0|| / ||dL/dh_T||; cells outlined in black are "
-        "the **stable** ones (within a factor of 100 either way). **-14** means the first step "
-        "receives 10^-14 of the gradient the last step gets. Blue is vanishing, orange "
+        "Colour and number are log10 of ||dL/dh_0|| / ||dL/dh_{T-1}||: **-14** means the first "
+        "step receives 10^-14 of the gradient the last step gets. Blue is vanishing, orange "
         "exploding, white about balanced (colours saturate at ±30; **<-300** means the first "
-        "step's gradient underflowed even float64, and **inf** that it overflowed). Read a column upwards: for a "
-        "fixed gain the exponent grows roughly in proportion to T, because it is a product of T "
-        "factors. The stable band is thin and hugs gain ≈ 1 for short sequences only. With tanh, "
-        "gains a little above 1 still vanish at long T (saturation), and exploding needs gains "
-        "near 2 or more; ReLU, whose slope is 0 for half the units, needs even more.")
+        "step's gradient underflowed even float64, **inf** that it overflowed). Cells outlined "
+        f"in black are **stable**: within a factor of {REGIME_THRESHOLD:g} either way. Read a "
+        "column upwards: for a fixed gain the exponent grows with T, because the ratio is a "
+        "product of T factors.")
+    st.markdown(
+        f"**What this grid shows ({ACTS[pact]}).** The stable gains at each length: "
+        + "; ".join(f"T = {T}: {band_text(g, pres['radii'])}" for T, g in bands.items())
+        + ". "
+        + (f"The smallest gain that explodes is {first_boom[0]:g} (at T = {first_boom[1]}). "
+           if first_boom else "No cell explodes. ")
+        + "Short sequences forgive a wide range of gains, because only a few factors are "
+          "multiplied. Long ones do not: to stay within a factor of "
+          f"{REGIME_THRESHOLD:g} over T = {tmax} steps, the average factor per step must lie "
+          f"within {100 * (REGIME_THRESHOLD ** (1 / tmax) - 1):.1f}% of 1.")
+    claims.show(pres, pparams, [CLAIM[n] for n in (
+        "widest_at_shortest", "exponent_grows_with_T", "below_one_vanishes",
+        "one_is_not_enough", "long_band_narrow", "relu_needs_more")])
 
 if act in ("tanh", "relu"):
     probe_lines = f"""model = build_model("rnn", 2, {H}, 1, nonlinearity="{act}", seed={seed})
@@ -311,7 +354,11 @@ bound = pascanu_log_bound(sigma, GAMMA_ALL["{act}"], {T})  # (T+1,) log10 (gamma
 print(log_norm[-1].item(), bound[-1].item())
 print(gradient_ratio(1.0, 100, nonlinearity="{pact}"))  # one cell of the phase diagram
 """)
-layout.cite("Hochreiter & Schmidhuber (1997), Long short-term memory, Neural Computation 9(8) "
-            "(the first analysis of the decaying error flow); Le, Jaitly & Hinton (2015), "
+layout.cite("The decaying error flow was first analysed by Hochreiter (1991), Untersuchungen zu "
+            "dynamischen neuronalen Netzen, diploma thesis, TU München, and by Bengio, Simard & "
+            "Frasconi (1994), Learning long-term dependencies with gradient descent is "
+            "difficult, IEEE Transactions on Neural Networks 5(2), 157-166; Hochreiter & "
+            "Schmidhuber (1997), Long short-term memory, Neural Computation 9(8), built the LSTM "
+            "on it. Identity-initialised ReLU RNNs: Le, Jaitly & Hinton (2015), "
             "arXiv:1504.00941.")
 layout.footer(FILE)

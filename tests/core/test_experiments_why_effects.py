@@ -42,6 +42,13 @@ def test_phase_diagram_cells_match_independent_ratios():
     assert r["regime"][i] == regime(expected) == "vanishing"
 
 
+def test_stable_gains_reads_the_phase_grid():
+    r = {"lengths": [10, 50], "radius": [0.5, 0.5, 1.0, 1.0, 2.0, 2.0],
+         "seq_len": [10, 50, 10, 50, 10, 50],
+         "regime": ["stable", "vanishing", "stable", "stable", "stable", "exploding"]}
+    assert why.stable_gains(r) == {10: [0.5, 1.0, 2.0], 50: [1.0]}
+
+
 def test_sweep_lengths_respect_each_task():
     assert effects.sweep_lengths("order", 60) == [10, 20, 30, 45, 60]
     assert effects.sweep_lengths("order", 20) == [10, 15, 20]

@@ -104,3 +104,37 @@ def test_links_and_presets_restore_controls_and_bad_values_warn():
     assert bad.slider(key="val").value == pytest.approx(exp.matrix_case.defaults["value"])
     notes = " ".join(w.value for w in bad.warning)
     assert "to the value" in notes and "Activation" in notes and "Recurrent weight" in notes
+
+
+def _text(at) -> str:
+    return "\n".join(m.value for m in [*at.markdown, *at.caption])
+
+
+def test_claims_band_edges_citation_and_readable_numbers():
+    at = open_page(FILE)
+    no_exception(at)
+    md = _text(at)
+    assert md.count("Checked in this run") >= 9 and "Not in this run" not in md
+    # the band edges come from the shipped phase diagram, not from typed prose
+    pres = exp.phase_diagram(**exp.phase_diagram.defaults)
+    lo, *_, hi = exp.stable_gains(pres)[10]
+    assert f"T = 10: {lo:g} to {hi:g}" in md
+    assert "hugs gain" not in md
+    assert "Bengio, Simard & Frasconi (1994)" in md and "5(2)" in md
+    assert "the first analysis" not in md
+    assert "core.probes.GAMMA" not in md and "{'tanh'" not in md
+    w = next(m for m in at.metric if m.label.startswith("w^"))
+    assert w.value == "2.7e-5"  # 0.9^100, written as a reader writes it
+    assert not any(s in md for s in ("1e-4.", "1e+3.", "1e-13."))
+
+
+def test_relu_phase_and_presets_show_their_own_claims():
+    at = open_page(FILE, {"pact": "relu", "preset": "grow"})
+    no_exception(at)
+    md = _text(at)
+    assert "with ReLU even gains up to 1.25 vanish" in md
+    assert "Checked in this run:** with spectral radius 3 the product grows" in md
+    assert "Not in this run" not in md
+    orth = open_page(FILE, {"preset": "orth"})
+    no_exception(orth)
+    assert "Checked in this run:** a linear RNN with an orthogonal W_hh" in _text(orth)
