@@ -4,8 +4,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui import layout
-from ui.nav import by_file
+from ui import layout, pulse
+from ui.nav import PAGES, SECTIONS, PageInfo
 
 #: The favicon ships with the app: a ":material/...:" page_icon makes every browser fetch an SVG
 #: from fonts.gstatic.com. It must be set before st.navigation, or the current page's icon
@@ -17,20 +17,15 @@ st.set_page_config(page_title="RNN Gradient Lab", page_icon=str(ICON),
                    layout="wide", initial_sidebar_state="collapsed" if projector else "auto")
 
 
-def page(file: str) -> st.Page:
+def page(info: PageInfo) -> st.Page:
     """A page of pages/, titled and addressed as ui/nav.py describes it."""
-    info = by_file(file)
-    return st.Page(f"pages/{file}", title=info.title, icon=info.icon, url_path=info.url,
-                   default=file == "home.py")
+    return st.Page(f"pages/{info.file}", title=info.title, icon=info.icon, url_path=info.url,
+                   default=info.file == "home.py")
 
 
-current = st.navigation({
-    "Start": [page("home.py")],
-    "Lesson": [page("s1_vanishing.py"), page("s2_exploding.py"), page("s3_why.py"),
-               page("s4_effects.py"), page("s5_clipping.py"), page("s5_gated.py"),
-               page("s6_init_norm.py"), page("s7_conclusion.py")],
-    "Labs": [page("lab1_clipping.py"), page("lab2_compare.py"), page("lab3_playground.py")],
-    "Reference": [page("glossary.py")],
-}, expanded=True)
+# One page list (ui/nav.py): the navigation, the lesson map and the previous/next links.
+current = st.navigation({section: [page(p) for p in PAGES if p.section == section]
+                         for section in SECTIONS}, expanded=True)
+pulse.join_from_url()  # before the sidebar, so a link's room and key are known there
 layout.sidebar()
 current.run()

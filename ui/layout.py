@@ -14,7 +14,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from . import chartcache, state
+from . import chartcache, pulse, state
 from .nav import by_file, neighbours
 
 _NOTES_SLOT = "_notes_slot"
@@ -41,6 +41,10 @@ def sidebar() -> None:
                           "It is part of the link, so a class can open it ready.")
         st.caption("Every chart is computed by a real PyTorch model. Default settings open "
                    "instantly from precomputed results; change a setting to run it live.")
+        if state.instructor():
+            pulse.sidebar_controls()
+        else:
+            pulse.status_badge()
 
 
 def header(file: str, lead: str) -> None:

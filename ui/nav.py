@@ -48,6 +48,8 @@ PAGES: list[PageInfo] = [
              "Long-dependency tasks and character-level language modelling."),
     PageInfo("lab3_playground.py", "Lab 3 · Technique playground", "lab-playground",
              ":material/toys:", "Labs", "Every knob, runs kept and compared."),
+    PageInfo("class_summary.py", "Class summary", "class-summary", ":material/summarize:",
+             "Reference", "What the room answered: tallies, CSV, close the room."),
     PageInfo("glossary.py", "Glossary", "glossary", ":material/menu_book:", "Reference",
              "BPTT, Jacobian, spectral radius, gates, clipping threshold, ..."),
 ]
@@ -70,3 +72,7 @@ def neighbours(file: str) -> tuple[PageInfo | None, PageInfo | None]:
         return None, None
     i = files.index(file)
     return (order[i - 1] if i > 0 else None, order[i + 1] if i + 1 < len(order) else None)
+
+
+#: Navigation groups, in the order the sidebar shows them.
+SECTIONS: tuple[str, ...] = ("Start", "Lesson", "Labs", "Reference")
