@@ -18,6 +18,8 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from core.theory import pow10_text
+
 from .charts import OKABE_ITO, STATUS_BAD, STATUS_OK, STATUS_TINY, log_safe
 
 _POW_LABEL = "datum.value == 0 ? '1' : '1e' + format(datum.value, 'd')"
@@ -30,6 +32,7 @@ def log10_lines(df: pd.DataFrame, x: str, y: str, *, color: str | None = None,
                 vline: tuple[float, str] | None = None) -> alt.LayerChart:
     """Lines of ``y`` = log10 of a quantity against ``x``; the axis reads as powers of ten.
 
+    The tooltip writes each value as a reader would (2.5e-5, not 1e-4.6).
     ``dashed``: a boolean column; True rows are dashed (a bound). Rows whose ``y`` is -inf
     (exactly zero) or NaN are drawn as red-edged triangles at the bottom of the chart, labelled
     in the tooltip. ``vline``: ``(x, label)`` for a labelled vertical marker (e.g. first NaN).
@@ -41,7 +44,7 @@ def log10_lines(df: pd.DataFrame, x: str, y: str, *, color: str | None = None,
     finite = v[np.isfinite(v)]
     floor = float(finite.min()) if len(finite) else 0.0
     data[y] = np.where(np.isfinite(v), v, floor)
-    data["value"] = [f"1e{val:.1f}" if s == STATUS_OK else s
+    data["value"] = [pow10_text(val) if s == STATUS_OK else s
                      for val, s in zip(data[y], data["status"])]
     scale = (alt.Scale(domain=color_domain, range=OKABE_ITO) if color_domain
              else alt.Scale(range=OKABE_ITO))

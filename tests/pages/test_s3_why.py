@@ -126,6 +126,11 @@ def test_claims_band_edges_citation_and_readable_numbers():
     w = next(m for m in at.metric if m.label.startswith("w^"))
     assert w.value == "2.7e-5"  # 0.9^100, written as a reader writes it
     assert not any(s in md for s in ("1e-4.", "1e+3.", "1e-13."))
+    from core.theory import pow10_text
+
+    end = next(r for r in spec_rows(_charts(at)["lag"])
+               if r.get("lag") == 200 and str(r.get("curve")).startswith("measured"))
+    assert end["value"] == pow10_text(end["log10 norm"])  # the tooltip reads like a number
 
 
 def test_relu_phase_and_presets_show_their_own_claims():
