@@ -87,7 +87,8 @@ with main:
         f"Gradient norm falls from {res['grad_norm'][-1]:.2g} at the last step to "
         f"{res['grad_norm'][0]:.2g} at step 0: a ratio of {ratio:.2g}."))
     if res["batch_size"] < 32:
-        st.caption(f":material/memory: Averaged over {res['batch_size']} sequences instead of 32 "
+        st.caption(f":material/memory: Averaged over {res['batch_size']} sequences instead of "
+                   f"{params['batch_size']} "
                    "to keep this long, wide probe within the server's memory budget.")
     layout.metric_row([
         ("first / last", f"{ratio:.1e}", "||dL/dh_0|| divided by ||dL/dh_{T-1}||"),

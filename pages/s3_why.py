@@ -198,7 +198,7 @@ with main:
             "**rises**, only the solid line tells what happens.")
         claims.show(res, mparams, [CLAIM[n] for n in ("bound_silent", "under_falling_bound",
                                                       "grows", "norm_preserving")])
-        layout.cite("Bound: Pascanu et al. (2013), arXiv:1211.5063, eq. 7; eigenvalues and "
+        layout.cite("Bound: Pascanu et al. (2013), arXiv:1211.5063, section 2.1; eigenvalues and "
                     "norm preservation: Arjovsky, Shah & Bengio (2016), arXiv:1511.06464.")
 
     verdict = ("guaranteed to vanish: gamma x sigma_max < 1" if res["eta"] < 1 else
