@@ -21,7 +21,8 @@ import math
 
 import torch
 
-__all__ = ["CliffSpec", "unroll", "loss_and_grad", "point_loss_and_grad", "surface", "descend"]
+__all__ = ["CliffSpec", "unroll", "loss_and_grad", "point_loss_and_grad", "surface", "descend",
+           "edge_offset"]
 
 
 class CliffSpec:
@@ -100,6 +101,12 @@ def point_loss_and_grad(w: float, b: float, spec: CliffSpec) -> tuple[float, flo
         gb += d
         d = d * w * s * (1.0 - s)
     return loss, gw, gb
+
+
+def edge_offset(w: float, b: float, spec: CliffSpec) -> float:
+    """How far ``b`` lies above the cliff line b = x0 - w sigmoid(x0) at this ``w`` (negative:
+    below). On the line, x0 is a fixed point of the map, unstable where w sigmoid'(x0) > 1."""
+    return b - (spec.x0 - w * _sigmoid(spec.x0))
 
 
 def descend(start: tuple[float, float], spec: CliffSpec, *, lr: float, steps: int,

@@ -8,8 +8,9 @@ import pandas as pd
 import streamlit as st
 
 from core.experiments import clipping as exp
+from core.experiments.exploding import inside_map, near_edge, num
 from core.training import estimate_seconds
-from ui import charts, charts_cliff, demos, layout, runner, state
+from ui import charts, charts_cliff, claims, demos, layout, runner, state
 from ui.glossary import term
 
 FILE = "s5_clipping.py"
@@ -20,13 +21,11 @@ S = exp.sweep.defaults
 CLIPS = {"norm": "Norm clipping (Pascanu Algorithm 1)", "value": "Value clipping (clamp each entry)"}
 
 layout.header(FILE, (
-    "Section 2 ended with a run destroyed by a single gigantic gradient. The oldest and "
-    f"simplest fix is to refuse to take a step that large: {term('gradient clipping', 'clip')} "
-    "the gradient before the update. It does not make gradients smaller on average and it does "
-    "nothing for vanishing gradients; it only caps the rare explosive step, which is exactly "
-    f"what wrecks training. There are two common ways to do it, {term('norm clipping')} and "
-    f"{term('value clipping')}, and they are not equally gentle. Both need a "
-    f"{term('clipping threshold')}."))
+    "Section 2's run came apart because SGD took whatever step the gradient asked for. The "
+    f"oldest fix is to cap that step: {term('gradient clipping', 'clip')} the gradient before "
+    f"the update, as a whole ({term('norm clipping')}) or entry by entry "
+    f"({term('value clipping')}), at a {term('clipping threshold')}; it does nothing for "
+    "vanishing gradients."))
 
 # -- 1. the two rules, on one vector ------------------------------------------------------------
 st.subheader("Two ways to clip one gradient")
@@ -36,8 +35,11 @@ with c1, st.container(border=True):
     gx = state.slider("component 1", "vx", -5.0, 5.0, V["gx"], step=0.1)
     gy = state.slider("component 2", "vy", -5.0, 5.0, V["gy"], step=0.1)
     vc = state.slider("threshold c", "vc", 0.1, 3.0, V["threshold"], step=0.1)
-vres = demos.run(exp.vector, gx=gx, gy=gy, threshold=vc)
+vparams = {"gx": gx, "gy": gy, "threshold": vc}
+vres = demos.run(exp.vector, **vparams)
 vdf = charts_cliff.vector_frame(vres)
+# science.md's example: a gradient almost along one axis (a pure torch call, instant)
+flat = exp.vector(gx=3.0, gy=0.1, threshold=1.0)
 with c2:
     layout.show(charts_cliff.vector_plot(vres, height=400), vdf, key="s5_vec",
                 name="clipped_vectors", alt_text=(
@@ -51,6 +53,7 @@ with c3:
         ("norm clip: turn", f"{abs(vres['turn_norm']):.2f}°", "how far the direction moved"),
         ("value clip: turn", f"{abs(vres['turn_value']):.2f}°", "how far the direction moved"),
     ])
+    claims.show(vres, vparams, [exp.value_turns])
     layout.how_to_read(
         "The black arrow is the gradient (the chart zooms in on the threshold, so a long "
         "arrow runs off its edge; the dotted line continues its direction). The dashed "
@@ -60,9 +63,14 @@ with c3:
         "circle: same direction, shorter.\n"
         "- **Value clipping** (orange) pushes each coordinate into the square separately: big "
         "entries are cut, small ones kept, so the arrow **turns** towards the diagonal.\n\n"
-        "With the default (3, 0.1) and c = 1: norm clipping gives (0.9994, 0.0333), value "
-        "clipping (1, 0.1), a turn of 3.8 degrees. Set component 2 to 1.0 and the turn "
-        "grows to 26.6 degrees. Every vector here comes from torch's own functions.")
+        f"Here ({gx:g}, {gy:g}) with c = {vc:g}: norm clipping gives "
+        f"({vres['norm']['x']:.4f}, {vres['norm']['y']:.4f}), value clipping "
+        f"({vres['value']['x']:.4g}, {vres['value']['y']:.4g}), a turn of "
+        f"{abs(vres['turn_value']):.1f} degrees. A gradient lying almost along one axis turns "
+        f"much less: (3, 0.1) with c = 1 becomes ({flat['value']['x']:g}, "
+        f"{flat['value']['y']:g}), a turn of only {abs(flat['turn_value']):.1f} degrees, "
+        "because its small entry was already inside the box. Every vector here comes from "
+        "torch's own functions.")
 
 st.latex(r"\textbf{Algorithm 1 (Pascanu et al. 2013):}\quad \hat g \leftarrow "
          r"\frac{\partial E}{\partial \theta};\qquad \text{if } \lVert \hat g\rVert \ge c:"
@@ -91,7 +99,7 @@ with controls, st.container(border=True):
                          "thr": 1.0, "gain": 2.0, "lr": 0.05, "T": 30},
         "value": {"label": "Same, value clipping at 0.1", "clip": "value", "thr": 0.1,
                   "gain": 2.0, "lr": 0.05, "T": 30},
-        "loose": {"label": "Threshold too loose (norm 10)", "clip": "norm", "thr": 10.0,
+        "loose": {"label": "Loose threshold: norm 10", "clip": "norm", "thr": 10.0,
                   "gain": 2.0, "lr": 0.05, "T": 30},
         "gain3": {"label": "Harsher: gain 3, T = 60", "clip": "norm", "thr": 1.0,
                   "gain": 3.0, "lr": 0.05, "T": 60},
@@ -146,10 +154,11 @@ def _observed() -> str | None:
         return None
     r = demo["result"]
     ev = r["none"]["first_nonfinite"]
-    return (f"without clipping the loss became non-finite at step {ev['step']}" if ev else
-            "without clipping it stayed finite") + (
+    return (f"at seed {D['seed']}, without clipping the loss became non-finite at step "
+            f"{ev['step']}" if ev else f"at seed {D['seed']}, without clipping it stayed "
+            "finite") + (
         f"; norm-clipped at 1 it trained all {len(r['clipped']['step'])} steps, final loss "
-        f"{r['clipped']['final_loss']:.3f} (chance 0.167), with "
+        f"{r['clipped']['final_loss']:.3f} (chance {r['chance']:.3f}), with "
         f"{100 * r['clipped']['share_clipped']:.0f}% of steps clipped.")
 
 
@@ -161,8 +170,9 @@ with main:
          "stays near chance (0.167)", "It solves the adding problem",
          "It cannot learn at all: every step is clipped to nothing"],
         correct=1,
-        why="Clipping caps each step at learning rate x c, so the runaway updates that drove "
-            "the readout weights to 1e36 never happen. It does not make a vanilla RNN "
+        why="Clipping caps each step at learning rate × c, so W_hh can no longer grow by "
+            "orders of magnitude (the first phase of section 2's blow-up), and the readout "
+            "never reaches the steep, unstable second phase. It does not make a vanilla RNN "
             "remember the marked numbers: that is the vanishing-gradient problem, which "
             "clipping cannot touch (section 5b).",
         observed=_observed())
@@ -183,7 +193,7 @@ elif res is not None:
         fin = finite(cdf, "loss")
         chart = charts.log_lines(fin, "step", "loss", color="run", x_title="training step",
                                  y_title="loss (log scale)", height=300, floor=1e-12)
-        rule_df = pd.DataFrame({"y": [res["chance"]], "label": ["chance 0.167"]})
+        rule_df = pd.DataFrame({"y": [res["chance"]], "label": [f"chance {res['chance']:.3f}"]})
         layers = [chart, alt.Chart(rule_df).mark_rule(strokeDash=[2, 2], color="#555").encode(
             y="y:Q", tooltip=["label:N"])]
         if ev:
@@ -205,14 +215,17 @@ elif res is not None:
             ("steps clipped", f"{100 * clp['share_clipped']:.0f}%",
              "share of steps where the clipper changed the gradient"),
         ])
+        if run["status"] in ("shipped", "done"):
+            claims.show(res, params, [exp.clipped_stays_finite, exp.w_hh_held,
+                                      exp.survives_not_learns])
         layout.how_to_read(
             "Both runs start from the same weights and see the same batches; the only "
             "difference is the clipping. The y-axis is logarithmic. The orange dashed line "
             "marks where the unclipped run produced its first `inf`/`NaN` (its curve stops "
             "there); the grey dotted line is the chance loss (always answer 1). A clipped "
-            "curve that hovers near chance has **survived** but not **learned**: the adding "
-            "problem needs memory over T steps, and a plain RNN's gradient to the early steps "
-            "still vanishes.")
+            "curve that hovers near chance has **survived** but not **learned**: clipping "
+            "limits the size of a step, it gives the network no memory of the marked numbers "
+            "(why a plain RNN struggles with that is sections 1 and 5b).")
 
         st.markdown("**How big were the gradients the clipper saw?**")
         ref = clp["mean_norm"]
@@ -239,8 +252,9 @@ elif res is not None:
                if clip == "norm" else
                "With value clipping the threshold limits single entries, not the norm, so it "
                "is not drawn on this axis. ")
-            + "The average itself depends on the clipping (a clipped run stays in calmer "
-            "regions), so measure it on your own run, as here.")
+            + f"The average depends on the run: here the clipped run's was {num(ref)}, while "
+            f"the unclipped twin's finite norms averaged {num(none['mean_norm'])}. Measure it "
+            "on the run you will actually train, as here.")
         layout.cite("Pascanu, Mikolov & Bengio (2013), On the difficulty of training recurrent "
                     "neural networks, arXiv:1211.5063, section 3.2 and Algorithm 1.")
 
@@ -300,18 +314,28 @@ with s1:
                         for r in sres["rows"]))
 with s2:
     if sres is not None and sres["rows"]:
-        good = [r for r in sres["rows"] if not r["blew_up"] and r["final_loss"] < 0.25]
+        ref = sres["reference"]
+        band_bad = [r for r in sres["rows"] if math.isfinite(ref)
+                    and 0.5 * ref <= r["threshold"] <= 10 * ref
+                    and (r["blew_up"] or r["final_loss"] > 2 * sres["chance"])]
         layout.how_to_read(
             "Each point is one full training run with norm clipping at threshold c (log "
             "x-axis); height is its final loss (log). The green band is Pascanu's range, "
             f"computed from the average pre-clip norm of the run closest to c = 1 "
-            f"({sres['reference']:.3g}). The dotted line is chance. Red crosses would mark "
-            "runs that still blew up.\n\n"
-            f"Here {len(good)} of {len(sres['rows'])} thresholds kept the loss near or below "
-            "chance. Small thresholds are safe but slow (every step is clipped, so SGD takes "
-            "fixed-length steps). Large ones let the bursts through: the paper's upper end, "
-            "10x, can already be too loose when the learning rate is high. Treat the range "
-            "as a place to start, then look at your own curve.")
+            f"({num(ref)}). The dotted line is chance. Red crosses would mark runs that still "
+            "blew up.\n\n"
+            + ("Here every threshold inside the band ended within twice the chance loss. "
+               if not band_bad else
+               "Here threshold" + ("s " if len(band_bad) > 1 else " ")
+               + ", ".join(f"{r['threshold']:g}" for r in band_bad)
+               + (" lie" if len(band_bad) > 1 else " lies")
+               + " inside the band, yet ended above twice the chance loss"
+               + (" or blew up" if any(r["blew_up"] for r in band_bad) else "")
+               + ": the band's upper end can already be too loose. ")
+            + "Treat the range as a place to start, then look at your own curve.")
+        if srun["status"] in ("shipped", "done"):
+            claims.show(sres, sparams, [exp.smallest_clips_all, exp.tight_survive,
+                                        exp.loosest_fails])
 
 # -- 4. the cliff, clipped ---------------------------------------------------------------------
 st.subheader("Back to the cliff: the same start, with and without clipping")
@@ -322,7 +346,8 @@ with k1, st.container(border=True):
     kk = state.select("Clipping kind", "kk", {"norm": "norm", "value": "value"}, K["clip"])
     klr = state.slider("Learning rate", "klr", 0.005, 0.2, K["lr"], step=0.005, format="%.3f")
     kst = state.slider("Steps", "kst", 10, 300, K["steps"], step=10)
-kres = demos.run(exp.cliff_compare, threshold=kc, clip=kk, lr=klr, steps=kst)
+kparams = {**K, "threshold": kc, "clip": kk, "lr": klr, "steps": kst}
+kres = demos.run(exp.cliff_compare, **kparams)
 with k2:
     paths = {"unclipped": kres["unclipped"], "clipped": kres["clipped"]}
     m1, m2 = st.columns(2, gap="medium")
@@ -342,28 +367,58 @@ with k2:
                             f"on the way {worst:.3g}, ends at w = {p['w'][-1]:.3g}, "
                             f"b = {p['b'][-1]:.3g}."))
             layout.metric_row([("longest step", f"{longest:.3g}", "distance in (w, b)"),
+                               ("largest gradient", f"{max(p['grad_norm'] or [0]):.3g}",
+                                "its norm before clipping"),
                                ("worst loss", f"{worst:.3g}", "highest loss along the path")])
     ldf = charts_cliff.path_table(paths)
     lfin = ldf[np.isfinite(ldf["loss"])]
+    un = kres["unclipped"]
+    ug = [g if math.isfinite(g) else -1.0 for g in un["grad_norm"]]
+    ui_ = max(range(len(ug)), key=ug.__getitem__) if ug else 0
+    spike = max((x for x in un["loss"][ui_ + 1:] if math.isfinite(x)), default=math.nan)
     layout.show(charts.log_lines(lfin, "step", "loss", color="path", x_title="descent step",
                                  y_title="loss (log)", height=220,
                                  color_domain=["clipped", "unclipped"]),
                 ldf, key="s5_cliff_loss", name="cliff_loss", alt_text=(
                     "Loss along both paths: the unclipped one spikes to "
                     f"{max(lfin[lfin['path'] == 'unclipped']['loss'], default=math.nan):.3g} "
-                    "when it is thrown, the clipped one does not."))
+                    "when it is thrown; the clipped one peaks at "
+                    f"{max(lfin[lfin['path'] == 'clipped']['loss'], default=math.nan):.3g}."))
+    claims.show(kres, kparams, [exp.clipped_meets_less, exp.steps_capped,
+                                exp.only_unclipped_lost])
+    cg = max(kres["clipped"]["grad_norm"] or [0.0])
+    _cap = klr * kc * (math.sqrt(2.0) if kk == "value" else 1.0)
+    end_u, end_c = un["loss"][-1], kres["clipped"]["loss"][-1]
+    thrown = ui_ + 1 < len(un["w"]) and not inside_map(kres, un["w"][ui_ + 1],
+                                                           un["b"][ui_ + 1])
     layout.how_to_read(
         "Same surface, same start (black square), same learning rate; only the clipping "
-        "differs. The orange, unclipped path reaches the cliff edge (pink "
-        "dashes), meets a huge gradient and is thrown off the map (diamond). The blue, "
-        f"clipped path meets the same gradient but its step is capped at learning rate x c = "
-        f"{klr * kc:.3g}, so it stays on the slope and keeps walking down it, bouncing along "
-        "the edge. Hover any point for its loss and gradient norm.\n\n"
-        "The small chart below them is the loss along each path (log scale). At the default "
-        "start the thrown path spikes a thousand-fold, then rolls down into a different "
-        "valley far off the map (w < 0) and may even end lower: it survived by luck, after "
-        "losing all its progress. With millions of weights there is no such luck, which is "
-        "why a single unclipped step can ruin a long training run.")
+        "differs. Hover any point for its loss and gradient norm.\n\n"
+        "- The orange, unclipped path meets its largest gradient, "
+        f"{num(un['grad_norm'][ui_])}, at step {ui_}"
+        + (", right at the cliff edge (pink dashes)" if near_edge(kres, un["w"][ui_],
+                                                                     un["b"][ui_]) else "")
+        + (", and that one update throws it off the map (diamond).\n" if thrown else
+           "; that update keeps it on the map.\n")
+        + "- The blue, clipped path takes capped steps (at most learning rate × c = "
+        f"{num(_cap)}" + (", times √2 for value clipping in 2-D" if kk == "value" else "")
+        + "). "
+        + (f"On this start it never lands as close to the wall: the largest gradient it meets "
+           f"is {num(cg)}. Had it met a bigger one, its step would still have been capped "
+           "(raise c to 50 and compare the largest gradients). "
+           if exp.clipped_meets_less.holds(kres) else
+           f"Here it meets a gradient of {num(cg)} too, but its step stays capped. ")
+        + "\n- The small chart below them is the loss along each path (log scale). "
+        + (f"The thrown path's loss jumps from {num(un['loss'][ui_])} to as much as "
+           f"{num(spike)}"
+           + (", then it rolls into another valley off the map (w < 0)" if un["w"][-1] < 0
+              else "")
+           + f" and ends at a loss of {num(end_u)}, "
+           + ("lower than" if end_u < end_c else "no lower than")
+           + f" the clipped path's {num(end_c)}. Where it ends depends on where the throw "
+           "happened to land, not on what it had learned before it." if thrown else
+           f"The unclipped path ends at a loss of {num(end_u)}, the clipped one at "
+           f"{num(end_c)}."))
     layout.cite("Pascanu, Mikolov & Bengio (2013), arXiv:1211.5063, Figure 6: the dashed "
                 "arrows there are the clipped steps. One-unit model after Doya (1993); start "
                 "and learning rate ours.")

@@ -201,6 +201,19 @@ def nan_rule(step: float, label: str, *, left: bool = True) -> alt.LayerChart:
     return alt.layer(rule, text)
 
 
+def step_rule(step: float, label: str, *, color: str = OKABE_ITO[3], left: bool = False,
+              dy: int = 24) -> alt.LayerChart:
+    """A dotted vertical line at ``step`` with its label (for a phase boundary). Like
+    :func:`nan_rule`, but labelled lower down (``dy``) so both labels can share a chart."""
+    d = pd.DataFrame({"step": [step], "label": [label]})
+    rule = alt.Chart(d).mark_rule(color=color, strokeWidth=2, strokeDash=[1, 3]).encode(
+        x="step:Q", tooltip=["label:N"])
+    text = alt.Chart(d).mark_text(align="right" if left else "left", dx=-4 if left else 4,
+                                  dy=dy, color=color, fontWeight="bold").encode(
+        x="step:Q", y=alt.value(0), text="label:N")
+    return alt.layer(rule, text)
+
+
 # -- one gradient vector, clipped two ways ------------------------------------------------------
 def vector_frame(res: dict) -> pd.DataFrame:
     names = {"original": "original gradient", "norm": "norm-clipped", "value": "value-clipped"}

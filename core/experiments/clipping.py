@@ -13,7 +13,7 @@ from ..models import build_model
 from ..tasks import make_task
 from ..training import train
 from . import experiment
-from .exploding import cliff_surface, inside_map, wall_line, weight_norm
+from .exploding import cliff_surface, inside_map, num, wall_line, weight_norm
 
 
 def _summary(hist) -> dict:
@@ -169,7 +169,7 @@ def _finite(xs) -> list[float]:
        "first value, while the unclipped twin's loss climbs more than a million-fold",
        observed=lambda r: (f"clipped: largest loss {max(r['clipped']['loss']):.3g} from "
                            f"{r['clipped']['loss'][0]:.3g}; unclipped: "
-                           f"x{max(_finite(r['none']['loss'])) / r['none']['loss'][0]:.2g}"),
+                           f"×{num(max(_finite(r['none']['loss'])) / r['none']['loss'][0])}"),
        perturb=lambda r: {**r, "clipped": {**r["clipped"],
                                            "loss": r["clipped"]["loss"] + [float("inf")]}},
        settings=[{}, VALUE_PRESET], seeds=SEEDS)
@@ -185,7 +185,7 @@ def clipped_stays_finite(r: dict) -> bool:
        "grows more than a thousand-fold",
        observed=lambda r: (f"clipped: {min(r['clipped']['w_norm']):.4g} to "
                            f"{max(r['clipped']['w_norm']):.4g} from {r['w_norm_init']:.4g}; "
-                           f"unclipped: up to {max(_finite(r['none']['w_norm'])):.3g}"),
+                           f"unclipped: up to {num(max(_finite(r['none']['w_norm'])))}"),
        perturb=lambda r: {**r, "clipped": {**r["clipped"], "w_norm": r["clipped"]["w_norm"]
                                            + [2.0 * r["w_norm_init"]]}},
        settings=[{}, VALUE_PRESET], seeds=SEEDS)
@@ -237,8 +237,8 @@ def clipped_meets_less(r: dict) -> bool:
 
 
 @claim(cliff_compare, "steps_capped",
-       "no clipped step is longer than learning rate x c, while one unclipped step is more "
-       "than 100 times that long",
+       "no clipped step is longer than learning rate × c (times √2 for value clipping in "
+       "2-D), while one unclipped step is more than 100 times that long",
        observed=lambda r: (f"cap {_step_cap(r):.3g}; longest step: clipped "
                            f"{max(r['clipped']['step_size']):.3g}, unclipped "
                            f"{max(_finite(r['unclipped']['step_size'])):.3g}"),
@@ -272,7 +272,7 @@ def _row(r: dict, which: str) -> dict:
 
 @claim(sweep, "smallest_clips_all",
        "at the smallest threshold at least 90% of the steps are clipped, so SGD moves a fixed "
-       "distance, learning rate x c, at nearly every step",
+       "distance, learning rate × c, at nearly every step",
        observed=lambda r: (f"c = {_row(r, 'smallest')['threshold']:g}: "
                            f"{100 * _row(r, 'smallest')['share_clipped']:.0f}% clipped"),
        perturb=lambda r: {**r, "rows": [{**x, "share_clipped": 0.5} for x in r["rows"]]},

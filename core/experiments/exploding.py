@@ -259,6 +259,11 @@ def _finite(xs) -> list[float]:
     return [x for x in xs if finite(x)]
 
 
+def num(x: float) -> str:
+    """A number for a sentence: 3 significant digits, powers of ten for very big or small."""
+    return f"{x:.1e}" if finite(x) and x != 0 and not 1e-3 <= abs(x) < 1e4 else f"{x:.3g}"
+
+
 def _after(r: dict) -> dict:
     return r["phases"]["after"]
 
@@ -271,7 +276,8 @@ def _growth_tail(r: dict) -> list[float]:
 @claim(blowup, "w_grows_then_stops",
        "||W_hh|| grows more than a thousand-fold, then stops: from that step on it stays "
        "within 1% of where it stopped",
-       observed=lambda r: (f"x{r['phases']['growth']:.2g} by step {r['phases']['growth_end']}, "
+       observed=lambda r: (f"×{num(r['phases']['growth'])} by step "
+                           f"{r['phases']['growth_end']}, "
                            f"then flat for {len(_growth_tail(r)) - 1} steps"),
        perturb=lambda r: {**r, "w_norm": [v * 1.1 ** i for i, v in enumerate(r["w_norm"])]},
        settings=[{}], seeds=SEEDS)
@@ -284,10 +290,10 @@ def w_grows_then_stops(r: dict) -> bool:
 
 @claim(blowup, "readout_rule",
        "after that, the loss changes by the same factor every step, within 25% of "
-       "(1 - lr x lambda)^2: what plain SGD does on the readout alone, where lambda is the "
-       "curvature of the loss along the readout weights",
-       observed=lambda r: (f"measured x{_after(r)['loss_factor']:.3g} per step, "
-                           f"(1 - lr x lambda)^2 = {_after(r)['predicted_factor']:.3g}"),
+       "(1 − lr × λ)²: what plain SGD does on the readout alone, where λ is the curvature of "
+       "the loss along the readout weights",
+       observed=lambda r: (f"measured ×{_after(r)['loss_factor']:.3g} per step, "
+                           f"(1 − lr × λ)² = {_after(r)['predicted_factor']:.3g}"),
        perturb=lambda r: {**r, "phases": {**r["phases"], "after": {
            **r["phases"]["after"], "loss_factor": 2.0 * r["phases"]["after"]["loss_factor"]}}},
        settings=[{}], seeds=SEEDS)
@@ -299,10 +305,9 @@ def readout_rule(r: dict) -> bool:
 
 
 @claim(blowup, "overflow_iff_unstable",
-       "whether the run overflows is decided in that phase by lr x lambda: above 2 every SGD "
-       "step overshoots the readout's error further and the run overflows; below 2 it stays "
-       "finite",
-       observed=lambda r: (f"lr x lambda = {_after(r)['lr_curvature']:.3g}; "
+       "whether the run overflows is decided in that phase by lr × λ: above 2 every SGD step "
+       "overshoots the readout's error further and the run overflows; below 2 it stays finite",
+       observed=lambda r: (f"lr × λ = {_after(r)['lr_curvature']:.3g}; "
                            + (f"first inf/NaN at step {r['first_nonfinite']['step']}"
                               if r["first_nonfinite"] else "stayed finite")),
        perturb=lambda r: {**r, "first_nonfinite": None if r["first_nonfinite"] else
@@ -320,7 +325,7 @@ def overflow_iff_unstable(r: dict) -> bool:
        "climbs more than a million-fold",
        observed=lambda r: (f"frozen: largest loss {max(r['frozen']['loss']):.3g} from "
                            f"{r['frozen']['loss'][0]:.3g}; full run: "
-                           f"x{max(_finite(r['loss'])) / r['loss'][0]:.2g}"),
+                           f"×{num(max(_finite(r['loss'])) / r['loss'][0])}"),
        perturb=lambda r: {**r, "frozen": {**r["frozen"],
                                           "loss": r["frozen"]["loss"] + [float("nan")]}},
        settings=[{}], seeds=SEEDS)
@@ -388,9 +393,15 @@ def _throw(p: dict) -> int:
     return max(range(len(g)), key=lambda i: g[i] if finite(g[i]) else -1.0)
 
 
+def near_edge(r: dict, w: float, b: float) -> bool:
+    """Whether (w, b) lies within 0.05 in b of the cliff line (see :func:`wall_line`)."""
+    spec = cliff.CliffSpec(**r["spec"])
+    return abs(cliff.edge_offset(w, b, spec)) < 0.05
+
+
 @claim(cliff_path, "flung",
-       "one step at the cliff edge meets a gradient more than 50 times larger than any before "
-       "it, and that single update throws the point off the map",
+       "one step lands right at the cliff edge, meets a gradient more than 50 times larger "
+       "than any before it, and that single update throws the point off the map",
        observed=lambda r: (f"step {_throw(r['path'])}: gradient "
                            f"{r['path']['grad_norm'][_throw(r['path'])]:.3g}, largest before it "
                            f"{max(r['path']['grad_norm'][:_throw(r['path'])]):.3g}"),
@@ -401,7 +412,7 @@ def flung(r: dict) -> bool:
     p = r["path"]
     i = _throw(p)
     return (i > 0 and p["grad_norm"][i] > 50.0 * max(p["grad_norm"][:i])
-            and inside_map(r, p["w"][i], p["b"][i])
+            and inside_map(r, p["w"][i], p["b"][i]) and near_edge(r, p["w"][i], p["b"][i])
             and not inside_map(r, p["w"][i + 1], p["b"][i + 1]))
 
 

@@ -123,3 +123,11 @@ def test_path_frame_cuts_a_thrown_path_at_the_window_edge():
     assert df["seg"].nunique() == 2
     assert set(df[df["kind"] == "point"]["step"]) == {0, 1, 4, 5}
     assert ((df["w"] >= 0) & (df["w"] <= 10)).all()
+
+
+def test_edge_offset_is_zero_on_the_wall_where_x0_is_a_fixed_point():
+    wall = wall_line(SPEC)
+    for w, b in zip(wall["w"], wall["b"]):
+        assert cliff.edge_offset(w, b, SPEC) == pytest.approx(0.0, abs=1e-12)
+        assert w * torch.sigmoid(torch.tensor(SPEC.x0)).item() + b == pytest.approx(SPEC.x0)
+    assert cliff.edge_offset(6.5, -2.35, SPEC) > 0 > cliff.edge_offset(6.5, -5.0, SPEC)

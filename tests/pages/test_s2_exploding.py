@@ -21,19 +21,40 @@ def _cliff(at):
     return next(s for s in vega_specs(at) if {"w_lo", "log10_loss"} <= spec_fields(s))
 
 
-def test_opens_with_the_shipped_explosion_forensics_and_cliff():
+def _markdown(at) -> str:
+    return "\n".join(m.value for m in at.markdown)
+
+
+def test_opens_with_the_shipped_explosion_its_phases_forensics_and_cliff():
     at = open_page(FILE)
     no_exception(at)
     ev = SHIPPED["first_nonfinite"]
-    # loss chart: finite losses only, up to the first non-finite step, plus the marker rule
-    loss = _specs(at, {"step", "loss"})[0]
+    # loss chart: the full run's finite losses up to the first non-finite step, the control
+    # with W_hh frozen over every step, and the marker rule
+    loss = _specs(at, {"step", "loss", "run"})[0]
     rows = [r for r in spec_rows(loss) if "loss" in r]
-    assert max(r["step"] for r in rows) == ev["step"] - 1
-    assert rows[-1]["loss"] > 1e20 * rows[0]["loss"]
-    assert any(r.get("label", "").startswith("first non-finite") for r in spec_rows(loss))
+    full = [r for r in rows if r["run"] == "full run"]
+    ctrl = [r for r in rows if r["run"] == "W_hh frozen (control)"]
+    assert max(r["step"] for r in full) == ev["step"] - 1
+    assert full[-1]["loss"] > 1e20 * full[0]["loss"]
+    assert len(ctrl) == SHIPPED["steps_asked"]
+    assert max(r["loss"] for r in ctrl) <= 2 * ctrl[0]["loss"]
+    assert any(r.get("label", "").startswith("first inf/NaN") for r in spec_rows(loss))
     growth = _specs(at, {"step", "value", "what"})[0]
-    assert {r["what"] for r in spec_rows(growth) if "what" in r} == {"||gradient||",
-                                                                      "max |W_hh|"}
+    assert {r["what"] for r in spec_rows(growth) if "what" in r} == {
+        "||gradient||", "||W_hh||", "||readout||"}
+    end = SHIPPED["phases"]["growth_end"]
+    assert any(r.get("label") == f"W_hh stops growing: step {end}" for r in spec_rows(growth))
+    # the phases are named from the run, and the claims beside them are checked
+    md = _markdown(at)
+    after = SHIPPED["phases"]["after"]
+    assert f"Phase 1, steps 0 to {end}: W_hh grows" in md
+    assert f"Phase 2, steps {after['start']} to {after['end']}: the readout takes over" in md
+    assert f"At step {ev['step']} the loss passed float32's largest number" in md
+    assert md.count("Checked in this run") == 7  # 4 about the run, 1 Jacobian, 2 cliff
+    assert "Not in this run" not in md
+    curv = _specs(at, {"step", "lr × λ"})[0]
+    assert any(r.get("label") == "2: SGD's limit" for r in spec_rows(curv))
     # forensics metrics agree with the shipped run
     assert _metric(at, "first non-finite step") == str(ev["step"])
     assert _metric(at, "found first in") == ev["where"]
@@ -76,9 +97,15 @@ def test_changed_settings_train_live_and_cliff_controls_re_render():
     at.button(key="run_s2").click().run()
     no_exception(at)
     assert any("Trained live" in s.value for s in at.success)
-    loss = _specs(at, {"step", "loss"})[0]
-    assert len([r for r in spec_rows(loss) if "loss" in r]) == 20
+    loss = _specs(at, {"step", "loss", "run"})[0]
+    rows = [r for r in spec_rows(loss) if "loss" in r]
+    assert len([r for r in rows if r["run"] == "full run"]) == 20
+    assert len([r for r in rows if r["run"] == "W_hh frozen (control)"]) == 20
     assert any("No NaN or inf in 20 steps" in s.value for s in at.success)
+    # gain 1: no growth phase, and the calm-run claim is checked on this run
+    md = _markdown(at)
+    assert "No growth phase" in md
+    assert "Checked in this run:** at gain 1 nothing explodes" in md
 
 
 def test_links_restore_controls_presets_apply_and_the_cap_refuses():

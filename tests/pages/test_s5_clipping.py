@@ -6,6 +6,7 @@ from ui.demos import DEMO_DIR
 
 FILE = "s5_clipping.py"
 SHIPPED = json.loads((DEMO_DIR / "clipping.compare.json").read_text())["result"]
+CLIFF = json.loads((DEMO_DIR / "clipping.cliff_compare.json").read_text())["result"]
 
 
 def _find(at, fields, without=()):
@@ -22,14 +23,26 @@ def _metric(at, label):
     return next(m.value for m in at.metric if m.label == label)
 
 
+def _markdown(at) -> str:
+    return "\n".join(m.value for m in at.markdown)
+
+
 def test_opens_with_vectors_loss_overlay_histogram_sweep_and_cliff():
     at = open_page(FILE)
     no_exception(at)
     v = _vectors(at)
-    assert v["original gradient"] == (3.0, 0.1)
-    assert math.isclose(v["norm-clipped"][0], 0.99944, abs_tol=1e-4)
-    assert math.isclose(v["norm-clipped"][1], 0.03331, abs_tol=1e-4)
-    assert v["value-clipped"] == (1.0, 0.1)
+    assert v["original gradient"] == (3.0, 1.0)
+    assert math.isclose(v["norm-clipped"][0], 3 / math.sqrt(10), abs_tol=1e-6)
+    assert math.isclose(v["norm-clipped"][1], 1 / math.sqrt(10), abs_tol=1e-6)
+    assert v["value-clipped"] == (1.0, 1.0)
+    assert _metric(at, "value clip: turn") == "26.57°"  # 45 - atan(1/3) in degrees
+    md = _markdown(at)
+    assert "(3, 0.1) with c = 1 becomes (1, 0.1), a turn of only 3.8 degrees" in md
+    # every claim on the page holds for the shipped runs: vector 1, compare 3, sweep 3, cliff 3
+    assert md.count("Checked in this run") == 10
+    assert "Not in this run" not in md
+    assert "spikes a thousand-fold" not in md and "meets the same gradient" not in md
+    assert f"largest gradient it meets is {max(CLIFF['clipped']['grad_norm']):.3g}" in md
     # loss with and without clipping, overlaid, with the unclipped run's NaN step marked
     loss = _find(at, {"step", "loss", "run"})[0]
     runs = {r["run"] for r in spec_rows(loss) if "run" in r}
@@ -61,11 +74,12 @@ def test_opens_with_vectors_loss_overlay_histogram_sweep_and_cliff():
     at.radio(key="predict_s5").set_value(
         "It trains without blowing up, but the loss stays near chance (0.167)").run()
     assert any("Right" in s.value for s in at.success)
+    assert not any("1e36" in s.value for s in at.success)
 
 
 def test_controls_re_render_and_value_clipping_trains_live():
     at = open_page(FILE)
-    at.slider(key="vy").set_value(1.0)
+    at.slider(key="vy").set_value(2.0)
     at.slider(key="kc").set_value(50.0)
     at.selectbox(key="clip").set_value("value")
     at.slider(key="thr").set_value(0.1)
@@ -74,11 +88,17 @@ def test_controls_re_render_and_value_clipping_trains_live():
     no_exception(at)
     v = _vectors(at)
     assert v["value-clipped"] == (1.0, 1.0)
-    assert math.isclose(v["norm-clipped"][1] / v["norm-clipped"][0], 1 / 3, rel_tol=1e-9)
-    # c = 50: the clipped path meets the same huge gradient (norm 861) and its step is capped
-    # at exactly learning rate x c = 0.05 x 50
+    assert math.isclose(v["norm-clipped"][1] / v["norm-clipped"][0], 2 / 3, rel_tol=1e-9)
+    # c = 50: the clipped path meets the same huge gradient as the unclipped one, its step is
+    # capped at exactly learning rate x c = 0.05 x 50, and the page says so
     longest = [m.value for m in at.metric if m.label == "longest step"]
     assert longest[1] == "2.5" and float(longest[0]) > 10
+    biggest = [m.value for m in at.metric if m.label == "largest gradient"]
+    assert biggest[0] == biggest[1]
+    md = _markdown(at)
+    assert "Not in this run:** on this start the clipped path never meets" in md
+    assert f"Here it meets a gradient of {biggest[1]} too" in md
+    assert "Checked in this run:** value clipping turns this gradient" in md  # 11.3 degrees
     assert any("Train both" in i.value for i in at.info)
     at.button(key="run_s5").click().run()
     no_exception(at)
