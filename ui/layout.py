@@ -33,6 +33,21 @@ PROJECTOR_CSS = """
 """
 
 
+#: Every mode: captions dark enough for 4.5:1 contrast on white and on the grey panels,
+#: section headings (h2) at a size that leaves the first screen to the chart, a compact
+#: page top, and a large Reveal button.
+PAGE_CSS = """
+<style>
+[data-testid="stCaptionContainer"],
+[data-testid="stCaptionContainer"] p { color: #4A5058 !important; }
+[data-testid="stMain"] h2 { font-size: 1.45rem !important; padding-top: 0.6rem !important; }
+[data-testid="stMainBlockContainer"] { padding-top: 2.2rem !important; }
+[data-testid="stMain"] h1 { padding-bottom: 0.2rem !important; }
+.st-key-reveal_box button { min-height: 3.2rem; font-size: 1.35rem !important; font-weight: 600; }
+</style>
+"""
+
+
 def sidebar() -> None:
     """The sidebar every page shares: instructor mode and a short note on what runs live."""
     with st.sidebar:
@@ -47,14 +62,14 @@ def sidebar() -> None:
             pulse.status_badge()
 
 
-def header(file: str, lead: str) -> None:
-    """Title, one-paragraph lead, and a slot for notes about the link (filled by ``footer``)."""
+def header(file: str, lead: str, *, short: str | None = None) -> None:
+    """Title, a lead of at most two sentences, and a slot for notes about the link (filled by
+    ``footer``). In instructor mode ``short`` (one line) replaces the lead."""
     info = by_file(file)
-    if state.instructor():
-        st.html(PROJECTOR_CSS)
+    st.html(PAGE_CSS + (PROJECTOR_CSS if state.instructor() else ""))
     st.title(info.title)
     st.session_state[_NOTES_SLOT] = st.container()
-    st.markdown(lead)
+    st.markdown(short if short and state.instructor() else lead)
 
 
 def explain(md: str, *, title: str = "What is going on") -> None:
@@ -82,6 +97,20 @@ def code(snippet: str, *, title: str = "The code behind this chart") -> None:
         st.caption("Runs as it stands in a notebook opened at the app's folder.")
 
 
+def code_for(fn: Any, params: dict[str, Any], *, show: Sequence[str] = (),
+             title: str = "The code behind this chart") -> str:
+    """The runnable experiment call behind a chart (``core.snippet``), in an expander.
+    Returns the source (tests run it)."""
+    from core.snippet import experiment_call
+
+    src = experiment_call(fn, params, show=show)
+    with st.expander(title, icon=":material/code:"):
+        st.code(src, language="python")
+        st.caption("Runs as it stands from the app's folder (or after `pip install .`); the "
+                   "result is the dict this page draws.")
+    return src
+
+
 def predict(key: str, question: str, options: Sequence[str], correct: int, why: str, *,
             observed: str | None = None) -> bool | None:
     """A predict-then-run question. Returns None until answered, then whether it was right.
@@ -103,11 +132,103 @@ def predict(key: str, question: str, options: Sequence[str], correct: int, why: 
         return right
 
 
+def _reveal(key: str) -> None:
+    st.session_state[f"revealed_{key}"] = True
+
+
+def revealed(key: str) -> bool:
+    """Whether the prediction ``key`` on this page has been committed (or revealed)."""
+    return bool(st.session_state.get(f"revealed_{key}"))
+
+
+def prediction(page: str, key: str, question: str, options: Sequence[str], correct: int,
+               why: str, *, observed: str | None = None) -> bool:
+    """Predict, commit, then reveal. Returns True once the run may be shown.
+
+    Until the learner commits, the page holds its main result back (``held_back``): the
+    answer, the chart, the metrics and the checked claims stay hidden. A learner picks an
+    option and presses *Commit*; in instructor mode a big *Reveal* button lets the room vote
+    first (the class pulse tally sits beside the question when a room runs). After the reveal
+    the box says which option was right and why, and what this run showed (``observed``).
+    ``page`` and ``key`` name the question for the class pulse (``"<page>:<key>"``).
+    """
+    options = list(options)
+    qid = f"{page.removesuffix('.py')}:{key}"
+    teacher = state.instructor()
+    done = revealed(key)
+    with st.container(border=True, key=f"predict_box_{key}"):
+        st.markdown(f":material/psychology: **Predict first.** {question}")
+        pick = st.radio("Your prediction", options, index=None, key=f"predict_{key}",
+                        label_visibility="collapsed", disabled=done)
+        if not done:
+            if teacher:
+                with st.container(key="reveal_box"):
+                    st.button("Reveal the run", key=f"commit_{key}", type="primary",
+                              on_click=_reveal, args=(key,), width="stretch",
+                              icon=":material/visibility:")
+            else:
+                st.button("Commit and see the run", key=f"commit_{key}", type="primary",
+                          on_click=_reveal, args=(key,), disabled=pick is None,
+                          icon=":material/lock:")
+        if pick is not None and done:
+            pulse.record(qid, pick, options, correct=correct, prompt=question)
+        pulse.tally(qid, options, correct=correct, reveal=done)
+        if not done:
+            return False
+        answer = options[correct]
+        tail = f"\n\n**This run:** {observed}" if observed else ""
+        if pick is None:
+            st.info(f"**Answer: {answer}.** {why}{tail}")
+        elif options.index(pick) == correct:
+            st.success(f"**Right: {answer}.** {why}{tail}")
+        else:
+            st.warning(f"**Not this time: the run shows {answer}.** {why}{tail}")
+    return True
+
+
+def held_back(x_title: str, y_title: str, *, height: int = 330,
+              note: str = "Commit a prediction above to see the run") -> None:
+    """Empty axes where the main chart will appear once the learner commits."""
+    base = alt.Chart(pd.DataFrame({"x": [0.0, 1.0], "y": [0.0, 1.0]}))
+    axes = base.mark_point(opacity=0).encode(
+        x=alt.X("x:Q", title=x_title, axis=alt.Axis(labels=False, ticks=False, grid=False)),
+        y=alt.Y("y:Q", title=y_title, axis=alt.Axis(labels=False, ticks=False, grid=False)))
+    text = alt.Chart(pd.DataFrame({"x": [0.5], "y": [0.5], "t": [note]})).mark_text(
+        fontSize=18, color="#4A5058").encode(x="x:Q", y="y:Q", text="t:N")
+    draw_chart(alt.layer(axes, text).properties(height=height), f"Empty chart: {note}.")
+
+
+def section(title: str, *, expanded: bool = False):
+    """A marked "go deeper" section below the first screen: an expander titled ``title``."""
+    return st.expander(title, expanded=expanded, icon=":material/expand_circle_down:")
+
+
+#: Projector charts are this much taller than laptop charts.
+PROJECTOR_HEIGHT = 1.4
+
+
 def _styled(chart: alt.TopLevelMixin, projector: bool | None = None) -> alt.TopLevelMixin:
+    """The app's one axis, legend and text style; larger in-chart text on a projector, and
+    legends that wrap under the chart instead of cutting their labels."""
     if state.instructor() if projector is None else projector:
         return chart.configure_axis(labelFontSize=16, titleFontSize=18).configure_legend(
-            labelFontSize=16, titleFontSize=16)
-    return chart.configure_axis(labelFontSize=12, titleFontSize=13)
+            labelFontSize=16, titleFontSize=16, labelLimit=560, titleLimit=560,
+            orient="bottom", direction="vertical", columns=2, symbolSize=140,
+        ).configure_text(fontSize=16)
+    return chart.configure_axis(labelFontSize=12, titleFontSize=13).configure_legend(
+        labelLimit=340, titleLimit=340)
+
+
+def _scale_heights(spec: dict, factor: float) -> None:
+    """Multiply every view height of a Vega-Lite spec in place (not mark sizes)."""
+    if isinstance(spec.get("height"), (int, float)):
+        spec["height"] = round(spec["height"] * factor)
+    for k in ("layer", "hconcat", "vconcat", "concat"):
+        for child in spec.get(k, []) or []:
+            if isinstance(child, dict):
+                _scale_heights(child, factor)
+    if isinstance(spec.get("spec"), dict):
+        _scale_heights(spec["spec"], factor)
 
 
 def _records_json(data: pd.DataFrame) -> str:
@@ -117,25 +238,32 @@ def _records_json(data: pd.DataFrame) -> str:
 
 
 def _finished_spec(chart: alt.TopLevelMixin, projector: bool) -> dict:
-    """The spec Streamlit sends for ``chart``: styled, validated, data as Arrow bytes."""
+    """The spec Streamlit sends for ``chart``: styled, validated, data as Arrow bytes;
+    about 1.4x taller on a projector."""
     from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec
 
-    return _convert_altair_to_vega_lite_spec(_styled(chart, projector))
+    spec = _convert_altair_to_vega_lite_spec(_styled(chart, projector))
+    if projector:
+        _scale_heights(spec, PROJECTOR_HEIGHT)
+    return spec
 
 
-def draw_chart(chart: alt.TopLevelMixin) -> None:
+def draw_chart(chart: alt.TopLevelMixin, alt_text: str | None = None) -> None:
     """Draw an Altair chart full width in the page's style (laptop or projector).
 
     A chart from a memoised builder (``ui.chartcache.memo``) is styled, validated and
-    serialised once per server and style; any other chart takes Streamlit's usual path.
+    serialised once per server and style; any other chart is converted on each run. The text
+    alternative goes into the SVG (Vega-Lite ``description``) and the element's accessible name.
     """
     projector = state.instructor()
     if chartcache.is_memoised(chart):
         spec = chartcache.spec(chart, "projector" if projector else "laptop",
                                lambda c: _finished_spec(c, projector))
-        st.vega_lite_chart(spec=spec, width="stretch")
     else:
-        st.altair_chart(_styled(chart, projector), width="stretch")
+        spec = _finished_spec(chart, projector)
+    if alt_text:
+        spec["description"] = alt_text
+    st.vega_lite_chart(spec=spec, width="stretch", alt=alt_text or None)
 
 
 def show(chart: alt.TopLevelMixin, data: pd.DataFrame, *, alt_text: str, key: str,
@@ -145,7 +273,7 @@ def show(chart: alt.TopLevelMixin, data: pd.DataFrame, *, alt_text: str, key: st
     The table is drawn only when asked for and the files are built only when clicked, so a
     page rerun pays for the chart alone (this matters with a class on one small server).
     """
-    draw_chart(chart)
+    draw_chart(chart, alt_text)
     st.caption(f":material/accessibility: {alt_text}")
     with st.expander("Data behind this chart (table, CSV, JSON)", icon=":material/table:"):
         if st.toggle("Show the numbers as a table", key=f"table_{key}"):

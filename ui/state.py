@@ -206,11 +206,31 @@ def seed(default: int = 0, *, where: Any = None, advanced: bool = True) -> int:
 
 
 # -- presets -----------------------------------------------------------------------------------
-def presets(options: Mapping[str, Mapping[str, Any]], *, where: Any = None) -> str | None:
+def matching_preset(options: Mapping[str, Mapping[str, Any]],
+                    values: Mapping[str, Any]) -> str:
+    """The first preset all of whose settings equal ``values`` (a control's key -> value),
+    else ``"custom"``. Numbers compare by value (50 == 50.0)."""
+    def same(a: Any, b: Any) -> bool:
+        if isinstance(a, (int, float)) and isinstance(b, (int, float)) \
+                and not isinstance(a, bool) and not isinstance(b, bool):
+            return math.isclose(float(a), float(b), rel_tol=0, abs_tol=1e-12)
+        return a == b
+
+    for pid, o in options.items():
+        if all(k in values and same(values[k], v) for k, v in o.items() if k != "label"):
+            return pid
+    return "custom"
+
+
+def presets(options: Mapping[str, Mapping[str, Any]], *, where: Any = None,
+            defaults: Mapping[str, Any] | None = None) -> str | None:
     """A "Preset" picker. ``options`` maps a URL-safe preset id to ``{"label": ..., key: value}``.
 
     Picking one writes its values into the controls (which then write the URL). A link with
-    ``?preset=ID`` opens the page with that preset applied. Returns the active preset id.
+    ``?preset=ID`` opens the page with that preset applied. With ``defaults`` (each control's
+    key -> default value) the picker names the preset the current settings equal, so a page
+    opened at its defaults shows the preset it matches instead of "Custom". Returns the active
+    preset id.
     """
     ids = ["custom", *options]
     labels = {"custom": "Custom (your settings)",
@@ -234,6 +254,13 @@ def presets(options: Mapping[str, Mapping[str, Any]], *, where: Any = None) -> s
         apply(raw)
         st.session_state[flag] = True
         st.session_state[PRESET_KEY] = raw  # the picker shows the preset the link named
+    elif defaults is not None:
+        keys = {k for o in options.values() for k in o if k != "label"}
+        values = {k: st.session_state[k] if k in st.session_state else defaults[k]
+                  for k in keys if k in st.session_state or k in defaults}
+        match = matching_preset(options, values)
+        if st.session_state.get(PRESET_KEY, "custom") != match:
+            st.session_state[PRESET_KEY] = match
     kwargs = {} if PRESET_KEY in st.session_state else {"index": 0}
     return (where or st).selectbox(
         "Preset", ids, format_func=labels.__getitem__, key=PRESET_KEY, on_change=on_change,
