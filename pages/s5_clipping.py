@@ -368,8 +368,7 @@ with k2:
                             f"b = {p['b'][-1]:.3g}."))
             layout.metric_row([("longest step", f"{longest:.3g}", "distance in (w, b)"),
                                ("largest gradient", f"{max(p['grad_norm'] or [0]):.3g}",
-                                "its norm before clipping"),
-                               ("worst loss", f"{worst:.3g}", "highest loss along the path")])
+                                "its norm, before any clipping")])
     ldf = charts_cliff.path_table(paths)
     lfin = ldf[np.isfinite(ldf["loss"])]
     un = kres["unclipped"]

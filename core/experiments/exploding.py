@@ -289,7 +289,7 @@ def w_grows_then_stops(r: dict) -> bool:
 
 
 @claim(blowup, "readout_rule",
-       "after that, the loss changes by the same factor every step, within 25% of "
+       "after that, the loss changes per step by a factor (geometric mean) within 25% of "
        "(1 − lr × λ)²: what plain SGD does on the readout alone, where λ is the curvature of "
        "the loss along the readout weights",
        observed=lambda r: (f"measured ×{_after(r)['loss_factor']:.3g} per step, "
