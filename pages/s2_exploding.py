@@ -6,7 +6,6 @@ import altair as alt
 import numpy as np
 import pandas as pd
 import streamlit as st
-import torch
 
 from core.experiments import exploding as exp
 from core.experiments.exploding import num
@@ -18,7 +17,7 @@ FILE = "s2_exploding.py"
 D = exp.blowup.defaults
 C = exp.cliff_path.defaults
 J = exp.jacobian_growth.defaults
-F32_MAX = float(torch.finfo(torch.float32).max)
+F32_MAX = float(np.finfo(np.float32).max)
 RUNS = ["full run", "W_hh frozen (control)"]
 NORMS = ["||gradient||", "||W_hh||", "||readout||"]
 
@@ -28,6 +27,8 @@ layout.header(FILE, (
     f"{term('exploding gradient')}. Here you cause a blow-up on purpose, take it apart into "
     f"its phases, find the first {term('NaN and inf', '`inf`')}, and see the loss surface's "
     "cliff that throws gradient descent off course."))
+
+JRES = demos.run(exp.jacobian_growth)  # shipped at its defaults: instant
 
 controls, main = st.columns([1, 2.6], gap="large")
 with controls, st.container(border=True):
@@ -44,9 +45,12 @@ with controls, st.container(border=True):
         "giant": {"label": "One giant step: gain 4, T = 200", "nl": "tanh", "gain": 4.0,
                   "lr": 0.01, "opt": "sgd", "T": 200, "steps": 100},
     })
+    sigma1 = next(c["sigma_max"] for c in JRES["curves"] if c["gain"] == 1.0)
     gain = state.slider("Recurrent gain (x W_hh)", "gain", 0.5, 4.0, D["gain"], step=0.1,
-                        help="Multiplies PyTorch's default recurrent weights. Above about 1 "
-                             "the largest singular value of W_hh passes 1.")
+                        help="Multiplies PyTorch's default recurrent weights, and with them "
+                             "their largest singular value sigma_max: at gain 1 (H = "
+                             f"{J['hidden_size']}, seed {J['seed']}) it is {sigma1:.2f}, so it "
+                             f"passes 1 from a gain of about {1 / sigma1:.2f}.")
     lr = state.number("Learning rate", "lr", 0.0001, 1.0, D["lr"], step=0.005, format="%.4f",
                       help="SGD multiplies the gradient by this: a huge gradient makes a huge "
                            "step.")
@@ -367,7 +371,7 @@ layout.explain(
     title="Why the gradient explodes, and when it is not the gradient")
 
 st.subheader("Is sigma_max > 1 enough to explode?")
-jres = demos.run(exp.jacobian_growth)
+jres = JRES
 jrows = []
 for cv in jres["curves"]:
     lab = f"gain {cv['gain']:g} (sigma_max {cv['sigma_max']:.2f})"
@@ -457,7 +461,6 @@ with cm:
                  query_params={"preset": "explode_clip"})
 
 layout.code(f"""
-import torch
 from core.models import build_model
 from core.tasks import make_task
 from core.training import train

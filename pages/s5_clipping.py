@@ -304,7 +304,8 @@ with s1:
                 shape="cross", size=200, color="#D55E00", strokeWidth=3).encode(
                 x=alt.X("threshold:Q", scale=xs), y=alt.Y("y:Q", scale=ys),
                 tooltip=["threshold:Q", "outcome:N"]))
-        chance = pd.DataFrame({"y": [sres["chance"]], "label": ["chance 0.167"]})
+        chance = pd.DataFrame({"y": [sres["chance"]],
+                               "label": [f"chance {sres['chance']:.3f}"]})
         layers.append(alt.Chart(chance).mark_rule(strokeDash=[2, 2], color="#555").encode(
             y=alt.Y("y:Q", scale=ys), tooltip=["label:N"]))
         layout.show(alt.layer(*layers).properties(height=280), sdf.drop(columns=["final_loss"]),
