@@ -125,8 +125,23 @@ def _observed() -> str | None:
             f"{fin[0]:.2g} to {max(fin):.2g} and turned non-finite at step {ev['step']}.")
 
 
+def control_note(r: dict) -> str:
+    """What the W_hh-frozen control says about this run ('' when it stayed finite)."""
+    fr = r.get("frozen")
+    if not fr or not fr["first_nonfinite"]:
+        return ""
+    return (f"\n\n**The control blew up too** (first `inf`/`NaN` at step "
+            f"{fr['first_nonfinite']['step']}), with W_hh never trained: here the blow-up does "
+            "not need W_hh's updates. The layers that still train diverge on their own at "
+            "this learning rate.")
+
+
 def phase_story(r: dict) -> str:
     """What this run did, phase by phase, in numbers taken from the run."""
+    return _phases_text(r) + control_note(r)
+
+
+def _phases_text(r: dict) -> str:
     ph, ev = r["phases"], r["first_nonfinite"]
     w0 = r["w_norm_init"]
     wfin = [v for v in r["w_norm"] if math.isfinite(v)]

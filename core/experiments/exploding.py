@@ -55,7 +55,10 @@ def readout_curvature(model: torch.nn.Module, x: torch.Tensor) -> float:
     if not bool(torch.isfinite(h).all()):
         return math.nan
     ht = torch.cat([h, torch.ones(len(h), 1, dtype=h.dtype)], dim=1)  # (B, H + 1)
-    return float(torch.linalg.eigvalsh(2.0 * ht.T @ ht / len(ht))[-1])
+    try:
+        return float(torch.linalg.eigvalsh(2.0 * ht.T @ ht / len(ht))[-1])
+    except RuntimeError:  # no convergence on a pathological matrix: no number, no crash
+        return math.nan
 
 
 def phases(w_norm: list[float], w_norm_init: float, loss: list[float],

@@ -121,3 +121,12 @@ def test_links_restore_controls_presets_apply_and_the_cap_refuses():
     calm = open_page(FILE, {"preset": "calm"})
     no_exception(calm)
     assert math.isclose(calm.slider(key="gain").value, 1.0)
+
+
+def test_when_the_control_blows_up_too_the_page_says_w_hh_is_not_needed():
+    at = open_page(FILE, {"lr": "0.9", "gain": "0.5", "steps": "40"})
+    at.button(key="run_s2").click().run()
+    no_exception(at)
+    md = _markdown(at)
+    assert "The control blew up too" in md
+    assert "Not in this run:** with W_hh frozen" in md
