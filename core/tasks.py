@@ -23,6 +23,8 @@ __all__ = [
     "copy_memory_chance_ce",
     "temporal_order",
     "temporal_order_chance_ce",
+    "lagged_series",
+    "lagged_series_chance_mse",
     "Task",
     "make_task",
     "TASKS",
@@ -156,6 +158,33 @@ def temporal_order_chance_ce() -> float:
 
 
 # ---------------------------------------------------------------------------------------------
+# Time series with a lag: the answer is the value the series had k steps back
+
+
+def lagged_series(batch_size: int, lag: int, *, generator: torch.Generator | None = None):
+    """Sample the lagged-series task: read a noisy series, then output its value ``lag`` steps
+    back (the first value read).
+
+    The series has ``lag + 1`` steps, each value drawn afresh from N(0, 1); the answer, due at
+    the last step ``t = lag``, is ``x_{t - lag} = x_0``. Nothing read after step 0 helps: the
+    dependency distance is exactly ``lag``.
+
+    Returns:
+        x: ``(B, lag + 1, 1)`` float32, the series.
+        y: ``(B, 1)`` float32, the value ``lag`` steps before the last step.
+    """
+    lag = _check_len(lag, 1, "the lagged series")
+    B = int(batch_size)
+    x = torch.randn(B, lag + 1, 1, generator=generator)  # (B, T, 1)
+    return x, x[:, -1 - lag, :].clone()  # (B, 1)
+
+
+def lagged_series_chance_mse() -> float:
+    """MSE of always predicting the mean, 0: the variance of one value of the series, 1."""
+    return 1.0
+
+
+# ---------------------------------------------------------------------------------------------
 # A uniform wrapper for training code
 
 
@@ -202,8 +231,9 @@ def _copy_acc(out: torch.Tensor, y: torch.Tensor, copy_len: int = 10) -> torch.T
 
 
 def make_task(name: str, seq_len: int) -> Task:
-    """Build a :class:`Task` by name: ``"adding"``, ``"copy"`` (seq_len is the delay) or
-    ``"order"`` (temporal order)."""
+    """Build a :class:`Task` by name: ``"adding"``, ``"copy"`` (seq_len is the delay),
+    ``"order"`` (temporal order) or ``"series"`` (seq_len is the lag; the network reads
+    ``seq_len + 1`` steps)."""
     if name == "adding":
         return Task(
             "adding", seq_len, 2, 1,
@@ -222,6 +252,12 @@ def make_task(name: str, seq_len: int) -> Task:
             lambda b, g: temporal_order(b, seq_len, generator=g),
             _last_ce, _last_acc, temporal_order_chance_ce(), 0.25, "cross-entropy",
         )
+    if name == "series":
+        return Task(
+            "series", seq_len, 1, 1,
+            lambda b, g: lagged_series(b, seq_len, generator=g),
+            _last_mse, None, lagged_series_chance_mse(), None, "MSE",
+        )
     raise ValueError(f"unknown task {name!r}; choose from {sorted(TASKS)}")
 
 
@@ -229,4 +265,5 @@ TASKS = {
     "adding": "Adding problem",
     "copy": "Copy memory",
     "order": "Temporal order",
+    "series": "Time series: value T steps back",
 }

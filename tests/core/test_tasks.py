@@ -4,10 +4,13 @@ import pytest
 import torch
 
 from core.tasks import (
+    TASKS,
     adding_chance_mse,
     adding_problem,
     copy_memory,
     copy_memory_chance_ce,
+    lagged_series,
+    lagged_series_chance_mse,
     make_task,
     temporal_order,
     temporal_order_chance_ce,
@@ -77,6 +80,51 @@ def test_temporal_order_classes_and_chance():
     counts = torch.bincount(y, minlength=4).float() / 4000
     assert torch.all((counts - 0.25).abs() < 0.03)
     assert temporal_order_chance_ce() == pytest.approx(math.log(4))
+
+
+@pytest.mark.parametrize("lag", [1, 2, 7, 60])
+def test_lagged_series_target_is_the_value_lag_steps_back(lag):
+    x, y = lagged_series(128, lag, generator=gen(lag))
+    assert x.shape == (128, lag + 1, 1) and x.dtype == torch.float32
+    assert y.shape == (128, 1) and y.dtype == torch.float32
+    t = x.shape[1] - 1  # the answer is due at the last step
+    assert torch.equal(y, x[:, t - lag, :])
+    # no other step of the series carries the answer
+    others = x[:, 1:, 0]
+    assert not torch.any((others == y).all(0))
+
+
+def test_lagged_series_is_reproducible_and_standard_normal():
+    a = lagged_series(8, 10, generator=gen(4))
+    b = lagged_series(8, 10, generator=gen(4))
+    assert torch.equal(a[0], b[0]) and torch.equal(a[1], b[1])
+    x, _ = lagged_series(20_000, 10, generator=gen(5))
+    assert x.mean().item() == pytest.approx(0.0, abs=0.01)
+    assert x.var().item() == pytest.approx(1.0, rel=0.01)
+
+
+def test_lagged_series_chance_is_the_mse_of_predicting_the_mean():
+    task = make_task("series", 30)
+    x, y = task.sample(200_000, gen(6))
+    out = torch.zeros(y.shape[0], x.shape[1], 1)  # always predict the mean, 0
+    empirical = task.loss(out, y).item()
+    assert task.chance == lagged_series_chance_mse() == 1.0
+    assert empirical == pytest.approx(task.chance, rel=0.01)
+    # a constant other than the mean does worse: the mean is the best input-blind answer
+    assert task.loss(out + 0.3, y).item() > empirical
+    # and the perfect answer, read from the input, scores 0
+    perfect = torch.zeros_like(out)
+    perfect[:, -1, :] = x[:, 0, :]
+    assert task.loss(perfect, y).item() == 0.0
+
+
+def test_series_task_interface():
+    task = make_task("series", 12)
+    assert (task.name, task.seq_len, task.input_size, task.output_size) == ("series", 12, 1, 1)
+    assert task.accuracy is None and task.chance_accuracy is None and task.loss_name == "MSE"
+    assert "series" in TASKS and "T steps back" in TASKS["series"]
+    with pytest.raises(ValueError, match="at least 1"):
+        make_task("series", 0).sample(2, gen())
 
 
 def test_bad_lengths_are_refused_with_a_message():
