@@ -266,7 +266,7 @@ if res is not None:
             f"below the chance loss of {res['chance']:.3f} (always guess 1).\n"
             "- Bottom: the size of the whole gradient before each update, and the size "
             "(Frobenius norm) of W_hh and of the readout weights after it.\n"
-            "- The pink dotted line marks where W_hh stopped growing; the dashed orange one "
+            "- The pink dotted line marks where W_hh stopped growing; the dashed red-orange one "
             "the first step where any number became `inf` or `NaN`. Curves stop where their "
             "values stop being finite.")
         st.markdown("**What happened, phase by phase**")
