@@ -6,13 +6,14 @@ import math
 
 import torch
 
+from ..claims import claim, finite
 from ..models import build_model
 from ..tasks import make_task
 from ..training import estimate_seconds, evaluate, train, weights_ok
 from . import experiment
 
 #: Shortest length each task accepts (temporal order places its markers at T/10 and 5T/10).
-MIN_LEN = {"adding": 2, "copy": 1, "order": 10}
+MIN_LEN = {"adding": 2, "copy": 1, "order": 10, "series": 1}
 #: Fractions of the longest length used for the sweep.
 FRACTIONS = (1 / 6, 1 / 3, 1 / 2, 3 / 4, 1.0)
 #: Python and optimiser overhead per training step on one shared CPU thread (measured here:
@@ -29,8 +30,9 @@ def sweep_lengths(task: str, t_max: int) -> list[int]:
 
 
 def _seq_len(task: str, T: int) -> int:
-    """Steps the network actually runs: copy memory adds 10 symbols and 10 answer steps."""
-    return T + 20 if task == "copy" else T
+    """Steps the network actually runs: copy memory adds 10 symbols and 10 answer steps; the
+    lagged series reads T + 1 values (the answer is T steps back from the last one)."""
+    return T + 20 if task == "copy" else T + 1 if task == "series" else T
 
 
 def sweep_seconds(task: str, t_max: int, cell: str, hidden_size: int, steps: int) -> float:
@@ -106,28 +108,151 @@ def length_sweep(task, t_max, cell, hidden_size, steps, lr, seed, report=None):
     return out
 
 
-@experiment(gain=3.0, lr=0.5, nonlinearity="tanh", seq_len=50, hidden_size=32, steps=50,
+def first_below(values: list[float], level: float, window: int = 20) -> int | None:
+    """First step at which the mean of the last ``window`` values is below ``level`` (None if
+    never): when a training curve has really left a level, not one lucky batch."""
+    for i in range(window, len(values) + 1):
+        if sum(values[i - window:i]) / window < level:
+            return i - 1
+    return None
+
+
+@experiment(task="order", T=30, cell="rnn", hidden_size=32, steps=1500, budget=300, lr=1e-2,
+            seed=0)
+def longer_budget(task, T, cell, hidden_size, steps, budget, lr, seed, report=None):
+    """The step-budget control of :func:`length_sweep`: one length trained ``steps`` steps
+    instead of ``budget``.
+
+    The first ``budget`` steps are the sweep's own run at this length (same weights, batches,
+    optimiser), so the score at ``budget`` is the sweep's. Returns ``task``, ``cell``, ``T``,
+    ``steps``, ``budget``, ``curve_step``, ``curve_loss`` (training loss, binned, as in the
+    sweep), ``loss_at_budget``, ``accuracy_at_budget``, ``final_loss``, ``final_accuracy``
+    (on the sweep's 256 fresh sequences; accuracy None for regression), ``learned_at_budget``,
+    ``learned`` (loss below half the chance loss), ``first_below_half`` (first step whose
+    20-step mean training loss is below half the chance loss, or None), ``chance``,
+    ``chance_accuracy``, ``loss_name``, ``steps_done``.
+    """
+    tk = make_task(task, T)
+    model = build_model(cell, tk.input_size, hidden_size, tk.output_size, seed=seed)
+    out = {"task": task, "cell": cell, "T": T, "steps": steps, "budget": budget,
+           "chance": tk.chance, "chance_accuracy": tk.chance_accuracy, "loss_name": tk.loss_name,
+           "curve_step": [], "curve_loss": [], "loss_at_budget": None,
+           "accuracy_at_budget": None, "learned_at_budget": None, "final_loss": None,
+           "final_accuracy": None, "learned": None, "first_below_half": None, "steps_done": 0}
+
+    def score() -> dict:
+        return evaluate(model, tk) if weights_ok(model) else {"loss": math.nan, "accuracy": None}
+
+    def progress(rec, hist):
+        done = rec["step"] + 1
+        if done == budget:
+            ev = score()
+            out.update(loss_at_budget=ev["loss"], accuracy_at_budget=ev["accuracy"],
+                       learned_at_budget=bool(ev["loss"] < 0.5 * tk.chance))
+        if report is not None and (done % 50 == 0 or done == steps):
+            s, m = _binned(hist.column("loss"), CURVE_POINTS * done // steps)
+            report(done / steps, {**_copy(out), "curve_step": s, "curve_loss": m,
+                                  "steps_done": done})
+
+    hist = train(model, tk, optimizer="adam", lr=lr, clip="norm", clip_threshold=1.0,
+                 steps=steps, batch_size=64, seed=seed, callback=progress)
+    ev = score()
+    losses = hist.column("loss")
+    out["curve_step"], out["curve_loss"] = _binned(losses)
+    out.update(final_loss=ev["loss"], final_accuracy=ev["accuracy"],
+               learned=bool(ev["loss"] < 0.5 * tk.chance), steps_done=len(losses),
+               first_below_half=first_below(losses, 0.5 * tk.chance))
+    return out
+
+
+def budget_seconds(task: str, T: int, cell: str, hidden_size: int, steps: int) -> float:
+    """Rough wall time of :func:`longer_budget` on one CPU thread (for the compute cap)."""
+    inputs = make_task(task, max(MIN_LEN[task], 10)).input_size
+    return (estimate_seconds(cell, _seq_len(task, T), hidden_size, steps=steps,
+                             input_size=inputs) + steps * STEP_OVERHEAD)
+
+
+def readout_lr_limit(model, x: torch.Tensor) -> float:
+    """2 / lambda for the readout alone on the batch ``x`` ``(B, T, I)``: plain SGD on the
+    readout's weights and bias diverges above this learning rate, whatever the recurrence does.
+
+    With the loss the MSE on the last step, the readout's Hessian is ``2 F^T F / B`` where
+    ``F = [h_T, 1]`` ``(B, H + 1)``; lambda is its largest eigenvalue.
+    """
+    with torch.no_grad():
+        h = model.fused_hidden(x)[:, -1, :].double()  # (B, H)
+    f = torch.cat([h, torch.ones(h.shape[0], 1, dtype=h.dtype)], dim=1)  # (B, H + 1)
+    lam = 2.0 * float(torch.linalg.eigvalsh(f.T @ f / f.shape[0]).max())
+    return 2.0 / lam if lam > 0 else math.inf
+
+
+def saturation(model, x: torch.Tensor) -> float | None:
+    """Fraction of hidden values with |h| > 0.99 over every step of the batch ``x`` ``(B, T, I)``
+    (how many tanh units sit at the ends of their range); None for ReLU, or NaN weights."""
+    if model.nonlinearity != "tanh" or not weights_ok(model):
+        return None
+    with torch.no_grad():
+        h = model.fused_hidden(x)  # (B, T, H)
+    return float((h.abs() > 0.99).double().mean())
+
+
+def _norm(*grads: torch.Tensor | None) -> float:
+    """Joint norm of some gradients (0 for none); inf/NaN pass through."""
+    sq = [float(g.double().pow(2).sum()) for g in grads if g is not None]
+    return math.sqrt(sum(sq)) if sq else 0.0
+
+
+#: The three runs of :func:`exploding_run`: name, clipping, W_hh trained.
+EXPLODING_RUNS = (("raw", "none", True), ("frozen", "none", False), ("clipped", "norm", True))
+
+
+@experiment(gain=2.5, lr=0.05, nonlinearity="tanh", seq_len=100, hidden_size=32, steps=100,
             seed=0)
 def exploding_run(gain, lr, nonlinearity, seq_len, hidden_size, steps, seed, report=None):
-    """Plain SGD on the adding problem from a large recurrent gain, twice from the same start:
-    without clipping, and with norm clipping at 1 (a preview of section 5).
+    """Plain SGD on the adding problem from a large recurrent gain, three times from the same
+    start with the same batches: without clipping (``raw``), with W_hh frozen (``frozen``, the
+    control: the gradient still flows back through W_hh, but W_hh is never updated), and with
+    norm clipping at 1 (``clipped``, a preview of section 5).
 
     Training does not stop at the first NaN (``stop_on_nonfinite=False``), so the curve shows
-    what a non-finite weight does to every later step. Returns ``step`` (S,) and, for
-    ``<run>`` in ``raw`` and ``clipped``: ``loss_<run>`` and ``grad_norm_<run>`` (S,) (the norm
-    before clipping), ``first_nonfinite_<run>`` (None or ``{"step", "where", "tensor"}``),
-    ``nonfinite_weights_<run>`` (fraction of the final W_hh entries that are NaN/inf); ``w_hh``
-    the raw run's final W_hh (its top-left 16 x 16 corner) and ``chance``.
+    what a non-finite weight does to every later step. Returns ``step`` (S,) and, for ``<run>``
+    in ``raw``, ``frozen``, ``clipped``: ``loss_<run>``, ``grad_norm_<run>`` (S,) (the norm over
+    all gradients before clipping), ``w_hh_norm_<run>`` (S,) (Frobenius norm of W_hh after each
+    step), ``first_nonfinite_<run>`` (None or ``{"step", "where", "tensor"}``),
+    ``nonfinite_weights_<run>`` (fraction of the final W_hh entries that are NaN/inf); for the
+    raw run alone ``grad_norm_hh_raw`` and ``grad_norm_readout_raw`` (S,) (the gradient norms
+    of W_hh and of the readout's weight and bias) and ``saturation_raw`` (S,) (fraction of
+    hidden values with |h| > 0.99 on a fixed batch of 64 after each step; None for ReLU or
+    non-finite weights); ``saturation_start``, ``w_hh_norm_start``,
+    ``readout_lr_limit`` (2/lambda of the readout at the start, on the first batch: SGD on the
+    readout alone diverges above it), ``w_hh`` (the raw run's final W_hh, top-left 16 x 16
+    corner) and ``chance``.
     """
     task = make_task("adding", seq_len)
     out: dict = {"chance": task.chance}
-    for j, (name, clip) in enumerate((("raw", "none"), ("clipped", "norm"))):
+    n = len(EXPLODING_RUNS)
+    probe, _ = task.sample(64, torch.Generator().manual_seed(int(seed) + 10_007))  # (64, T, 2)
+    for j, (name, clip, train_hh) in enumerate(EXPLODING_RUNS):
         model = build_model("rnn", task.input_size, hidden_size, task.output_size,
                             nonlinearity=nonlinearity, gain=gain, seed=seed)
+        w = model.cell.weight_hh
+        if j == 0:
+            out["w_hh_norm_start"] = float(w.detach().norm())
+            x0, _ = task.sample(32, torch.Generator().manual_seed(int(seed)))  # first batch
+            out["readout_lr_limit"] = readout_lr_limit(model, x0)
+            out["saturation_start"] = saturation(model, probe)
+        w.requires_grad_(train_hh)
+        rec: dict[str, list] = {"w": [], "g_hh": [], "g_out": [], "sat": []}
 
-        def progress(rec, hist, j=j):
-            if report is not None and (rec["step"] + 1) % 10 == 0:
-                report((j * steps + rec["step"] + 1) / (2 * steps), _copy(out))
+        def progress(step_rec, hist, j=j, model=model, name=name, rec=rec):
+            cell, ro = model.cell, model.readout
+            rec["w"].append(float(cell.weight_hh.detach().norm()))
+            if name == "raw":  # no clipping: these are the raw gradients
+                rec["g_hh"].append(_norm(cell.weight_hh.grad))
+                rec["g_out"].append(_norm(ro.weight.grad, ro.bias.grad))
+                rec["sat"].append(saturation(model, probe))
+            if report is not None and (step_rec["step"] + 1) % 10 == 0:
+                report((j * steps + step_rec["step"] + 1) / (n * steps), _copy(out))
 
         hist = train(model, task, optimizer="sgd", lr=lr, clip=clip, clip_threshold=1.0,
                      steps=steps, batch_size=32, seed=seed, stop_on_nonfinite=False,
@@ -135,9 +260,173 @@ def exploding_run(gain, lr, nonlinearity, seq_len, hidden_size, steps, seed, rep
         out["step"] = hist.column("step")
         out[f"loss_{name}"] = hist.column("loss")
         out[f"grad_norm_{name}"] = hist.column("grad_norm")
+        out[f"w_hh_norm_{name}"] = rec["w"]
         out[f"first_nonfinite_{name}"] = hist.first_nonfinite
-        w = model.cell.weight_hh.detach()
-        out[f"nonfinite_weights_{name}"] = float((~torch.isfinite(w)).double().mean())
+        wd = w.detach()
+        out[f"nonfinite_weights_{name}"] = float((~torch.isfinite(wd)).double().mean())
         if name == "raw":
-            out["w_hh"] = w[:16, :16].double().tolist()
+            out["grad_norm_hh_raw"] = rec["g_hh"]
+            out["grad_norm_readout_raw"] = rec["g_out"]
+            out["saturation_raw"] = rec["sat"]
+            out["w_hh"] = wd[:16, :16].double().tolist()
     return out
+
+
+# -- what the page says about these runs (checked by tests/claims/) ---------------------------
+def _near_chance(r: dict, i: int) -> bool:
+    """Length i ended at the blind-guess level: not learned, and its loss at least 90% of the
+    chance loss."""
+    loss = r["final_loss"][i]
+    return (not r["learned"][i]) and finite(loss) and loss >= 0.9 * r["chance_loss"][i]
+
+
+def _is_rnn(p: dict) -> bool:
+    return p.get("cell") == "rnn"
+
+
+@claim(length_sweep, "shortest_learned",
+       "within this step budget the tanh RNN learned the shortest length (final loss below "
+       "half the blind-guess loss)",
+       observed=lambda r: (f"T = {r['lengths'][0]}: loss {r['final_loss'][0]:.2g}, chance "
+                           f"{r['chance_loss'][0]:.3g}, {r['steps']} steps"),
+       perturb=lambda r: {**r, "learned": [False] + r["learned"][1:]},
+       applies=_is_rnn)
+def _shortest_learned(r: dict) -> bool:
+    return bool(r["learned"][0])
+
+
+@claim(length_sweep, "longest_at_chance",
+       "within the same budget it stayed at the blind-guess level at the longest length",
+       observed=lambda r: (f"T = {r['lengths'][-1]}: loss {r['final_loss'][-1]:.3g}, chance "
+                           f"{r['chance_loss'][-1]:.3g}, {r['steps']} steps"),
+       perturb=lambda r: {**r, "final_loss": r["final_loss"][:-1] + [0.01],
+                          "learned": r["learned"][:-1] + [True]},
+       applies=_is_rnn)
+def _longest_at_chance(r: dict) -> bool:
+    return _near_chance(r, len(r["lengths"]) - 1)
+
+
+@claim(longer_budget, "not_learned_at_budget",
+       "after the sweep's step budget this length was not learned (loss above half the "
+       "blind-guess loss)",
+       observed=lambda r: (f"T = {r['T']}: loss {r['loss_at_budget']:.3g} after {r['budget']} "
+                           f"steps, chance {r['chance']:.3g}"),
+       perturb=lambda r: {**r, "learned_at_budget": True, "loss_at_budget": 0.01},
+       seeds=None)
+def _not_learned_at_budget(r: dict) -> bool:
+    return r["learned_at_budget"] is False
+
+
+@claim(longer_budget, "learned_later",
+       "given more steps, the same network learned it",
+       observed=lambda r: (f"loss {r['final_loss']:.2g} after {r['steps_done']} steps; the "
+                           f"training loss first fell below half of chance at step "
+                           f"{r['first_below_half']}"),
+       perturb=lambda r: {**r, "learned": False, "final_loss": r["chance"]},
+       seeds=None)
+def _learned_later(r: dict) -> bool:
+    return bool(r["learned"]) and r["steps_done"] > r["budget"]
+
+
+def max_finite(values: list) -> float:
+    """Largest finite number in ``values`` (NaN if none)."""
+    vals = [v for v in values if finite(v)]
+    return max(vals) if vals else math.nan
+
+
+def w_hh_growth(r: dict) -> float:
+    """Largest finite W_hh norm of the raw run over its starting norm."""
+    return max_finite(r["w_hh_norm_raw"]) / r["w_hh_norm_start"]
+
+
+def _whh_jump_step(r: dict, factor: float = 10.0) -> int | None:
+    """First step after which the raw run's W_hh norm is ``factor`` times its start."""
+    start = r["w_hh_norm_start"]
+    return next((i for i, v in enumerate(r["w_hh_norm_raw"])
+                 if finite(v) and v > factor * start), None)
+
+
+@claim(exploding_run, "raw_two_phases",
+       "without clipping, the recurrent weights W_hh are thrown out first (their norm grows "
+       "more than tenfold), and the loss turns non-finite only later",
+       observed=lambda r: (f"W_hh norm past x10 at step {_whh_jump_step(r)}, up to "
+                           f"x{w_hh_growth(r):.2g}; largest gradient on W_hh "
+                           f"{max_finite(r['grad_norm_hh_raw']):.2g}; first NaN/inf at step "
+                           f"{r['first_nonfinite_raw']['step']}"),
+       perturb=lambda r: {**r, "w_hh_norm_raw": [r["w_hh_norm_start"]] * len(r["step"])},
+       seeds=None)
+def _raw_two_phases(r: dict) -> bool:
+    bad, jump = r["first_nonfinite_raw"], _whh_jump_step(r)
+    return bad is not None and jump is not None and jump < bad["step"]
+
+
+def _before_nan(r: dict, key: str, window: int = 10) -> list:
+    """The raw run's ``key`` over the ``window`` steps before its first non-finite step."""
+    bad = r["first_nonfinite_raw"]["step"]
+    return r[key][max(0, bad - window):bad]
+
+
+def _saturated_before_nan(r: dict) -> float:
+    vals = [v for v in _before_nan(r, "saturation_raw") if finite(v)]
+    return min(vals) if vals else math.nan
+
+
+@claim(exploding_run, "saturates",
+       "once W_hh is thrown out, almost every hidden value sits at the end of tanh's range "
+       "(|h| > 0.99), where tanh is flat",
+       observed=lambda r: (f"{100 * r['saturation_start']:.2f}% of hidden values at the "
+                           f"start, at least {100 * _saturated_before_nan(r):.2f}% over the ten "
+                           "steps before the NaN"),
+       perturb=lambda r: {**r, "saturation_raw": [r["saturation_start"]] * len(r["step"])},
+       applies=lambda p: p.get("nonlinearity") == "tanh", seeds=None)
+def _saturates(r: dict) -> bool:
+    return (r["first_nonfinite_raw"] is not None and r["saturation_start"] < 0.1
+            and _saturated_before_nan(r) > 0.9)
+
+
+def _readout_share(r: dict) -> float:
+    """Smallest share of the readout in the raw run's gradient norm over the ten steps before
+    its NaN (steps whose total norm is finite)."""
+    pairs = [(o, t) for o, t in zip(_before_nan(r, "grad_norm_readout_raw"),
+                                     _before_nan(r, "grad_norm_raw")) if finite(t) and t > 0]
+    return min(o / t for o, t in pairs) if pairs else math.nan
+
+
+@claim(exploding_run, "readout_takes_over",
+       "in the ten steps before the NaN, the gradient is nearly all the readout's (over 95% of "
+       "its norm): the readout is overshooting, not W_hh",
+       observed=lambda r: f"readout share at least {100 * _readout_share(r):.2f}%",
+       perturb=lambda r: {**r, "grad_norm_readout_raw": [0.0] * len(r["step"])},
+       seeds=None)
+def _readout_takes_over(r: dict) -> bool:
+    return r["first_nonfinite_raw"] is not None and _readout_share(r) > 0.95
+
+
+@claim(exploding_run, "frozen_stays_finite",
+       "with W_hh frozen (same start, same batches, same learning rate), the run stays finite",
+       observed=lambda r: (f"largest gradient norm {max_finite(r['grad_norm_frozen']):.3g}, "
+                           f"final loss {r['loss_frozen'][-1]:.3g}"),
+       perturb=lambda r: {**r, "first_nonfinite_frozen": {"step": 3, "where": "loss",
+                                                          "tensor": "loss"}})
+def _frozen_stays_finite(r: dict) -> bool:
+    return r["first_nonfinite_frozen"] is None and all(finite(v) for v in r["loss_frozen"])
+
+
+@claim(exploding_run, "clipped_stays_finite",
+       "with norm clipping at 1, the run stays finite",
+       observed=lambda r: f"final loss {r['loss_clipped'][-1]:.3g}",
+       perturb=lambda r: {**r, "loss_clipped": r["loss_clipped"][:-1] + [math.nan]})
+def _clipped_stays_finite(r: dict) -> bool:
+    return r["first_nonfinite_clipped"] is None and all(finite(v) for v in r["loss_clipped"])
+
+
+@claim(exploding_run, "clipped_sees_smaller_gradients",
+       "the clipped run's raw gradients stay far below the unclipped run's: its largest is "
+       "less than a thousandth of the unclipped peak",
+       observed=lambda r: ("largest raw gradient norm: clipped "
+                           f"{max_finite(r['grad_norm_clipped']):.3g}, unclipped "
+                           f"{max_finite(r['grad_norm_raw']):.3g}"),
+       perturb=lambda r: {**r, "grad_norm_clipped": [max_finite(r["grad_norm_raw"])]},
+       seeds=None)
+def _clipped_sees_smaller(r: dict) -> bool:
+    return max_finite(r["grad_norm_clipped"]) < 1e-3 * max_finite(r["grad_norm_raw"])

@@ -74,20 +74,81 @@ def test_length_sweep_shape_chance_and_progress():
     assert seen[0][1]["curve_T"]
 
 
-def test_exploding_run_goes_nan_and_stays_nan_while_clipped_twin_survives():
-    r = effects.exploding_run(gain=3.0, lr=0.5, nonlinearity="tanh", seq_len=50,
-                              hidden_size=32, steps=25, seed=0)
+def test_exploding_run_blows_up_through_w_hh_while_frozen_and_clipped_twins_survive():
+    kw = dict(exploding_defaults(), steps=80)
+    r = effects.exploding_run(**kw)
     bad = r["first_nonfinite_raw"]
-    assert bad is not None and bad["step"] < 25
+    assert bad is not None and bad["step"] < 80
     after = r["loss_raw"][bad["step"] + 1:]
     assert after and not any(math.isfinite(v) for v in after)  # inf, then NaN for good
-    assert math.isnan(r["loss_raw"][-1])
     assert all(math.isfinite(v) for v in r["loss_raw"][:bad["step"]])
-    assert max(r["loss_raw"][:bad["step"]]) > 1e3 * r["loss_raw"][0]  # the jumps before NaN
+    # phase 1: W_hh is thrown out well before the NaN; phase 2: the readout overshoots
+    jump = next(i for i, v in enumerate(r["w_hh_norm_raw"]) if v > 10 * r["w_hh_norm_start"])
+    assert jump < bad["step"] - 10
+    assert r["saturation_start"] < 0.1 and r["saturation_raw"][bad["step"] - 1] > 0.9
+    # the control: same start, same batches, W_hh never changes, and the run stays finite
+    assert r["w_hh_norm_frozen"] == [pytest.approx(r["w_hh_norm_start"])] * 80
+    assert r["first_nonfinite_frozen"] is None and all(map(math.isfinite, r["loss_frozen"]))
+    assert r["loss_frozen"][0] == r["loss_raw"][0] == r["loss_clipped"][0]  # same start
     assert r["first_nonfinite_clipped"] is None
     assert all(math.isfinite(v) for v in r["loss_clipped"])
+    # clipped steps move the weights by at most lr: W_hh's norm changes by at most lr per step
+    w = [r["w_hh_norm_start"]] + r["w_hh_norm_clipped"]
+    assert max(abs(a - b) for a, b in zip(w, w[1:])) <= kw["lr"] * 1.0001
     assert r["nonfinite_weights_raw"] == 1.0 and r["nonfinite_weights_clipped"] == 0.0
     assert len(r["w_hh"]) == 16
+    assert len(r["grad_norm_hh_raw"]) == len(r["grad_norm_readout_raw"]) == 80
+
+
+def exploding_defaults() -> dict:
+    return dict(effects.exploding_run.defaults)
+
+
+def test_readout_lr_limit_matches_a_direct_hessian():
+    import torch
+
+    from core.models import build_model
+    from core.tasks import make_task
+
+    task = make_task("adding", 20)
+    model = build_model("rnn", 2, 8, 1, gain=2.0, seed=3)
+    x, y = task.sample(16, torch.Generator().manual_seed(0))
+    w = torch.cat([model.readout.weight.detach().flatten(),
+                   model.readout.bias.detach()]).double()
+    with torch.no_grad():
+        h = model.fused_hidden(x)[:, -1, :].double()
+
+    def loss(v):  # the MSE on the last step as a function of the readout alone
+        return ((h @ v[:8] + v[8] - y[:, 0].double()) ** 2).mean()
+
+    hess = torch.autograd.functional.hessian(loss, w)
+    lam = float(torch.linalg.eigvalsh(hess).max())
+    assert effects.readout_lr_limit(model, x) == pytest.approx(2 / lam, rel=1e-9)
+
+
+def test_longer_budget_repeats_the_sweep_run_then_keeps_training():
+    kw = dict(task="order", cell="rnn", hidden_size=8, lr=1e-2, seed=0)
+    sweep = effects.length_sweep(t_max=12, steps=30, **kw)
+    seen = []
+    b = effects.longer_budget(T=12, steps=60, budget=30, report=lambda f, p: seen.append(f),
+                              **kw)
+    i = sweep["lengths"].index(12)
+    assert b["loss_at_budget"] == pytest.approx(sweep["final_loss"][i], rel=1e-6)
+    assert b["learned_at_budget"] == sweep["learned"][i]
+    assert b["steps_done"] == 60 and b["chance"] == pytest.approx(math.log(4))
+    assert b["learned"] == (b["final_loss"] < 0.5 * math.log(4))
+    assert len(b["curve_step"]) == len(b["curve_loss"]) and seen[-1] == pytest.approx(1.0)
+    assert effects.first_below([1.0] * 25 + [0.0] * 30, 0.5) == 35
+    assert effects.first_below([1.0] * 50, 0.5) is None
+
+
+def test_series_task_runs_in_the_sweep():
+    assert effects.sweep_lengths("series", 12) == [2, 4, 6, 9, 12]
+    r = effects.length_sweep(task="series", t_max=6, cell="rnn", hidden_size=8, steps=20,
+                             lr=1e-2, seed=0)
+    assert r["chance_loss"] == [1.0] * len(r["lengths"]) and r["chance_accuracy"] is None
+    assert r["final_accuracy"] == [None] * len(r["lengths"]) and r["loss_name"] == "MSE"
+    assert effects.sweep_seconds("series", 60, "rnn", 32, 300) < 30
 
 
 def test_activation_compare_reuses_the_matrix_case():

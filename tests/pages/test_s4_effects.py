@@ -18,18 +18,29 @@ def _charts(at):
             by["score"] = s
         elif {"step", "loss", "chance"} <= f:
             by["curves"] = s
+        elif {"log10 loss", "line"} <= f:
+            by["budget"] = s
         elif "log10 loss" in f:
             by["xloss"] = s
         elif "log10 grad_norm" in f:
             by["xgrad"] = s
+        elif "log10 w_hh_norm" in f:
+            by["xwhh"] = s
     return by
+
+
+def _text(at) -> str:
+    return " ".join(m.value for m in [*at.markdown, *at.caption, *at.warning, *at.info])
+
+
+RAW, FROZEN, CLIPPED = "no clipping", "W_hh frozen (control)", "norm clipping at 1"
 
 
 def test_opens_with_the_shipped_sweep_and_the_exploding_run():
     at = open_page(FILE)
     no_exception(at)
     by = _charts(at)
-    assert set(by) == {"score", "curves", "xloss", "xgrad"}
+    assert set(by) == {"score", "curves", "budget", "xloss", "xgrad", "xwhh"}
     shipped = json.loads((DEMO_DIR / "effects.length_sweep.json").read_text())["result"]
     score = {r["T"]: r["score"] for r in spec_rows(by["score"]) if "score" in r}
     assert sorted(score) == [10, 20, 30, 45, 60]
@@ -40,13 +51,31 @@ def test_opens_with_the_shipped_sweep_and_the_exploding_run():
     curves = spec_rows(by["curves"])
     assert {r["T"] for r in curves} == {10, 20, 30, 45, 60}
     assert all(r["chance"] == pytest.approx(math.log(4)) for r in curves)
+    # the sweep's claims, checked on the shipped run and shown beside the chart
+    text = _text(at)
+    assert text.count("Checked in this run") >= 10 and "Not in this run" not in text
+    assert "learned the shortest length" in text and "blind-guess level at the longest" in text
+    # the step-budget control: T = 30 (the shortest length not learned), 5x the steps
+    b = json.loads((DEMO_DIR / "effects.longer_budget.json").read_text())["result"]
+    assert b["T"] == 30 and b["budget"] == shipped["steps"] and b["steps"] == 5 * b["budget"]
+    assert b["loss_at_budget"] == pytest.approx(shipped["final_loss"][2])  # the sweep's run
+    assert "T = 30" in text and "given more steps, the same network learned it" in text
+    brows = spec_rows(by["budget"])
+    assert {r["line"] for r in brows if "line" in r} == {"T = 30, training loss", "chance"}
     # exploding run: non-finite steps are present and flagged, never dropped
-    loss = [r for r in spec_rows(by["xloss"]) if r.get("run") == "no clipping"]
+    loss = [r for r in spec_rows(by["xloss"]) if r.get("run") == RAW]
     assert len(loss) == exp.exploding_run.defaults["steps"]
     assert any(r["status"] != "ok" for r in loss)
-    assert all(r["status"] == "ok" for r in spec_rows(by["xloss"])
-               if r.get("run") == "norm clipping at 1")
+    for run in (FROZEN, CLIPPED):  # the control and the clipped run stay finite
+        rows = [r for r in spec_rows(by["xloss"]) if r.get("run") == run]
+        assert len(rows) == len(loss) and all(r["status"] == "ok" for r in rows)
     assert any(m.label == "first non-finite step" and m.value.isdigit() for m in at.metric)
+    assert any(m.label == "W_hh grew" and m.value.startswith("x") for m in at.metric)
+    assert "two phases" in text and "with W_hh frozen, the same start" in text
+    assert "W_hh are thrown out first" in text and "the readout is overshooting" in text
+    assert "The control blew up too" not in text
+    whh = {r["run"] for r in spec_rows(by["xwhh"]) if "run" in r}
+    assert whh == {RAW, FROZEN, CLIPPED}
 
 
 def test_prediction_verdict_uses_the_result():
@@ -94,11 +123,32 @@ def test_exploding_controls_re_render_and_links_restore():
     assert at.selectbox(key="task").value == "adding"
     assert any(m.label == "first non-finite step" and m.value == "none" for m in at.metric)
     assert all(r["status"] == "ok" for r in spec_rows(_charts(at)["xloss"]) if "status" in r)
+    text = _text(at)
+    assert "In this run the unclipped loss stays finite" in text and "two phases" not in text
+    assert "Not in this run" in text  # the two-phase claim is judged on this run, and fails
     bad = open_page(FILE, {"eg": "inf", "tmax": "abc", "task": "<b>"})
     no_exception(bad)
     assert bad.slider(key="eg").value == pytest.approx(exp.exploding_run.defaults["gain"])
     notes = " ".join(w.value for w in bad.warning)
     assert "Recurrent gain" in notes and "Longest dependency" in notes and "Task" in notes
+
+
+def test_a_readout_blow_up_is_told_apart_from_the_recurrence():
+    # a learning rate above the readout's own limit: the control blows up too
+    at = open_page(FILE, {"elr": "0.5"})
+    no_exception(at)
+    text = _text(at)
+    assert "The control blew up too" in text and "readout's limit" in text
+    frozen = [r for r in spec_rows(_charts(at)["xloss"]) if r.get("run") == FROZEN]
+    assert any(r["status"] != "ok" for r in frozen)
+
+
+def test_series_task_is_offered_and_described():
+    at = open_page(FILE, {"preset": "series"})
+    no_exception(at)
+    assert at.selectbox(key="task").value == "series"
+    assert "Time series: the network reads a noisy series" in _text(at)
+    assert "time series" in " ".join(m.value for m in at.markdown).lower()
 
 
 def test_preset_link_applies():
