@@ -17,7 +17,9 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
+from ..claims import claim, finite
 from ..models import build_model
+from ..probes import gradient_norms_by_step, hidden_state_gradients
 from ..tasks import make_task
 from ..training import estimate_seconds, train
 from . import experiment
@@ -36,6 +38,13 @@ TRACED = {"lstm": ("i", "f", "o"), "gru": ("r", "z")}
 MAX_UNITS = 32
 #: Seed of the one example sequence the gates are traced on.
 EXAMPLE_SEED = 4242
+#: Forget-gate bias of the untrained "carousel" control: sigmoid(10) = 0.99995, so the cell
+#: path keeps almost all of c_{t-1}, close to the 1997 LSTM's fixed self-weight of 1.
+CAROUSEL_BIAS = 10.0
+#: MSE below which a run counts as having solved the adding problem (chance is 1/6).
+SOLVED = 0.05
+#: Window (steps) of the running mean of the loss that :func:`first_below` reads.
+WINDOW = 10
 
 
 def log_grad_by_lag(grad_norm_by_t: list[float]) -> list[float]:
@@ -53,6 +62,39 @@ def first_last_ratio(grad_norm_by_t: list[float]) -> float:
     """||dL/dh_0|| / ||dL/dh_{T-1}||: how much of the gradient's size reaches the first step."""
     first, last = float(grad_norm_by_t[0]), float(grad_norm_by_t[-1])
     return first / last if last > 0 and math.isfinite(last) else math.nan
+
+
+def first_below(loss: list[float], level: float, window: int = WINDOW) -> int | None:
+    """The first step at which the mean loss of the last ``window`` steps is below ``level``.
+
+    None if it never is (NaN losses count as not below).
+    """
+    v = np.asarray(loss, dtype=float)
+    for end in range(window, len(v) + 1):
+        m = v[end - window:end].mean()
+        if m < level:
+            return end - 1
+    return None
+
+
+def first_open(run: dict, level: float = 1e-3) -> int | None:
+    """The first probed training step at which ||dL/dh_0|| / ||dL/dh_T-1|| exceeds ``level``."""
+    for step, row in zip(run["probe_steps"], run["log_grad"]):
+        if finite(row[-1]) and finite(row[0]) and row[-1] - row[0] > math.log10(level):
+            return step
+    return None
+
+
+def carousel_ratio(seq_len: int, hidden_size: int, seed: int) -> float:
+    """First/last ratio of a fresh LSTM whose forget gates start near 1 (bias
+    :data:`CAROUSEL_BIAS`), on the probe batch ``train`` uses for ``seed``: the control that
+    shows what the forget gate's starting value costs. No training."""
+    task = make_task("adding", seq_len)
+    px, py = task.sample(32, torch.Generator().manual_seed(seed + 10_007))  # (32, T, 2)
+    model = build_model("lstm", task.input_size, hidden_size, task.output_size,
+                        forget_bias=CAROUSEL_BIAS, seed=seed)
+    g = hidden_state_gradients(model, px, lambda o: task.loss(o, py), dtype=torch.float64)
+    return first_last_ratio(gradient_norms_by_step(g).tolist())
 
 
 def example_sequence(seq_len: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -81,7 +123,7 @@ def gate_summary(model, x: torch.Tensor) -> dict:
 def _empty_run(rid: str, lr: float) -> dict:
     return {"label": LABELS[rid], "lr": lr, "step": [], "loss": [], "probe_steps": [],
             "log_grad": [], "ratio_init": None, "ratio_final": None, "ratio_final_step": None,
-            "final_loss": None, "first_nonfinite": None}
+            "final_loss": None, "solved_step": None, "first_nonfinite": None}
 
 
 def _fill(run: dict, hist) -> dict:
@@ -95,6 +137,7 @@ def _fill(run: dict, hist) -> dict:
         run["ratio_final"] = first_last_ratio(hist.probes[-1]["grad_norm_by_t"])
         run["ratio_final_step"] = hist.probes[-1]["step"]
     run["final_loss"] = hist.final_loss() if hist.records else None
+    run["solved_step"] = first_below(run["loss"], SOLVED)
     run["first_nonfinite"] = hist.first_nonfinite
     return run
 
@@ -111,7 +154,7 @@ def estimate_compare(seq_len: int, hidden_size: int, steps: int) -> float:
                                               batch_size=64) for _, cell, _, _ in RUNS)
 
 
-@experiment(seq_len=50, hidden_size=32, steps=500, lr_rnn=1e-3, lr_gated=1e-2, seed=0)
+@experiment(seq_len=40, hidden_size=32, steps=600, lr_rnn=1e-3, lr_gated=2e-2, seed=0)
 def compare_cells(seq_len, hidden_size, steps, lr_rnn, lr_gated, seed,
                   report: Callable[[float, dict], None] | None = None):
     """Train RNN, LSTM, GRU and LSTM (forget bias 1) on the adding problem, same data and seed.
@@ -119,12 +162,14 @@ def compare_cells(seq_len, hidden_size, steps, lr_rnn, lr_gated, seed,
     Adam, norm clipping at 1, batch 64; ||dL/dh_t|| probed (float64, fixed batch of 32) about
     16 times per run, including before the first update and after the last.
 
-    Returns ``{"order", "seq_len", "chance", "runs", "gates", "example"}``:
+    Returns ``{"order", "seq_len", "chance", "runs", "gates", "example", "carousel"}``:
     ``runs[id]`` has the loss curve ``step``, ``loss``; ``probe_steps`` (S,), ``log_grad``
     (S, T) = log10 ||dL/dh|| by lag; ``ratio_init`` / ``ratio_final`` (first-step over
-    last-step gradient norm before training and at the last probe); ``final_loss``.
+    last-step gradient norm before training and at the last probe); ``final_loss`` (mean of
+    the last 20 steps); ``solved_step`` (:func:`first_below` :data:`SOLVED`, or None).
     ``gates[cell]["init" | "trained"]``: :func:`gate_summary` of the LSTM / GRU on one example
-    sequence whose marked positions are ``example["markers"]``.
+    sequence whose marked positions are ``example["markers"]``. ``carousel``: the untrained
+    control :func:`carousel_ratio`, ``{"forget_bias", "ratio_init"}``.
     """
     seq_len, hidden_size, steps, seed = int(seq_len), int(hidden_size), int(steps), int(seed)
     task = make_task("adding", seq_len)
@@ -139,6 +184,8 @@ def compare_cells(seq_len, hidden_size, steps, lr_rnn, lr_gated, seed,
         "gates": {},
         "example": {"markers": markers, "values": x_ex[0, :, 0].tolist(),
                     "target": float(y_ex[0, 0])},
+        "carousel": {"forget_bias": CAROUSEL_BIAS,
+                     "ratio_init": carousel_ratio(seq_len, hidden_size, seed)},
     }
     probe_every = max(1, steps // 15)
     for i, (rid, cell, fb, _) in enumerate(RUNS):
@@ -165,3 +212,163 @@ def compare_cells(seq_len, hidden_size, steps, lr_rnn, lr_gated, seed,
         if report is not None:
             report((i + 1) / len(RUNS), result)
     return result
+
+
+# -- what the page says about these runs (checked by tests/claims/) ---------------------------
+GATED = ("lstm", "gru", "lstm_fb1")
+
+
+def _set(r: dict, rid: str, **values) -> dict:
+    """A copy of ``r`` with some fields of one run replaced (for the claims' ``perturb``)."""
+    return {**r, "runs": {**r["runs"], rid: {**r["runs"][rid], **values}}}
+
+
+def _ratio(r: dict, rid: str, key: str) -> float:
+    v = r["runs"][rid][key]
+    return v if finite(v) else math.nan
+
+
+def _gate_range(r: dict, cell: str, moment: str) -> tuple[float, float]:
+    heat = np.asarray(r["gates"][cell][moment]["heat"], dtype=float)
+    return float(heat.min()), float(heat.max())
+
+
+@claim(compare_cells, "fresh_cells_lose_it",
+       "before training, the tanh RNN, the LSTM and the GRU each pass less than a millionth "
+       "of the last step's gradient back to the first step",
+       observed=lambda r: ", ".join(f"{LABELS[k]} {r['runs'][k]['ratio_init']:.0e}"
+                                    for k in ("rnn", "lstm", "gru")),
+       perturb=lambda r: _set(r, "lstm", ratio_init=0.5))
+def _fresh_cells_lose_it(r: dict) -> bool:
+    return all(_ratio(r, k, "ratio_init") < 1e-6 for k in ("rnn", "lstm", "gru"))
+
+
+@claim(compare_cells, "gates_start_half_open",
+       "before training, every forget gate of the LSTM and every update gate of the GRU sits "
+       "between 0.3 and 0.7 on the example sequence",
+       observed=lambda r: "; ".join(
+           f"{name} from {lo:.2f} to {hi:.2f}"
+           for name, (lo, hi) in (("LSTM f", _gate_range(r, "lstm", "init")),
+                                  ("GRU z", _gate_range(r, "gru", "init")))),
+       perturb=lambda r: {**r, "gates": {**r["gates"], "lstm": {
+           **r["gates"]["lstm"], "init": {**r["gates"]["lstm"]["init"],
+                                          "heat": [[0.99]]}}}})
+def _gates_start_half_open(r: dict) -> bool:
+    return all(0.3 < lo and hi < 0.7 for lo, hi in (_gate_range(r, "lstm", "init"),
+                                                    _gate_range(r, "gru", "init")))
+
+
+def _orders_fb(r: dict) -> float:
+    return math.log10(_ratio(r, "lstm_fb1", "ratio_init") / _ratio(r, "lstm", "ratio_init"))
+
+
+@claim(compare_cells, "forget_bias_head_start",
+       "a forget-gate bias of 1 raises the fresh LSTM's first/last ratio by more than four "
+       "orders of magnitude, yet less than a hundredth of the gradient reaches the first step",
+       observed=lambda r: (f"{r['runs']['lstm']['ratio_init']:.1e} → "
+                           f"{r['runs']['lstm_fb1']['ratio_init']:.1e}, "
+                           f"{_orders_fb(r):.1f} orders"),
+       perturb=lambda r: _set(r, "lstm_fb1", ratio_init=10 * r["runs"]["lstm"]["ratio_init"]))
+def _forget_bias_head_start(r: dict) -> bool:
+    return _orders_fb(r) > 4 and _ratio(r, "lstm_fb1", "ratio_init") < 1e-2
+
+
+@claim(compare_cells, "forget_gate_closes_path",
+       f"an untrained LSTM whose forget gates start near 1 (bias {CAROUSEL_BIAS:g}, like the "
+       "1997 cell's fixed weight of 1) passes more than a hundredth of the gradient to the "
+       "first step: the fresh LSTM's path is closed by its forget gate",
+       observed=lambda r: (f"forget bias {r['carousel']['forget_bias']:g}: "
+                           f"{r['carousel']['ratio_init']:.2g}, default: "
+                           f"{r['runs']['lstm']['ratio_init']:.1e}"),
+       perturb=lambda r: {**r, "carousel": {**r["carousel"], "ratio_init": 1e-10}})
+def _forget_gate_closes_path(r: dict) -> bool:
+    v = r["carousel"]["ratio_init"]
+    return finite(v) and v > 1e-2 and _ratio(r, "lstm", "ratio_init") < 1e-6
+
+
+@claim(compare_cells, "trained_gates_open",
+       f"after training, the LSTM, the GRU and the LSTM with forget bias 1 each pass more than "
+       f"a hundredth of the gradient to the first step, and each has solved the task (loss "
+       f"below {SOLVED})",
+       observed=lambda r: ", ".join(
+           f"{LABELS[k]} {r['runs'][k]['ratio_final']:.2f} (loss {r['runs'][k]['final_loss']:.1e})"
+           for k in GATED),
+       perturb=lambda r: _set(r, "lstm", ratio_final=1e-9))
+def _trained_gates_open(r: dict) -> bool:
+    return all(_ratio(r, k, "ratio_final") > 1e-2 and r["runs"][k]["final_loss"] < SOLVED
+               for k in GATED)
+
+
+@claim(compare_cells, "rnn_stays_closed",
+       "after the same training, the tanh RNN still passes less than a millionth of the "
+       "gradient to the first step, and its loss stays near chance (above 0.15)",
+       observed=lambda r: (f"first/last {r['runs']['rnn']['ratio_final']:.0e}, loss "
+                           f"{r['runs']['rnn']['final_loss']:.3f}"),
+       perturb=lambda r: _set(r, "rnn", final_loss=0.01))
+def _rnn_stays_closed(r: dict) -> bool:
+    return _ratio(r, "rnn", "ratio_final") < 1e-6 and r["runs"]["rnn"]["final_loss"] > 0.15
+
+
+def _step_text(v: int | None) -> str:
+    return "never" if v is None else f"step {v}"
+
+
+@claim(compare_cells, "gru_first",
+       f"the GRU got its loss below {SOLVED} in fewer training steps than the LSTM, and ended "
+       "lower",
+       observed=lambda r: (f"GRU at {_step_text(r['runs']['gru']['solved_step'])}, LSTM at "
+                           f"{_step_text(r['runs']['lstm']['solved_step'])}; final loss "
+                           f"{r['runs']['gru']['final_loss']:.1e} vs "
+                           f"{r['runs']['lstm']['final_loss']:.1e}"),
+       perturb=lambda r: _set(r, "gru", solved_step=None))
+def _gru_first(r: dict) -> bool:
+    g, m = r["runs"]["gru"], r["runs"]["lstm"]
+    return (g["solved_step"] is not None
+            and (m["solved_step"] is None or g["solved_step"] < m["solved_step"])
+            and g["final_loss"] < m["final_loss"])
+
+
+def _open_and_learn(r: dict, rid: str) -> tuple[int | None, int | None]:
+    run = r["runs"][rid]
+    return first_open(run), first_below(run["loss"], r["chance"] / 2)
+
+
+@claim(compare_cells, "path_opens_with_learning",
+       "each gated cell's path back to the first step opened (first/last above a thousandth) "
+       "before, or at most one probe column after, its loss fell below half of chance; the "
+       "tanh RNN did neither",
+       observed=lambda r: "; ".join(
+           f"{LABELS[k]}: opened at {_step_text(_open_and_learn(r, k)[0])}, loss below half "
+           f"of chance at {_step_text(_open_and_learn(r, k)[1])}" for k in GATED),
+       perturb=lambda r: _set(r, "gru", log_grad=[[0.0] + [-20.0] * (r["seq_len"] - 1)
+                                                  for _ in r["runs"]["gru"]["log_grad"]]))
+def _path_opens_with_learning(r: dict) -> bool:
+    for k in GATED:
+        opened, learned = _open_and_learn(r, k)
+        ps = r["runs"][k]["probe_steps"]
+        if opened is None or learned is None or opened > learned + (ps[1] - ps[0]):
+            return False
+    return _open_and_learn(r, "rnn") == (None, None)
+
+
+def _kept(r: dict) -> tuple[int, float, float, float]:
+    """LSTM after training: units with mean f > 0.9, the top unit's mean f, and the mean f
+    over units before and after training."""
+    heat = np.asarray(r["gates"]["lstm"]["trained"]["heat"], dtype=float)  # (T, U)
+    unit = heat.mean(0)
+    return (int((unit > 0.9).sum()), float(unit.max()),
+            float(np.mean(r["gates"]["lstm"]["init"]["mean"]["f"])),
+            float(np.mean(r["gates"]["lstm"]["trained"]["mean"]["f"])))
+
+
+@claim(compare_cells, "few_units_keep",
+       "after training, at least one LSTM unit holds its forget gate above 0.9 on average, "
+       "while the forget gate averaged over all units fell below its starting value",
+       observed=lambda r: (f"{_kept(r)[0]} unit(s) above 0.9, highest {_kept(r)[1]:.3f}; "
+                           f"mean over units {_kept(r)[2]:.2f} → {_kept(r)[3]:.2f}"),
+       perturb=lambda r: {**r, "gates": {**r["gates"], "lstm": {
+           **r["gates"]["lstm"], "trained": {**r["gates"]["lstm"]["trained"],
+                                             "heat": [[0.5]]}}}})
+def _few_units_keep(r: dict) -> bool:
+    n, top, before, after = _kept(r)
+    return n >= 1 and top > 0.9 and after < before
