@@ -35,6 +35,21 @@ def test_opens_with_the_shipped_run_and_both_moments():
     assert any("precomputed" in i.value for i in at.info)
 
 
+def test_the_shipped_run_shows_every_claim_checked():
+    """Each claim of core.experiments.gated is drawn beside its chart, and holds."""
+    from core.claims import claims_for
+    from core.experiments.gated import compare_cells
+
+    at = open_page(FILE)
+    text = "\n".join(m.value for m in at.markdown)
+    for c in claims_for(compare_cells.key):
+        assert f"**Checked in this run:** {c.text}" in text, c.name
+    assert "Not in this run" not in text
+    # the forget bias's effect is computed from the run, not typed in
+    lstm, fb1 = SHIPPED["runs"]["lstm"]["ratio_init"], SHIPPED["runs"]["lstm_fb1"]["ratio_init"]
+    assert f"up by {math.log10(fb1 / lstm):.1f} orders" in text
+
+
 def test_gate_view_switches_to_the_gru_update_gate():
     at = open_page(FILE)
     at.radio(key="gview").set_value("gru").run()
