@@ -45,6 +45,21 @@ def test_opens_with_spectra_gradients_and_normalisation_charts():
     assert any("honest verdict" in m.value.lower() for m in at.markdown)
 
 
+def test_the_shipped_runs_show_their_claims_checked():
+    """Every claim that speaks about the default settings is drawn, and holds."""
+    from core.claims import claims_for
+    from core.experiments import init_norm
+
+    at = open_page(FILE)
+    text = "\n".join(m.value for m in at.markdown)
+    for fn in (init_norm.init_schemes, init_norm.norm_compare):
+        for c in claims_for(fn.key):
+            if c.applies_to(fn.defaults):
+                assert f"**Checked in this run:** {c.text}" in text, c.name
+    assert "Not in this run" not in text
+    assert "Six starts" in text and "1 ·" not in at.header[0].value
+
+
 def test_prediction_uses_the_measured_best_start():
     at = open_page(FILE)
     ratios = {s: INIT["runs"][s]["ratio_init"] for s in ("default", "xavier", "orthogonal",
@@ -79,6 +94,8 @@ def test_links_presets_caps_and_bad_values():
     at = open_page(FILE, {"preset": "lstm_norm"})
     no_exception(at)
     assert at.selectbox(key="ncell").value == "lstm" and at.slider(key="nT").value == 40
+    assert at.slider(key="nsteps").value == 100
+    assert math.isclose(at.number_input(key="nlr").value, 0.01)
     big = open_page(FILE, {"nT": "100", "nH": "128", "nsteps": "600", "gain": "inf",
                            "ncell": "LSTM"})
     no_exception(big)
