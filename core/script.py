@@ -48,7 +48,7 @@ DEFAULTS: dict[str, Any] = {
 }
 
 _CHOICES = {
-    "task": ("adding", "copy", "order"),
+    "task": ("adding", "copy", "order", "series"),
     "cell": ("rnn", "lstm", "gru"),
     "nonlinearity": ("tanh", "relu"),
     "init": ("default", "xavier", "orthogonal", "identity"),
@@ -91,7 +91,7 @@ def unsupported(config: dict[str, Any]) -> str | None:
         return "the gain must be a finite number"
     if cfg["steps"] < 1 or cfg["batch_size"] < 1 or cfg["hidden_size"] < 1:
         return "steps, batch size and hidden size must be at least 1"
-    minimum = {"adding": 2, "copy": 1, "order": 10}[cfg["task"]]
+    minimum = {"adding": 2, "copy": 1, "order": 10, "series": 1}[cfg["task"]]
     if cfg["seq_len"] < minimum:
         return f"the {cfg['task']} task needs a sequence length of at least {minimum}"
     return None
@@ -212,6 +212,24 @@ _TASKS = {
 
         def accuracy_fn(out, y):
             return (out[:, -1, :].argmax(-1) == y).float().mean()
+    ''',
+    "series": '''
+        # Time series: read a noisy series, answer the value T steps back. Chance: MSE 1 (the mean).
+        INPUT_SIZE, OUTPUT_SIZE, CHANCE, LOSS_NAME = 1, 1, 1.0, "MSE"
+
+
+        def sample(batch_size, generator):
+            """x (B, T + 1, 1): values drawn from N(0, 1); y (B, 1): the value T steps back."""
+            lag, B = CONFIG["seq_len"], batch_size
+            x = torch.randn(B, lag + 1, 1, generator=generator)  # (B, T + 1, 1)
+            return x, x[:, -1 - lag, :].clone()  # (B, 1)
+
+
+        def loss_fn(out, y):  # out (B, T + 1, 1): only the last step is scored
+            return F.mse_loss(out[:, -1, :], y)
+
+
+        accuracy_fn = None
     ''',
 }
 
