@@ -496,6 +496,7 @@ from core.training import train
 task = make_task("adding", {nT})
 for norm in ["none", "layer", "batch"]:          # batch: per-step statistics, gamma0 = 0.1
     model = build_model("{ncell}", 2, {nH}, 1, norm=norm, seed={seed})
+    model.readout.bias.data.fill_(1.0)               # start at the target mean (chance line)
     hist = train(model, task, lr={nlr}, clip="norm", clip_threshold=1.0, steps={nsteps},
                  seed={seed}, probe_every={max(1, nsteps // 10)})
     g0, g1 = hist.probes[0]["grad_norm_by_t"], hist.probes[-1]["grad_norm_by_t"]
