@@ -14,19 +14,26 @@ from ui import charts, claims, demos, layout, state
 FILE = "s1_vanishing.py"
 D = exp.gradient_profile.defaults
 CELL_NAMES = {"rnn": "plain RNN", "lstm": "LSTM", "gru": "GRU"}
-#: The checked claims this page shows, by experiment and name (declared in core.experiments).
+#: The checked claims this page shows, by name (declared in core.experiments.vanishing).
 CLAIM = {c.name: c for fn in (exp.gradient_profile, exp.weight_update_shares,
                               exp.training_heatmap) for c in claims_for(fn.key)}
+#: The training run follows the learner's T up to its shipped length (longer runs take too
+#: long to train live on a shared server).
+TRAIN_MAX_T = exp.training_heatmap.defaults["seq_len"]
 
 layout.header(FILE, (
     "To learn from a sequence, a recurrent network sends the error at the **end** back to every "
-    "earlier step. Here you measure how much of that signal arrives at each step, and what that "
-    "does to learning."))
+    "earlier step. Measure how much of that signal arrives, step by step."),
+    short="How much of the error signal reaches the early steps?")
 
-controls, main = st.columns([1, 2.6], gap="large")
+# -- the question ------------------------------------------------------------------------------
+T_now = int(st.session_state.get("T", D["seq_len"]))
+OPTIONS = ["About the same (within 10x)", "10 to a billion times less",
+           "Less than a billionth", "Over 10 times more"]
+
+controls, main = st.columns([1, 2.7], gap="medium")
 with controls, st.container(border=True):
-    st.markdown("**Set up the network**")
-    state.presets({
+    PRESETS = {
         "vanish100": {"label": "Classic: tanh RNN, T = 100", "cell": "rnn", "T": 100,
                       "gain": 1.0, "init": "default", "act": "tanh"},
         "long300": {"label": "Longer: T = 300", "cell": "rnn", "T": 300, "gain": 1.0,
@@ -37,66 +44,73 @@ with controls, st.container(border=True):
                  "gain": 1.0, "act": "tanh"},
         "lstm": {"label": "Same test, LSTM", "cell": "lstm", "T": 100, "gain": 1.0,
                  "init": "default"},
-    })
+    }
+    state.presets(PRESETS, defaults={"cell": D["cell"], "T": D["seq_len"], "gain": D["gain"],
+                                     "init": D["init"], "act": D["nonlinearity"]})
     cell = state.select("Cell", "cell", {"rnn": "Vanilla RNN", "lstm": "LSTM", "gru": "GRU"},
                         D["cell"])
     T = state.slider("Sequence length T", "T", 10, 500, D["seq_len"], step=10,
                      help="How many steps the error has to travel back.")
-    act = state.select("Nonlinearity (RNN)", "act", {"tanh": "tanh", "relu": "ReLU"},
-                       D["nonlinearity"], advanced=True)
-    init = state.select("Recurrent init", "init",
-                        {"default": "PyTorch default", "xavier": "Xavier",
-                         "orthogonal": "Orthogonal", "identity": "Identity (IRNN)"},
-                        D["init"], advanced=True)
     gain = state.slider("Recurrent gain (x W_hh)", "gain", 0.1, 3.0, D["gain"], step=0.05,
                         help="Multiplies the recurrent weight matrix after initialisation.")
-    H = state.slider("Hidden size H", "H", 8, 256, D["hidden_size"], step=8, advanced=True)
-    seed = state.seed(D["seed"])
+    with st.expander("More settings"):
+        act = state.select("Nonlinearity (RNN)", "act", {"tanh": "tanh", "relu": "ReLU"},
+                           D["nonlinearity"], advanced=True)
+        init = state.select("Recurrent init", "init",
+                            {"default": "PyTorch default", "xavier": "Xavier",
+                             "orthogonal": "Orthogonal", "identity": "Identity (IRNN)"},
+                            D["init"], advanced=True)
+        H = state.slider("Hidden size H", "H", 8, 256, D["hidden_size"], step=8,
+                         advanced=True)
+        seed = state.seed(D["seed"])
 
 params = dict(cell=cell, seq_len=T, hidden_size=H, init=init, gain=gain,
               nonlinearity=act if cell == "rnn" else "tanh", seed=seed, batch_size=32)
 res = demos.run(exp.gradient_profile, **params)
-name = (f"{params['nonlinearity']} RNN" if cell == "rnn" else CELL_NAMES[cell])
+name = f"{params['nonlinearity']} RNN" if cell == "rnn" else CELL_NAMES[cell]
+ratio = res["ratio"]
+answer = (3 if finite(ratio) and ratio > 10 else 0 if finite(ratio) and ratio >= 0.1 else
+          1 if finite(ratio) and ratio >= 1e-9 else 2)
 
 with main:
-    ratio = res["ratio"]
-    answer = (3 if finite(ratio) and ratio > 10 else 0 if finite(ratio) and ratio >= 0.1 else
-              1 if finite(ratio) and ratio >= 1e-9 else 2)
-    layout.predict(
-        "s1", f"A fresh {name} reads {T} steps. The loss sits on the last step. How much of "
-        "the gradient's size reaches the **first** step, compared with the last?",
-        ["About the same (within 10x)", "Between 10 and a billion times less",
-         "Less than a billionth", "More: over 10 times more"],
-        correct=answer,
+    shown = layout.prediction(
+        FILE, "s1", f"A fresh {name} reads {T} steps and the loss sits on the last one. How "
+        "much of the gradient's size reaches the **first** step, compared with the last?",
+        OPTIONS, correct=answer,
         why="Each step back multiplies the signal by that step's Jacobian. When its typical "
-            "stretch is below 1, the factors compound geometrically: a few dozen steps are "
-            "enough to lose many orders of magnitude.",
-        observed=f"first/last = {ratio:.2g} for the settings on the left.")
+            "stretch is below 1, the factors compound: a few dozen steps lose many orders of "
+            "magnitude.",
+        observed=f"first/last = {pow10_text(math.log10(ratio)) if finite(ratio) and ratio > 0 else ratio}.")
 
-    df = pd.DataFrame({"t": res["t"], "norm": res["grad_norm"], "kind": "measured ||dL/dh_t||",
-                       "bound": False})
-    if res["bound"] is not None:
-        df = pd.concat([df, pd.DataFrame({
-            "t": res["t"], "norm": res["bound"], "kind": "Pascanu bound (sigma_max * gamma)^lag",
-            "bound": True})])
-    st.subheader("How big is the gradient at each step?")
-    chart = charts.log_lines(df, "t", "norm", color="kind", dashed="bound",
-                             x_title="time step t (loss at the last step)",
-                             y_title="||dL/dh_t|| (log scale)", height=330)
-    layout.show(chart, df, key="s1_profile", name="vanishing_profile", alt_text=(
-        f"Gradient norm falls from {res['grad_norm'][-1]:.2g} at the last step to "
-        f"{res['grad_norm'][0]:.2g} at step 0: a ratio of {ratio:.2g}."))
-    if res["batch_size"] < 32:
-        st.caption(f":material/memory: Averaged over {res['batch_size']} sequences instead of "
-                   f"{params['batch_size']} "
-                   "to keep this long, wide probe within the server's memory budget.")
-    layout.metric_row([
-        ("first / last", f"{ratio:.1e}", "||dL/dh_0|| divided by ||dL/dh_{T-1}||"),
-        ("sigma_max(W_hh)", f"{res['sigma_max']:.3f}", "largest singular value"),
-        ("spectral radius", f"{res['spectral_radius']:.3f}", "largest |eigenvalue|"),
-    ])
-    claims.show(res, params, [CLAIM[n] for n in ("vanishes", "geometric", "under_bound",
-                                                 "bound_silent", "bound_bites")])
+    X_TITLE, Y_TITLE = "time step t (loss at the last step)", "||dL/dh_t|| (log scale)"
+    if not shown:
+        layout.held_back(X_TITLE, Y_TITLE, height=280)
+    else:
+        df = pd.DataFrame({"t": res["t"], "norm": res["grad_norm"],
+                           "kind": "measured ||dL/dh_t||", "bound": False})
+        if res["bound"] is not None:
+            df = pd.concat([df, pd.DataFrame({
+                "t": res["t"], "norm": res["bound"],
+                "kind": "Pascanu bound (σ_max·γ)^lag", "bound": True})])
+        chart = charts.log_lines(df, "t", "norm", color="kind", dashed="bound",
+                                 x_title=X_TITLE, y_title=Y_TITLE, height=280)
+        layout.show(chart, df, key="s1_profile", name="vanishing_profile", alt_text=(
+            f"Gradient norm falls from {res['grad_norm'][-1]:.2g} at the last step to "
+            f"{res['grad_norm'][0]:.2g} at step 0: a ratio of {ratio:.2g}."))
+        layout.verdict("s1")
+        if res["batch_size"] < params["batch_size"]:
+            st.caption(f":material/memory: Averaged over {res['batch_size']} sequences instead "
+                       f"of {params['batch_size']} to keep this long, wide probe within the "
+                       "server's memory budget.")
+        layout.metric_row([
+            ("first / last", f"{ratio:.1e}", "||dL/dh_0|| divided by ||dL/dh_{T-1}||"),
+            ("σ_max(W_hh)", f"{res['sigma_max']:.3f}", "largest singular value"),
+            ("spectral radius", f"{res['spectral_radius']:.3f}", "largest |eigenvalue|"),
+        ])
+        claims.show(res, params, [CLAIM[n] for n in ("vanishes", "geometric", "under_bound",
+                                                     "bound_silent", "bound_bites")])
+
+if shown:
     eta = res["eta"]
     if eta is None:
         bound_md = ("- No dashed line for a gated cell: its step Jacobian depends on the gates, "
@@ -115,7 +129,8 @@ with main:
             + f"With this W_hh the bound falls once the gain is below {crit:.2f}, where "
               "σ_max·γ = 1 (the preset *Bound bites* uses 0.8).\n")
     floor = charts.FLOOR
-    n_flag = sum(1 for v in df["norm"] if not (finite(v) and v >= floor))
+    n_flag = sum(1 for v in res["grad_norm"] + (res["bound"] or [])
+                 if not (finite(v) and v >= floor))
     flag_md = (f"- Red triangles mark {n_flag} values below {floor:.0e} (the chart's floor) or "
                "not finite: drawn, not dropped." if n_flag else
                f"- Red triangles would mark values below {floor:.0e} or not finite; this run "
@@ -124,69 +139,82 @@ with main:
         "- The x-axis is the step the gradient arrives at; the loss is computed at the right "
         "edge, so the signal travels **right to left**.\n"
         "- The y-axis is logarithmic: a straight downward slope means the signal is divided "
-        "by the same factor at every step (exponential decay).\n"
-        + bound_md + flag_md)
+        "by the same factor at every step (exponential decay).\n" + bound_md + flag_md)
     layout.cite("Pascanu, Mikolov & Bengio (2013), On the difficulty of training recurrent "
                 "neural networks, arXiv:1211.5063, section 2.")
 
-    st.subheader("Which hidden units still hear the loss?")
-    heat = np.asarray(res["heat"])
-    hdf = pd.DataFrame([(int(t), int(u), float(heat[i, j]))
-                        for i, t in enumerate(res["heat_t"])
-                        for j, u in enumerate(res["heat_units"])],
-                       columns=["t", "unit", "grad"])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        unit_ratio = np.nanmax(heat[0] / heat[-1]) if heat[-1].all() else math.nan
-    layout.show(charts.heatmap(hdf, "t", "unit", "grad", x_title="time step t",
-                               y_title="hidden unit", value_title="log10 |dL/dh_t|",
-                               height=300),
-                hdf, key="s1_heat", name="vanishing_heatmap", alt_text=(
-                    f"Heatmap of |dL/dh_t| for {heat.shape[1]} hidden units over "
-                    f"{heat.shape[0]} time columns. At step 0 the unit that keeps the most "
-                    f"has {unit_ratio:.1e} of its gradient at the last step."))
-    claims.show(res, params, [CLAIM["every_unit_fades"]])
-    layout.how_to_read(
-        "Each row is one hidden unit, each column a time step (averaged over the batch and, "
-        "for long sequences, over a few neighbouring steps). Colour is log10 of the gradient's "
-        "size: yellow is large, dark purple tiny. A vanishing gradient shows as a bright band "
-        "on the right that darkens towards the left **for every unit at once**: no unit keeps "
-        "a private channel to the past.")
+# -- warm-up: one number multiplied T times ----------------------------------------------------
+st.header("Warm-up: one number, multiplied T times")
+c1, c2 = st.columns([1, 1.6], gap="large")
+with c1:
+    w = st.slider("w, the factor per step", 0.5, 1.5, 0.9, 0.01, key="w",
+                  help="A one-unit linear RNN multiplies its gradient by w at every step.")
+    wk = w ** T
+    st.metric(f"w^T after T = {T} steps", pow10_text(math.log10(wk)) if wk > 0 else "0",
+              help="The factor a one-unit linear RNN applies to the gradient over the whole "
+                   "sequence.")
+    st.caption("Drag w: below 1 the product collapses, above 1 it explodes, and only w = 1 "
+               "keeps it. A real RNN multiplies matrices instead of numbers (section 3).")
+with c2:
+    ks = np.arange(T + 1)
+    wdf = pd.DataFrame({"k": ks, "w^k": w ** ks.astype(float)})
+    chart = charts.log_lines(wdf, "k", "w^k", x_title="steps back k",
+                             y_title="w^k (log scale)", height=150)
+    layout.draw_chart(chart, f"w^k for w = {w:.2f}, from 1 at k = 0 to {wk:.2g} at k = {T}.")
 
-layout.explain(
-    "Backpropagation through time passes the error from step t+1 to step t by multiplying it "
-    "with the Jacobian dh_{t+1}/dh_t = diag(tanh') W_hh. Both parts tend to shrink vectors: "
-    "tanh' is at most 1 and much smaller when units saturate, and a default-scale W_hh stretches "
-    "most directions by less than 1. Multiply a few dozen of them and the product is "
-    "astronomically small. The weights still get updated, but almost entirely from the last few "
-    "steps, so the network cannot learn that an input far back mattered. Section 3 takes the "
-    "product apart; section 5 shows the cures.")
+# -- go deeper: which units, whose updates, and does training fix it ---------------------------
+st.header("Which hidden units still hear the loss?")
+heat = np.asarray(res["heat"])
+hdf = pd.DataFrame([(int(t), int(u), float(heat[i, j]))
+                    for i, t in enumerate(res["heat_t"])
+                    for j, u in enumerate(res["heat_units"])],
+                   columns=["t", "unit", "grad"])
+with np.errstate(divide="ignore", invalid="ignore"):
+    unit_ratio = np.nanmax(heat[0] / heat[-1]) if heat[-1].all() else math.nan
+layout.show(charts.heatmap(hdf, "t", "unit", "grad", x_title="time step t",
+                           y_title="hidden unit", value_title="log10 |dL/dh_t|", height=220),
+            hdf, key="s1_heat", name="vanishing_heatmap", alt_text=(
+                f"Heatmap of |dL/dh_t| for {heat.shape[1]} hidden units over "
+                f"{heat.shape[0]} time columns at T = {T}. At step 0 the unit that keeps the "
+                f"most has {unit_ratio:.1e} of its gradient at the last step."))
+claims.show(res, params, [CLAIM["every_unit_fades"]])
+layout.how_to_read(
+    "Each row is one hidden unit, each column a time step of the run above (averaged over the "
+    "batch and, for long sequences, over neighbouring steps). Colour is log10 of the "
+    "gradient's size: yellow is large, dark purple tiny. A vanishing gradient shows as a "
+    "bright band on the right that darkens towards the left **for every unit at once**: no "
+    "unit keeps a private channel to the past.")
 
-st.subheader("Weights update slowly: who pays into dL/dW_hh?")
-WD = exp.weight_update_shares.defaults
-wres = demos.run(exp.weight_update_shares)
+st.header("Weights update slowly: who pays into dL/dW_hh?")
+wparams = {"seq_len": T, "seed": seed}
+wres = demos.run(exp.weight_update_shares, **wparams)
 wT = len(wres["t"])
-wdf = pd.DataFrame({"t": wres["t"], "contribution": wres["contribution"]})
+sdf = pd.DataFrame({"t": wres["t"], "contribution": wres["contribution"]})
 c1, c2 = st.columns([2.6, 1], gap="large")
 with c1:
-    layout.show(charts.bars(wdf, "t", "contribution", log_y=True, x_title="time step t",
-                            y_title="||step t's term of dL/dW_hh|| (log)"),
-                wdf, key="s1_shares", name="weight_update_shares", alt_text=(
+    layout.show(charts.bars(sdf, "t", "contribution", log_y=True, x_title="time step t",
+                            y_title="||step t's term of dL/dW_hh|| (log)", height=200),
+                sdf, key="s1_shares", name="weight_update_shares", alt_text=(
                     f"The last 5 of {wT} steps supply "
                     f"{100 * sum(wres['share'][-5:]):.1f}% of the recurrent weight gradient."))
-    claims.show(wres, WD, [CLAIM["last_steps_dominate"], CLAIM["step0_zero"]])
 with c2:
     st.metric("share from the last 5 steps", f"{100 * sum(wres['share'][-5:]):.1f}%")
     st.metric("share from the first half", f"{100 * sum(wres['share'][:wT // 2]):.1e}%")
-    layout.how_to_read(
-        "dL/dW_hh is a sum of one term per step. Each bar is the size of one term (fresh tanh "
-        f"RNN, T = {wT}, log scale). Step 0's term is a product with the state before step 0, "
-        "which is all zeros, so its bar sits on the baseline. The update the optimiser applies "
-        "is the sum: the right-most bars decide it.")
+claims.show(wres, {**exp.weight_update_shares.defaults, **wparams},
+            [CLAIM["last_steps_dominate"], CLAIM["step0_zero"]])
+layout.how_to_read(
+    "dL/dW_hh is a sum of one term per step. Each bar is the size of one term (fresh tanh "
+    f"RNN, T = {wT}, log scale). Step 0's term is a product with the state before step 0, "
+    "which is all zeros, so its bar sits on the baseline. The update the optimiser applies is "
+    "the sum: the right-most bars decide it.")
 
-TD = exp.training_heatmap.defaults
-tres = demos.run(exp.training_heatmap)
+st.header("Does training fix it?")
+tparams = {"seq_len": min(T, TRAIN_MAX_T), "seed": seed}
+TP = {**exp.training_heatmap.defaults, **tparams}
+tres = demos.run(exp.training_heatmap, **tparams)
 tT, tS, tshort = tres["seq_len"], tres["steps"], tres["short_len"]
-st.subheader("Does training fix it? Gradient by lag during training")
+if T > TRAIN_MAX_T:
+    st.caption(f"Training runs at T = {tT}: longer sequences take too long to train live.")
 rows = [(s, lag, v) for s, row in zip(tres["probe_steps"], tres["log_grad"])
         for lag, v in enumerate(row)]
 tdf = pd.DataFrame(rows, columns=["training step", "lag", "log10 grad"])
@@ -195,16 +223,11 @@ gap = min(row[0] - row[-1] for row in tres["log_grad"])
 c1, c2 = st.columns([1.6, 1], gap="large")
 with c1:
     layout.show(charts.heatmap(tdf, "training step", "lag", "grad", y_title="lag (steps back)",
-                               value_title="log10 ||dL/dh||", height=300,
+                               value_title="log10 ||dL/dh||", height=220,
                                y_descending=True),
                 tdf, key="s1_train_heat", name="lag_by_training_step", alt_text=(
                     f"Over {tS} Adam steps at T = {tT}, the gradient reaching lag {tT - 1} "
                     f"is never more than {pow10_text(-gap)} of the gradient at lag 0."))
-    layout.how_to_read(
-        f"Columns are moments during one training run (tanh RNN, adding problem, T = {tT}, "
-        f"{tS} Adam steps, learning rate {tres['lr']:g}); rows are how many steps back from "
-        "the loss (lag 0, the last step, at the bottom). If training opened a path to the "
-        "past, the dark upper rows would brighten as you go right.")
 with c2:
     window = 20
     ldf = pd.concat([
@@ -214,42 +237,39 @@ with c2:
                       "loss": pd.Series(tres["short_loss"]).rolling(window, min_periods=1
                                                                     ).mean()})])
     layout.show(charts.lines(ldf, "step", "loss", color="run", x_title="training step",
-                             y_title=f"loss (mean of {window} steps)", height=240,
+                             y_title=f"loss (mean of {window} steps)", height=170,
                              rules={"chance": tres["chance"]}),
                 ldf, key="s1_train_loss", name="training_loss_by_length", alt_text=(
                     f"Loss of the T = {tT} run ends at {tres['final_loss']:.3f}; the same "
                     f"training at T = {tshort} ends at {tres['short_final_loss']:.3f}. "
                     f"Chance is {tres['chance']:.3f}."))
-    layout.metric_row([
-        (f"final loss, T = {tT}", f"{tres['final_loss']:.3f}", "mean of the last 20 steps"),
-        (f"final loss, T = {tshort}", f"{tres['short_final_loss']:.3f}",
-         "the control: same network, steps and learning rate"),
-    ])
-verdicts = claims.show(tres, TD, [CLAIM[n] for n in ("far_lags_stay_dark",
+verdicts = claims.show(tres, TP, [CLAIM[n] for n in ("far_lags_stay_dark",
                                                      "long_stays_at_chance", "short_learns")])
 if all(verdicts):
     st.markdown(
         f"Is the long run stuck because {tS} steps are too few? The control answers that: the "
         f"same network, with the same steps and learning rate, learns when the sequence is "
         f"{tshort} steps long. So in these runs the length, not the step budget, holds the "
-        f"T = {tT} network back, and the heatmap shows what length does: the far lags never "
-        "receive a usable gradient. Section 4 repeats this over a range of lengths.")
+        f"T = {tT} network back: the far lags never receive a usable gradient. Section 4 "
+        "repeats this over a range of lengths.")
 else:
     st.markdown("These runs do not tell the usual story cleanly: read the checks above and the "
                 "two charts for what happened.")
+layout.how_to_read(
+    f"Heatmap columns are moments during one training run (tanh RNN, adding problem, T = {tT}, "
+    f"{tS} Adam steps, learning rate {tres['lr']:g}); rows are how many steps back from the "
+    "loss (lag 0, the last step, at the bottom). If training opened a path to the past, the "
+    "dark upper rows would brighten as you go right. The line chart puts the same run's loss "
+    f"beside a control trained on sequences of {tshort} steps.")
 
-layout.code(f"""
-import torch
-from core.models import build_model
-from core.probes import hidden_state_gradients, gradient_norms_by_step
-from core.tasks import make_task
-
-task = make_task("adding", {T})
-model = build_model("{cell}", 2, {H}, 1, nonlinearity="{params['nonlinearity']}",
-                    init="{init}", gain={gain}, seed={seed})
-x, y = task.sample(32, torch.Generator().manual_seed({seed} + 1))
-g = hidden_state_gradients(model, x, lambda out: task.loss(out, y.double()),
-                           dtype=torch.float64)      # (B, T, H), one backward pass
-print(gradient_norms_by_step(g))                     # (T,): ||dL/dh_t||
-""")
+with layout.section("Why it happens, in one paragraph"):
+    st.markdown(
+        "Backpropagation through time passes the error from step t+1 to step t by multiplying "
+        "it with the Jacobian dh_{t+1}/dh_t = diag(tanh') W_hh. Both parts tend to shrink "
+        "vectors: tanh' is at most 1 and much smaller when units saturate, and a default-scale "
+        "W_hh stretches most directions by less than 1. Multiply a few dozen of them and the "
+        "product is astronomically small. The weights still get updated, but almost entirely "
+        "from the last few steps, so the network cannot learn that an input far back mattered. "
+        "Section 3 takes the product apart; section 5 shows the cures.")
+layout.code_for(exp.gradient_profile, params, show=["ratio", "sigma_max"])
 layout.footer(FILE)

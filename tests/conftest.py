@@ -79,3 +79,17 @@ def no_exception(at: AppTest) -> None:
 @pytest.fixture
 def page():
     return open_page
+
+
+def commit(at: AppTest, key: str, option: str | None = None) -> AppTest:
+    """Answer the page's prediction ``key`` (``layout.prediction``) and press Commit (or, in
+    instructor mode, Reveal): the page then shows its main result."""
+    if option is not None:
+        at.radio(key=f"predict_{key}").set_value(option).run()
+    at.button(key=f"commit_{key}").click().run()
+    return at
+
+
+def code_blocks(at: AppTest) -> list[str]:
+    """The source of every ``st.code`` block on the page (the generated snippets)."""
+    return [c.value for c in at.code]

@@ -2,6 +2,10 @@
 
     python -m tools.screenshot                      # every page -> shots/<url>.png
     python -m tools.screenshot vanishing "why?gain=2" --out /tmp/shots --width 1400
+    python -m tools.screenshot vanishing --reveal --full      # after committing, whole page
+
+Each line printed gives the file, the page's exceptions, the first chart's top edge (px) and
+the page's height in screens: the numbers the page-shape rules speak about.
 """
 
 from __future__ import annotations
@@ -21,6 +25,38 @@ def wait_ready(page) -> None:
     serve.wait_ready(page, settle_ms=1500)
 
 
+def measure(page, screen_height: int) -> tuple[float | None, float]:
+    """(top edge of the first chart in px from the top of the page, page height in screens)."""
+    top = page.evaluate("""() => {
+        const c = document.querySelector('[data-testid="stVegaLiteChart"]');
+        const m = document.querySelector('[data-testid="stMain"]');
+        if (!c) return null;
+        return c.getBoundingClientRect().top + (m ? m.scrollTop : 0);
+    }""")
+    height = page.evaluate("""() => {
+        const m = document.querySelector('[data-testid="stMain"]');
+        return m ? m.scrollHeight : document.body.scrollHeight;
+    }""")
+    return (None if top is None else round(top)), height / screen_height
+
+
+def reveal(page) -> None:
+    """Pick the first option of every prediction and press its Commit / Reveal button."""
+    for _ in range(6):
+        boxes = page.locator("[class*='st-key-predict_box_']")
+        todo = [b for b in boxes.all() if b.locator("button:not([disabled])").count()
+                or b.locator("input[type=radio]:not([disabled])").count()]
+        if not todo:
+            return
+        box = todo[0]
+        radios = box.locator("label:has(input[type=radio])")
+        if radios.count() and not box.locator("input[type=radio]:checked").count():
+            radios.first.click()
+            serve.wait_ready(page, settle_ms=600)
+        box.locator("button").first.click()
+        serve.wait_ready(page, settle_ms=1200)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("paths", nargs="*", help="URL paths (default: every page)")
@@ -28,6 +64,8 @@ def main() -> None:
     ap.add_argument("--width", type=int, default=1400)
     ap.add_argument("--height", type=int, default=900)
     ap.add_argument("--full", action="store_true", help="whole page, not just the first screen")
+    ap.add_argument("--reveal", action="store_true",
+                    help="answer every prediction (first option) and commit before the shot")
     args = ap.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -42,9 +80,19 @@ def main() -> None:
             wait_ready(page)
             name = p.replace("?", "_").replace("&", "_").replace("=", "-").replace("/", "_")
             target = out / f"{name or 'home'}.png"
-            page.screenshot(path=str(target), full_page=args.full)
+            if args.reveal:
+                reveal(page)
+            top, screens = measure(page, args.height)
+            if args.full:
+                page.set_viewport_size({"width": args.width,
+                                        "height": int(screens * args.height) + 40})
+                page.wait_for_timeout(800)
+            page.screenshot(path=str(target))
+            if args.full:
+                page.set_viewport_size({"width": args.width, "height": args.height})
             errors = page.locator("[data-testid='stException']").count()
-            print(f"{target}  exceptions={errors}")
+            print(f"{target}  exceptions={errors}  first_chart_top={top}px  "
+                  f"screens={screens:.2f}")
         browser.close()
 
 

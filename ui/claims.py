@@ -24,14 +24,19 @@ def verdict_md(c: Claim, result: dict) -> str:
             "depart from the usual story: the chart shows what actually happened.")
 
 
-def show(result: dict, params: dict, claims: Iterable[Claim]) -> list[bool]:
-    """Draw the verdict of every claim that applies to ``params``; returns the verdicts."""
-    lines, verdicts = [], []
-    for c in claims:
-        if not c.applies_to(params):
-            continue
-        verdicts.append(c.holds(result))
-        lines.append(verdict_md(c, result))
-    if lines:
-        st.markdown("\n\n".join(lines))
-    return verdicts
+def show(result: dict, params: dict, claims: Iterable[Claim], *, inline: int = 1) -> list[bool]:
+    """Draw the verdict of every claim that applies to ``params``; returns the verdicts.
+
+    The first ``inline`` claims and every claim that fails on this run are shown as lines; the
+    other passing ones fold into "N more checks on this run", so checks do not bury the chart.
+    """
+    items = [(c, c.holds(result)) for c in claims if c.applies_to(params)]
+    up = [verdict_md(c, result) for i, (c, ok) in enumerate(items) if i < inline or not ok]
+    folded = [verdict_md(c, result) for i, (c, ok) in enumerate(items) if i >= inline and ok]
+    if up:
+        st.markdown("\n\n".join(up))
+    if folded:
+        with st.expander(f"{len(folded)} more check{'s' * (len(folded) > 1)} on this run",
+                         icon=":material/fact_check:"):
+            st.markdown("\n\n".join(folded))
+    return [ok for _, ok in items]

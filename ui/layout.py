@@ -80,7 +80,7 @@ def explain(md: str, *, title: str = "What is going on") -> None:
 
 def how_to_read(md: str) -> None:
     """The "How to read this chart" box that sits beside every chart."""
-    with st.expander("How to read this chart", expanded=not state.instructor(),
+    with st.expander("How to read this chart",
                      icon=":material/visibility:"):
         st.markdown(md)
 
@@ -149,7 +149,8 @@ def prediction(page: str, key: str, question: str, options: Sequence[str], corre
     answer, the chart, the metrics and the checked claims stay hidden. A learner picks an
     option and presses *Commit*; in instructor mode a big *Reveal* button lets the room vote
     first (the class pulse tally sits beside the question when a room runs). After the reveal
-    the box says which option was right and why, and what this run showed (``observed``).
+    ``verdict(key)``, called under the main chart, says which option was right and why, and
+    what this run showed (``observed``).
     ``page`` and ``key`` name the question for the class pulse (``"<page>:<key>"``).
     """
     options = list(options)
@@ -159,7 +160,7 @@ def prediction(page: str, key: str, question: str, options: Sequence[str], corre
     with st.container(border=True, key=f"predict_box_{key}"):
         st.markdown(f":material/psychology: **Predict first.** {question}")
         pick = st.radio("Your prediction", options, index=None, key=f"predict_{key}",
-                        label_visibility="collapsed", disabled=done)
+                        label_visibility="collapsed", disabled=done, horizontal=True)
         if not done:
             if teacher:
                 with st.container(key="reveal_box"):
@@ -175,24 +176,36 @@ def prediction(page: str, key: str, question: str, options: Sequence[str], corre
         pulse.tally(qid, options, correct=correct, reveal=done)
         if not done:
             return False
-        answer = options[correct]
-        tail = f"\n\n**This run:** {observed}" if observed else ""
-        if pick is None:
-            st.info(f"**Answer: {answer}.** {why}{tail}")
-        elif options.index(pick) == correct:
-            st.success(f"**Right: {answer}.** {why}{tail}")
-        else:
-            st.warning(f"**Not this time: the run shows {answer}.** {why}{tail}")
+    answer = options[correct]
+    tail = f"\n\n**This run:** {observed}" if observed else ""
+    if pick is None:
+        shown = ("info", f"**Answer: {answer}.** {why}{tail}")
+    elif options.index(pick) == correct:
+        shown = ("success", f"**Right: {answer}.** {why}{tail}")
+    else:
+        shown = ("warning", f"**Not this time: the run shows {answer}.** {why}{tail}")
+    st.session_state[f"_verdict_{key}"] = shown
     return True
 
 
+def verdict(key: str) -> None:
+    """The revealed answer of prediction ``key``, drawn where the page wants it (under its main
+    chart, so revealing does not push the chart down). Nothing before the reveal."""
+    v = st.session_state.get(f"_verdict_{key}") if revealed(key) else None
+    if v is not None:
+        getattr(st, v[0])(v[1])
+
+
 def held_back(x_title: str, y_title: str, *, height: int = 330,
-              note: str = "Commit a prediction above to see the run") -> None:
+              note: str | None = None) -> None:
     """Empty axes where the main chart will appear once the learner commits."""
+    if note is None:
+        note = ("Press Reveal to show the run" if state.instructor() else
+                "Commit a prediction above to see the run")
     base = alt.Chart(pd.DataFrame({"x": [0.0, 1.0], "y": [0.0, 1.0]}))
-    axes = base.mark_point(opacity=0).encode(
-        x=alt.X("x:Q", title=x_title, axis=alt.Axis(labels=False, ticks=False, grid=False)),
-        y=alt.Y("y:Q", title=y_title, axis=alt.Axis(labels=False, ticks=False, grid=False)))
+    axis = alt.Axis(labels=False, ticks=False, grid=False, domainColor="#4A5058")
+    axes = base.mark_point(opacity=0).encode(x=alt.X("x:Q", title=x_title, axis=axis),
+                                             y=alt.Y("y:Q", title=y_title, axis=axis))
     text = alt.Chart(pd.DataFrame({"x": [0.5], "y": [0.5], "t": [note]})).mark_text(
         fontSize=18, color="#4A5058").encode(x="x:Q", y="y:Q", text="t:N")
     draw_chart(alt.layer(axes, text).properties(height=height), f"Empty chart: {note}.")
@@ -238,11 +251,17 @@ def _records_json(data: pd.DataFrame) -> str:
 
 
 def _finished_spec(chart: alt.TopLevelMixin, projector: bool) -> dict:
-    """The spec Streamlit sends for ``chart``: styled, validated, data as Arrow bytes;
-    about 1.4x taller on a projector."""
+    """The spec Streamlit sends for ``chart``: styled, validated, data as Arrow bytes; width
+    fitted to the column, height the plot's own; about 1.4x taller on a projector."""
     from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec
 
     spec = _convert_altair_to_vega_lite_spec(_styled(chart, projector))
+    if "autosize" not in spec and not any(k in spec for k in ("facet", "hconcat", "vconcat",
+                                                               "concat", "repeat")):
+        # The height a chart asks for is its plot's height: axes and a legend below it add
+        # to it (Streamlit's default "fit" squeezes them into the height instead, which
+        # shrank a 180 px chart with a legend to a 20 px strip).
+        spec["autosize"] = {"type": "fit-x", "contains": "padding"}
     if projector:
         _scale_heights(spec, PROJECTOR_HEIGHT)
     return spec
@@ -261,8 +280,8 @@ def draw_chart(chart: alt.TopLevelMixin, alt_text: str | None = None) -> None:
                                lambda c: _finished_spec(c, projector))
     else:
         spec = _finished_spec(chart, projector)
-    if alt_text:
-        spec["description"] = alt_text
+    # Streamlit 1.67 applies ``alt`` on the frontend as the chart's Vega description, which
+    # becomes the SVG's accessible name.
     st.vega_lite_chart(spec=spec, width="stretch", alt=alt_text or None)
 
 

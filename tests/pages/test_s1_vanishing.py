@@ -1,38 +1,93 @@
 import math
 
-from tests.conftest import no_exception, open_page, spec_fields, spec_rows, vega_specs
+from tests.conftest import (
+    code_blocks,
+    commit,
+    no_exception,
+    open_page,
+    spec_fields,
+    spec_rows,
+    vega_specs,
+)
 
 FILE = "s1_vanishing.py"
+RIGHT = "Less than a billionth"
 
 
-def test_opens_with_both_main_charts_and_the_bound():
+def _text(at) -> str:
+    return "\n".join(m.value for m in at.markdown)
+
+
+def _profile(at) -> dict:
+    return next(s for s in vega_specs(at) if "norm" in spec_fields(s))
+
+
+def test_main_result_is_held_back_until_the_learner_commits():
     at = open_page(FILE)
     no_exception(at)
-    specs = vega_specs(at)
-    assert len(specs) >= 4
-    profile = specs[0]
-    assert {"t", "norm", "kind"} <= spec_fields(profile)
+    assert not any("norm" in spec_fields(s) for s in vega_specs(at))  # empty axes only
+    assert "Commit a prediction" in str(vega_specs(at)[0])
+    assert not at.metric or "first / last" not in [m.label for m in at.metric]
+    assert "Checked in this run:** less than a billionth" not in _text(at)
+    assert at.button(key="commit_s1").disabled  # nothing picked yet
+    commit(at, "s1", RIGHT)
+    no_exception(at)
+    assert any("Right" in s.value for s in at.success)
+    assert "first / last" in [m.label for m in at.metric]
+    assert at.radio(key="predict_s1").disabled  # the committed answer stays
+
+
+def test_after_commit_the_profile_and_the_bound():
+    at = commit(open_page(FILE), "s1", RIGHT)
+    profile = _profile(at)
     kinds = {r["kind"] for r in spec_rows(profile)}
-    assert kinds == {"measured ||dL/dh_t||", "Pascanu bound (sigma_max * gamma)^lag"}
-    assert {"t", "unit", "_shown"} <= spec_fields(specs[1])  # the heatmap
+    assert kinds == {"measured ||dL/dh_t||", "Pascanu bound (σ_max·γ)^lag"}
     rows = [r for r in spec_rows(profile) if r["kind"].startswith("measured")]
     assert len(rows) == 100
-    # vanishing: the first step hears far less than the last
     first = next(r["norm"] for r in rows if r["t"] == 0)
     last = next(r["norm"] for r in rows if r["t"] == 99)
     assert first < 1e-10 * last
 
 
-def test_changing_controls_re_renders_with_a_live_run():
+def test_wrong_prediction_is_told_the_answer():
+    at = commit(open_page(FILE), "s1", "About the same (within 10x)")
+    assert any("the run shows Less than a billionth" in w.value for w in at.warning)
+
+
+def test_instructor_reveal_needs_no_answer():
+    at = open_page(FILE)
+    at.toggle(key="instructor").set_value(True).run()
+    no_exception(at)
+    assert "Reveal" in at.button(key="commit_s1").label
+    commit(at, "s1")
+    assert any("Answer: Less than a billionth" in i.value for i in at.info)
+    assert any("norm" in spec_fields(s) for s in vega_specs(at))
+
+
+def test_every_chart_follows_the_chosen_T():
     at = open_page(FILE)
     at.slider(key="T").set_value(30).run()
+    commit(at, "s1", "10 to a billion times less")
     no_exception(at)
-    rows = [r for r in spec_rows(vega_specs(at)[0]) if r["kind"].startswith("measured")]
+    rows = [r for r in spec_rows(_profile(at)) if r["kind"].startswith("measured")]
     assert len(rows) == 30
+    shares = next(s for s in vega_specs(at) if "contribution" in spec_fields(s))
+    assert len(spec_rows(shares)) == 30
+    lag = next(s for s in vega_specs(at) if "lag" in spec_fields(s))
+    assert max(r["lag"] for r in spec_rows(lag)) == 29  # training follows T up to 40
     at.selectbox(key="cell").set_value("lstm").run()
     no_exception(at)
-    kinds = {r["kind"] for r in spec_rows(vega_specs(at)[0])}
-    assert kinds == {"measured ||dL/dh_t||"}  # no Pascanu bound for a gated cell
+    assert {r["kind"] for r in spec_rows(_profile(at))} == {"measured ||dL/dh_t||"}
+
+
+def test_w_to_the_k_slider_moves_the_number_at_once():
+    at = open_page(FILE)
+    at.slider(key="w").set_value(1.1).run()
+    no_exception(at)
+    metric = next(m for m in at.metric if m.label.startswith("w^T"))
+    assert metric.value == "1.4e+4"  # 1.1 ** 100 = 13780.6
+    wk = next(s for s in vega_specs(at) if "w^k" in spec_fields(s))
+    assert len(spec_rows(wk)) == 101
 
 
 def test_link_values_restore_controls_and_bad_ones_warn():
@@ -48,38 +103,27 @@ def test_link_values_restore_controls_and_bad_ones_warn():
     assert "Sequence length T" in notes and "Recurrent gain" in notes and "Cell" in notes
 
 
-def test_preset_link_applies_its_settings():
+def test_presets_from_links_and_the_picker_names_the_defaults():
     at = open_page(FILE, {"preset": "orth"})
     no_exception(at)
     assert at.selectbox(key="init").value == "orthogonal"
-
-
-def test_prediction_gives_a_verdict():
-    at = open_page(FILE)
-    at.radio(key="predict_s1").set_value("Less than a billionth").run()
-    assert any("Right" in s.value for s in at.success)
-
-
-def test_preset_link_shows_the_preset_in_the_picker():
     at = open_page(FILE, {"preset": "long300"})
-    no_exception(at)
     assert at.selectbox(key="preset").value == "long300"
     assert at.slider(key="T").value == 300
-
-
-def _text(at) -> str:
-    return "\n".join(m.value for m in at.markdown)
+    at = open_page(FILE)
+    assert at.selectbox(key="preset").value == "vanish100"  # the defaults are this preset
+    at.slider(key="T").set_value(120).run()
+    assert at.selectbox(key="preset").value == "custom"
 
 
 def test_claims_are_checked_beside_the_charts():
-    at = open_page(FILE)
+    at = commit(open_page(FILE), "s1", RIGHT)
     no_exception(at)
     md = _text(at)
     assert md.count("Checked in this run") >= 9  # profile, units, weight shares, training
     assert "Not in this run" not in md
     assert "σ_max·γ is above 1" in md  # the default W_hh: the bound says nothing
     assert "the length, not the step budget" in md  # the T = 5 control learned
-    # the gain at which the bound starts to bite comes from the run: 1 / sigma_max at gain 1
     from core.experiments import vanishing as exp
 
     crit = 1 / exp.gradient_profile(**exp.gradient_profile.defaults)["sigma_max"]
@@ -87,17 +131,26 @@ def test_claims_are_checked_beside_the_charts():
 
 
 def test_bound_bites_preset_says_the_bound_falls():
-    at = open_page(FILE, {"preset": "bites"})
+    at = commit(open_page(FILE, {"preset": "bites"}), "s1", RIGHT)
     no_exception(at)
     assert math.isclose(at.slider(key="gain").value, 0.8)
     md = _text(at)
-    assert "σ_max·γ is below 1" in md and "Checked in this run" in md
     assert "below 1, so the bound itself **falls**" in md
 
 
 def test_short_sequence_gets_its_own_verdict_and_an_honest_claim():
     at = open_page(FILE, {"T": "10"})
-    no_exception(at)
-    assert "Not in this run:** less than a billionth" in _text(at)  # T = 10 keeps more
-    at.radio(key="predict_s1").set_value("Between 10 and a billion times less").run()
+    commit(at, "s1", "10 to a billion times less")
     assert any("Right" in s.value for s in at.success)
+    assert "Not in this run:** less than a billionth" in _text(at)  # T = 10 keeps more
+
+
+def test_the_snippet_runs_and_gives_the_page_result():
+    at = open_page(FILE)
+    (src,) = [c for c in code_blocks(at) if "gradient_profile" in c]
+    ns: dict = {}
+    exec(compile(src.replace("print(", "(lambda *a: None)("), "<snippet>", "exec"), ns)
+    from ui.demos import shipped
+
+    assert math.isclose(ns["res"]["ratio"],
+                        shipped("vanishing.gradient_profile")["result"]["ratio"], rel_tol=1e-5)
