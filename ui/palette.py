@@ -1,0 +1,45 @@
+"""The app's one visual language: colours, marks and scales every chart uses.
+
+- Cells always have the same colour and label (``cell_color``; labels from ``core.labels``).
+- A measured quantity is drawn in ``MEASURED``; theory (bounds, predictions) in ``THEORY``,
+  dashed; reference lines (chance, thresholds) in ``REFERENCE``, dotted, *under* the data.
+- Non-finite and underflowed values are their own legend entries, ``NAN_MARK`` / ``TINY_MARK``,
+  never silently dropped.
+- Heatmaps take a ``scheme``: ``SEQUENTIAL`` for magnitudes, ``DIVERGING`` where sign matters.
+- Lag axes put lag 0 (the step the loss is on) at the bottom.
+Colour-blind safe: Okabe & Ito (2008).
+"""
+
+from __future__ import annotations
+
+from core.labels import cell_name
+
+#: Okabe & Ito (2008) colour-blind-safe categorical palette.
+OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442",
+             "#000000"]
+MEASURED = OKABE_ITO[0]
+THEORY = "#6B6B6B"
+REFERENCE = "#4A5058"
+BAD = OKABE_ITO[5]
+#: Cell -> colour, the same on every page (tanh RNN vermillion, LSTM blue, GRU green).
+CELL_COLORS: dict[str, str] = {"rnn": OKABE_ITO[5], "lstm": OKABE_ITO[0], "gru": OKABE_ITO[2]}
+SEQUENTIAL = "viridis"
+DIVERGING = "blueorange"
+#: Dash patterns: data solid, theory dashed, reference dotted.
+SOLID, DASHED, DOTTED = [1, 0], [6, 4], [2, 3]
+#: Legend entries for values a log axis cannot show.
+NAN_MARK = "non-finite (NaN/inf)"
+TINY_MARK = "below float resolution"
+#: One tick style: log axes label powers of ten like this.
+LOG_TICK_FORMAT = ".0e"
+
+
+def cell_color(cell: str) -> str:
+    """The colour of a cell type ("rnn", "lstm", "gru")."""
+    return CELL_COLORS[cell]
+
+
+def cell_scale(cells: list[str], nonlinearity: str = "tanh") -> tuple[list[str], list[str]]:
+    """(legend labels, colours) for the given cells, in that order: pass them to
+    ``alt.Scale(domain=..., range=...)`` so every chart colours cells alike."""
+    return [cell_name(c, nonlinearity) for c in cells], [CELL_COLORS[c] for c in cells]
