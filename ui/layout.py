@@ -267,12 +267,15 @@ def _finished_spec(chart: alt.TopLevelMixin, projector: bool) -> dict:
     return spec
 
 
-def draw_chart(chart: alt.TopLevelMixin, alt_text: str | None = None) -> None:
+def draw_chart(chart: alt.TopLevelMixin, alt_text: str | None = None, *,
+               select_key: str | None = None) -> Any:
     """Draw an Altair chart full width in the page's style (laptop or projector).
 
     A chart from a memoised builder (``ui.chartcache.memo``) is styled, validated and
     serialised once per server and style; any other chart is converted on each run. The text
     alternative goes into the SVG (Vega-Lite ``description``) and the element's accessible name.
+    ``select_key``: for a chart with an Altair selection parameter, rerun on a selection and
+    return its state (``state.selection``).
     """
     projector = state.instructor()
     if chartcache.is_memoised(chart):
@@ -282,7 +285,11 @@ def draw_chart(chart: alt.TopLevelMixin, alt_text: str | None = None) -> None:
         spec = _finished_spec(chart, projector)
     # Streamlit 1.67 applies ``alt`` on the frontend as the chart's Vega description, which
     # becomes the SVG's accessible name.
-    st.vega_lite_chart(spec=spec, width="stretch", alt=alt_text or None)
+    if select_key is None:
+        return st.vega_lite_chart(spec=spec, width="stretch", alt=alt_text or None)
+    # A chart with an Altair selection (e.g. click to set a start point): returns its state.
+    return st.vega_lite_chart(spec=spec, width="stretch", alt=alt_text or None,
+                              on_select="rerun", key=select_key)
 
 
 def show(chart: alt.TopLevelMixin, data: pd.DataFrame, *, alt_text: str, key: str,
