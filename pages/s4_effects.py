@@ -350,9 +350,12 @@ with em:
          "the loss, a gradient, or the weights after the update"),
         ("W_hh grew", f"x{growth:.2g}" if finite(growth) else "-",
          "largest finite norm of W_hh in the run without clipping, over its starting norm"),
-        ("readout's limit", f"lr {eres['readout_lr_limit']:.3g}",
-         "2 / lambda for the readout alone at the start: plain SGD on the readout diverges "
-         "above this learning rate, whatever the recurrence does"),
+        ("readout's limit", f"lr {eres['readout_lr_limit']:.2g}" + (
+            f" → {exp.readout_limit_before_nan(eres):.2g}"
+            if bad and finite(exp.readout_limit_before_nan(eres)) else ""),
+         "2 / lambda for the readout alone: plain SGD on the readout diverges above this "
+         "learning rate, whatever the recurrence does. At the start, and (after the arrow) "
+         "in the ten steps before the first NaN of the run without clipping"),
     ])
     if bad_frozen is not None:
         st.warning(
@@ -366,9 +369,10 @@ with em:
             "Read the unclipped run in two phases. First the gradient on W_hh, which travels "
             "back through all the time steps, grows large, and plain SGD steps throw W_hh far "
             "out (right chart). "
-            + ("The hidden units are pushed to the ends of tanh's range, and at this learning "
-               "rate the readout starts to overshoot, further every step, until the numbers "
-               "overflow (left chart). " if CLAIM["readout_takes_over"].holds(eres) else
+            + ("The hidden units are pushed to the ends of tanh's range, which lowers the "
+               f"learning rate the readout can take below this run's {elr:g} (metrics above). "
+               "Then the readout overshoots, further every step, until the numbers overflow "
+               "(left chart). " if CLAIM["readout_takes_over"].holds(eres) else
                "Later the loss overflows (left chart). ")
             + ("The control shows the first phase is needed: with W_hh frozen, the same start, "
                "batches and learning rate stay finite. " if bad_frozen is None else ""))

@@ -177,23 +177,29 @@ def readout_lr_limit(model, x: torch.Tensor) -> float:
     readout's weights and bias diverges above this learning rate, whatever the recurrence does.
 
     With the loss the MSE on the last step, the readout's Hessian is ``2 F^T F / B`` where
-    ``F = [h_T, 1]`` ``(B, H + 1)``; lambda is its largest eigenvalue.
+    ``F = [h_T, 1]`` ``(B, H + 1)``; lambda is its largest eigenvalue. NaN for non-finite
+    weights.
     """
+    return hidden_stats(model, x)[1]
+
+
+def hidden_stats(model, x: torch.Tensor) -> tuple[float | None, float]:
+    """``(saturation, readout_lr_limit)`` from one forward pass on the batch ``x`` ``(B, T, I)``.
+
+    saturation: fraction of hidden values with |h| > 0.99 over every step (tanh units at the
+    ends of their range; None for ReLU). Both are NaN / None when a weight is non-finite.
+    """
+    if not weights_ok(model):
+        return None, math.nan
     with torch.no_grad():
-        h = model.fused_hidden(x)[:, -1, :].double()  # (B, H)
-    f = torch.cat([h, torch.ones(h.shape[0], 1, dtype=h.dtype)], dim=1)  # (B, H + 1)
+        h = model.fused_hidden(x).double()  # (B, T, H)
+    sat = float((h.abs() > 0.99).double().mean()) if model.nonlinearity == "tanh" else None
+    last = h[:, -1, :]  # (B, H)
+    f = torch.cat([last, torch.ones(last.shape[0], 1, dtype=last.dtype)], dim=1)  # (B, H + 1)
+    if not bool(torch.isfinite(f).all()):
+        return sat, math.nan
     lam = 2.0 * float(torch.linalg.eigvalsh(f.T @ f / f.shape[0]).max())
-    return 2.0 / lam if lam > 0 else math.inf
-
-
-def saturation(model, x: torch.Tensor) -> float | None:
-    """Fraction of hidden values with |h| > 0.99 over every step of the batch ``x`` ``(B, T, I)``
-    (how many tanh units sit at the ends of their range); None for ReLU, or NaN weights."""
-    if model.nonlinearity != "tanh" or not weights_ok(model):
-        return None
-    with torch.no_grad():
-        h = model.fused_hidden(x)  # (B, T, H)
-    return float((h.abs() > 0.99).double().mean())
+    return sat, (2.0 / lam if lam > 0 else math.inf)
 
 
 def _norm(*grads: torch.Tensor | None) -> float:
@@ -223,13 +229,14 @@ def exploding_run(gain, lr, nonlinearity, seq_len, hidden_size, steps, seed, rep
     raw run alone ``grad_norm_hh_raw`` and ``grad_norm_readout_raw`` (S,) (the gradient norms
     of W_hh and of the readout's weight and bias) and ``saturation_raw`` (S,) (fraction of
     hidden values with |h| > 0.99 on a fixed batch of 64 after each step; None for ReLU or
-    non-finite weights); ``saturation_start``, ``w_hh_norm_start``,
-    ``readout_lr_limit`` (2/lambda of the readout at the start, on the first batch: SGD on the
-    readout alone diverges above it), ``w_hh`` (the raw run's final W_hh, top-left 16 x 16
-    corner) and ``chance``.
+    non-finite weights) and ``readout_lr_limit_raw`` (S,) (the readout's learning-rate limit,
+    see :func:`readout_lr_limit`, on that batch after each step); ``saturation_start``,
+    ``readout_lr_limit`` (the limit at the start: SGD on the readout alone diverges above it),
+    ``w_hh_norm_start``, ``w_hh`` (the raw run's final W_hh, top-left 16 x 16 corner), ``lr``
+    and ``chance``.
     """
     task = make_task("adding", seq_len)
-    out: dict = {"chance": task.chance}
+    out: dict = {"chance": task.chance, "lr": lr}
     n = len(EXPLODING_RUNS)
     probe, _ = task.sample(64, torch.Generator().manual_seed(int(seed) + 10_007))  # (64, T, 2)
     for j, (name, clip, train_hh) in enumerate(EXPLODING_RUNS):
@@ -238,11 +245,9 @@ def exploding_run(gain, lr, nonlinearity, seq_len, hidden_size, steps, seed, rep
         w = model.cell.weight_hh
         if j == 0:
             out["w_hh_norm_start"] = float(w.detach().norm())
-            x0, _ = task.sample(32, torch.Generator().manual_seed(int(seed)))  # first batch
-            out["readout_lr_limit"] = readout_lr_limit(model, x0)
-            out["saturation_start"] = saturation(model, probe)
+            out["saturation_start"], out["readout_lr_limit"] = hidden_stats(model, probe)
         w.requires_grad_(train_hh)
-        rec: dict[str, list] = {"w": [], "g_hh": [], "g_out": [], "sat": []}
+        rec: dict[str, list] = {"w": [], "g_hh": [], "g_out": [], "sat": [], "limit": []}
 
         def progress(step_rec, hist, j=j, model=model, name=name, rec=rec):
             cell, ro = model.cell, model.readout
@@ -250,7 +255,9 @@ def exploding_run(gain, lr, nonlinearity, seq_len, hidden_size, steps, seed, rep
             if name == "raw":  # no clipping: these are the raw gradients
                 rec["g_hh"].append(_norm(cell.weight_hh.grad))
                 rec["g_out"].append(_norm(ro.weight.grad, ro.bias.grad))
-                rec["sat"].append(saturation(model, probe))
+                sat, limit = hidden_stats(model, probe)
+                rec["sat"].append(sat)
+                rec["limit"].append(limit)
             if report is not None and (step_rec["step"] + 1) % 10 == 0:
                 report((j * steps + step_rec["step"] + 1) / (n * steps), _copy(out))
 
@@ -268,6 +275,7 @@ def exploding_run(gain, lr, nonlinearity, seq_len, hidden_size, steps, seed, rep
             out["grad_norm_hh_raw"] = rec["g_hh"]
             out["grad_norm_readout_raw"] = rec["g_out"]
             out["saturation_raw"] = rec["sat"]
+            out["readout_lr_limit_raw"] = rec["limit"]
             out["w_hh"] = wd[:16, :16].double().tolist()
     return out
 
@@ -392,14 +400,24 @@ def _readout_share(r: dict) -> float:
     return min(o / t for o, t in pairs) if pairs else math.nan
 
 
+def readout_limit_before_nan(r: dict) -> float:
+    """Largest learning-rate limit of the readout over the ten steps before the raw run's NaN
+    (NaN when it has none)."""
+    return max_finite(_before_nan(r, "readout_lr_limit_raw"))
+
+
 @claim(exploding_run, "readout_takes_over",
-       "in the ten steps before the NaN, the gradient is nearly all the readout's (over 95% of "
-       "its norm): the readout is overshooting, not W_hh",
-       observed=lambda r: f"readout share at least {100 * _readout_share(r):.2f}%",
+       "in the ten steps before the NaN, nearly all of the gradient is the readout's (over 95% "
+       "of its norm), and the learning rate the readout can take (2/lambda) has fallen below "
+       "this run's: the readout overshoots further each step",
+       observed=lambda r: (f"readout share at least {100 * _readout_share(r):.2f}%; its limit "
+                           f"{r['readout_lr_limit']:.3g} at the start, at most "
+                           f"{readout_limit_before_nan(r):.3g} before the NaN; lr {r['lr']:g}"),
        perturb=lambda r: {**r, "grad_norm_readout_raw": [0.0] * len(r["step"])},
        seeds=None)
 def _readout_takes_over(r: dict) -> bool:
-    return r["first_nonfinite_raw"] is not None and _readout_share(r) > 0.95
+    return (r["first_nonfinite_raw"] is not None and _readout_share(r) > 0.95
+            and readout_limit_before_nan(r) < r["lr"] < r["readout_lr_limit"])
 
 
 @claim(exploding_run, "frozen_stays_finite",

@@ -86,6 +86,12 @@ def test_exploding_run_blows_up_through_w_hh_while_frozen_and_clipped_twins_surv
     jump = next(i for i, v in enumerate(r["w_hh_norm_raw"]) if v > 10 * r["w_hh_norm_start"])
     assert jump < bad["step"] - 10
     assert r["saturation_start"] < 0.1 and r["saturation_raw"][bad["step"] - 1] > 0.9
+    # saturation lowers the readout's learning-rate limit below lr; it cannot go below
+    # 1 / (H + 1), since every row of [h_T, 1] has squared norm at most H + 1
+    limits = [v for v in r["readout_lr_limit_raw"] if math.isfinite(v)]
+    assert max(r["readout_lr_limit_raw"][bad["step"] - 10:bad["step"]]) < kw["lr"]
+    assert kw["lr"] < r["readout_lr_limit"]
+    assert min(limits) >= 1 / (kw["hidden_size"] + 1) - 1e-9
     # the control: same start, same batches, W_hh never changes, and the run stays finite
     assert r["w_hh_norm_frozen"] == [pytest.approx(r["w_hh_norm_start"])] * 80
     assert r["first_nonfinite_frozen"] is None and all(map(math.isfinite, r["loss_frozen"]))

@@ -72,7 +72,8 @@ def test_opens_with_the_shipped_sweep_and_the_exploding_run():
     assert any(m.label == "first non-finite step" and m.value.isdigit() for m in at.metric)
     assert any(m.label == "W_hh grew" and m.value.startswith("x") for m in at.metric)
     assert "two phases" in text and "with W_hh frozen, the same start" in text
-    assert "W_hh are thrown out first" in text and "the readout is overshooting" in text
+    assert "W_hh are thrown out first" in text and "the readout overshoots further" in text
+    assert "Not in this run" not in text
     assert "The control blew up too" not in text
     whh = {r["run"] for r in spec_rows(by["xwhh"]) if "run" in r}
     assert whh == {RAW, FROZEN, CLIPPED}
