@@ -235,12 +235,15 @@ _TASKS = {
 
 _BATCHNORM = '''
     class SeqBatchNorm(nn.Module):
-        """Recurrent batch norm (Cooijmans et al. 2016): statistics per time step, gamma = 0.1."""
+        """Recurrent batch norm (Cooijmans et al. 2016): statistics per time step, gamma = 0.1;
+        a learned shift beta (shift=True) on the cell state only, as in the paper."""
 
-        def __init__(self, num_features, max_len=512, gamma0=0.1, momentum=0.1, eps=1e-5):
+        def __init__(self, num_features, max_len=512, gamma0=0.1, momentum=0.1, eps=1e-5,
+                     shift=False):
             super().__init__()
             self.max_len, self.momentum, self.eps = max_len, momentum, eps
             self.weight = nn.Parameter(torch.full((num_features,), gamma0))
+            self.bias = nn.Parameter(torch.zeros(num_features)) if shift else None
             self.register_buffer("running_mean", torch.zeros(max_len, num_features))
             self.register_buffer("running_var", torch.ones(max_len, num_features))
 
@@ -254,7 +257,8 @@ _BATCHNORM = '''
                     self.running_var[slot].lerp_(var.detach(), self.momentum)
             else:
                 mean, var = self.running_mean[slot], self.running_var[slot]
-            return (x - mean) * torch.rsqrt(var + self.eps) * self.weight
+            y = (x - mean) * torch.rsqrt(var + self.eps) * self.weight
+            return y if self.bias is None else y + self.bias
 
 '''
 
@@ -340,7 +344,7 @@ def _model_code(cfg: dict[str, Any]) -> str:
     elif norm == "batch":
         norm_ctor = ("        self.norm_ih, self.norm_hh = SeqBatchNorm(G), SeqBatchNorm(G)\n")
         if cell == "lstm":
-            norm_ctor += "        self.norm_c = SeqBatchNorm(hidden_size)\n"
+            norm_ctor += "        self.norm_c = SeqBatchNorm(hidden_size, shift=True)\n"
     if norm == "none":
         forward = f'''
         def hidden(self, x):
