@@ -133,9 +133,11 @@ TERMS: list[Term] = [
          ("vanishing gradients", "vanishing", "vanishing gradient problem"),
          ("exploding-gradient", "bptt", "long-term-dependency")),
     Term("Exploding gradient", "exploding-gradient", _G1,
-         "The opposite failure: the error signal grows as it travels back, the gradient norm "
-         "jumps by orders of magnitude, one update throws the weights far away and the loss "
-         "spikes. If nothing stops it, numbers overflow to inf and then NaN.",
+         "The opposite failure: the error signal grows as it travels back, so the gradient norm "
+         "jumps by orders of magnitude and updates grow with it. A run can come apart in one "
+         "giant step or over many growing ones; if nothing stops it, numbers overflow to inf "
+         "and then NaN. Not every divergence is one: a learning rate too large for any layer "
+         "diverges too, which is why section 2 runs the control with W_hh frozen.",
          ("s2_exploding.py", "s4_effects.py", "lab1_clipping.py"),
          ("exploding gradients", "exploding", "exploding gradient problem"),
          ("gradient-clipping", "nan-inf")),
@@ -159,7 +161,8 @@ TERMS: list[Term] = [
     # -- exploding gradients and clipping ------------------------------------------------------
     Term("Gradient clipping", "gradient-clipping", _G2,
          "Shrinking a gradient that is too large before the optimiser uses it. It treats the "
-         "**symptom** of exploding gradients (one huge step) and does nothing for vanishing "
+         "**symptom** of exploding gradients (steps far larger than the surface allows) and "
+         "does nothing for vanishing "
          "gradients: a tiny gradient is already below any threshold. Two kinds: norm clipping "
          "and value clipping.",
          ("s5_clipping.py", "lab1_clipping.py"), ("clipping", "clip"),
@@ -182,7 +185,8 @@ TERMS: list[Term] = [
          "The largest gradient norm (or element size, for value clipping) allowed through "
          "unchanged. Pascanu et al. suggest watching the average gradient norm over many updates "
          "and found that anything from about half to ten times that average still trains well. "
-         "Too small a threshold turns every step into a fixed-length step and slows learning.",
+         "Below the typical gradient norm, every step is clipped: each update then has a fixed "
+         "length, and the learning rate times the threshold sets how far the weights can move.",
          ("s5_clipping.py", "lab1_clipping.py"), ("threshold", "max_norm"),
          ("norm-clipping",)),
     Term("Cliff (loss surface)", "cliff", _G2,
