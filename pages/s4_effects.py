@@ -197,7 +197,8 @@ with main:
                             f"T={t}: {v:.3g}" for t, v in zip(r["lengths"], score_frame(r)[0]
                                                                ["score"]))
                         + "".join(f". Chance: {v:.3g}." for v in chance.values())))
-        claims.show(r, params, [CLAIM["shortest_learned"], CLAIM["longest_at_chance"]])
+        claims.show(r, params, [CLAIM["shortest_learned"], CLAIM["longest_at_chance"]],
+                    inline=2)
         layout.how_to_read(
             "One point per dependency length: a fresh network trained from scratch at that T "
             f"for {r['steps']} steps, then scored on 256 new sequences. The dashed line is what "
@@ -262,7 +263,8 @@ if r is not None:
                 + (f"{b['loss_at_budget']:.3g}" if finite(b["loss_at_budget"]) else "not reached")
                 + (f", at the end {b['final_loss']:.3g}" if finite(b["final_loss"]) else "")
                 + f"; chance {b['chance']:.3g}."))
-            claims.show(b, bparams, [CLAIM["not_learned_at_budget"], CLAIM["learned_later"]])
+            claims.show(b, bparams, [CLAIM["not_learned_at_budget"], CLAIM["learned_later"]],
+                        inline=2)
             st.caption(f"These two checks describe this one run (seed {seed}); another seed "
                        "can give a different answer.")
             layout.how_to_read(
@@ -292,8 +294,7 @@ eparams = dict(E, gain=gain, lr=elr, nonlinearity=eact, steps=esteps, seed=int(e
 eres = demos.run(exp.exploding_run, **eparams)
 bad = eres["first_nonfinite_raw"]
 bad_frozen = eres["first_nonfinite_frozen"]
-RUNS = (("raw", "no clipping"), ("frozen", "W_hh frozen (control)"),
-        ("clipped", "norm clipping at 1"))
+RUNS = (("raw", "no clipping"), ("frozen", "W_hh frozen"), ("clipped", "clipped at 1"))
 with em:
     rows = []
     for run, label in RUNS:
@@ -307,7 +308,7 @@ with em:
             edf[f"log10 {col}"] = np.where(np.isfinite(v) & (v > 0), np.log10(v), np.nan)
     domain = [label for _, label in RUNS]
     vline = (bad["step"], f"first NaN/inf: step {bad['step']}") if bad else None
-    lc, gc, wc = st.columns(3, gap="small")
+    lc, gc = st.columns(2, gap="medium")
     with lc:
         layout.show(charts_theory.log10_lines(
             edf, "step", "log10 loss", color="run", x_title="training step",
@@ -328,19 +329,24 @@ with em:
             edf, key="s4_explode_grad", name="exploding_grad_norm", alt_text=(
                 "Gradient norm per step for the three runs; largest finite value: "
                 f"{finite_g.max() if len(finite_g) else float('nan'):.3g}."))
+    wc, cc = st.columns(2, gap="medium")
     with wc:
         layout.show(charts_theory.log10_lines(
             edf, "step", "log10 w_hh_norm", color="run", x_title="training step",
             y_title="size of W_hh (norm)", height=260, color_domain=domain, vline=vline),
             edf, key="s4_explode_whh", name="exploding_w_hh_norm", alt_text=(
                 f"Norm of W_hh per step; it starts at {eres['w_hh_norm_start']:.3g}; without "
-                f"clipping its largest finite value is {exp.max_finite(eres['w_hh_norm_raw']):.3g}."))
-    st.markdown("**About this one run** (with another seed the unclipped run may not blow up "
-                "at all):")
-    claims.show(eres, eparams, [CLAIM[n] for n in (
-        "raw_two_phases", "saturates", "readout_takes_over", "clipped_sees_smaller_gradients")])
-    st.markdown("**Also checked over seeds 0 to 4** at the default settings:")
-    claims.show(eres, eparams, [CLAIM["frozen_stays_finite"], CLAIM["clipped_stays_finite"]])
+                "clipping its largest finite value is "
+                f"{exp.max_finite(eres['w_hh_norm_raw']):.3g}."))
+    with cc:
+        st.markdown("**About this one run** (with another seed the unclipped run may not blow "
+                    "up at all):")
+        claims.show(eres, eparams, [CLAIM[n] for n in (
+            "raw_two_phases", "saturates", "readout_takes_over",
+            "clipped_sees_smaller_gradients")])
+        st.markdown("**Also checked over seeds 0 to 4** at the default settings:")
+        claims.show(eres, eparams, [CLAIM["frozen_stays_finite"],
+                                    CLAIM["clipped_stays_finite"]], inline=2)
     growth = exp.w_hh_growth(eres)
     layout.metric_row([
         ("first non-finite step", str(bad["step"]) if bad else "none", "step at which a "
@@ -368,12 +374,12 @@ with em:
         story = (
             "Read the unclipped run in two phases. First the gradient on W_hh, which travels "
             "back through all the time steps, grows large, and plain SGD steps throw W_hh far "
-            "out (right chart). "
+            "out (the W_hh chart). "
             + ("The hidden units are pushed to the ends of tanh's range, which lowers the "
                f"learning rate the readout can take below this run's {elr:g} (metrics above). "
                "Then the readout overshoots, further every step, until the numbers overflow "
-               "(left chart). " if CLAIM["readout_takes_over"].holds(eres) else
-               "Later the loss overflows (left chart). ")
+               "(the loss chart). " if CLAIM["readout_takes_over"].holds(eres) else
+               "Later the loss overflows (the loss chart). ")
             + ("The control shows the first phase is needed: with W_hh frozen, the same start, "
                "batches and learning rate stay finite. " if bad_frozen is None else ""))
     elif bad is not None:
@@ -384,9 +390,9 @@ with em:
                  "recurrence did not grow enough to throw the weights out. A larger gain or "
                  "learning rate may change that. ")
     layout.how_to_read(
-        "All three y-axes are logarithmic (powers of ten). Red triangles along the bottom mark "
-        "steps whose value was NaN or inf; the dashed vertical line marks the first one in the "
-        "unclipped run. " + story
+        "All three charts have logarithmic y-axes (powers of ten). Red triangles along the "
+        "bottom mark steps whose value was NaN or inf; the dashed vertical line marks the first "
+        "one in the unclipped run. " + story
         + "Once one weight is NaN, every output, loss and gradient computed from it is NaN "
         "too: only a restart or an earlier checkpoint helps. With clipping at 1 every step "
         f"moves the weights by at most the learning rate ({elr:g}), so W_hh cannot jump; "

@@ -33,7 +33,7 @@ def _text(at) -> str:
     return " ".join(m.value for m in [*at.markdown, *at.caption, *at.warning, *at.info])
 
 
-RAW, FROZEN, CLIPPED = "no clipping", "W_hh frozen (control)", "norm clipping at 1"
+RAW, FROZEN, CLIPPED = "no clipping", "W_hh frozen", "clipped at 1"
 
 
 def test_opens_with_the_shipped_sweep_and_the_exploding_run():
