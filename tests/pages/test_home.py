@@ -93,9 +93,9 @@ def test_every_glossary_link_on_the_page_has_an_entry():
 def test_instructor_mode_enlarges_text_and_keeps_the_page_whole():
     css = PROJECTOR_CSS.strip()
     plain = open_home()
-    assert not any(h.proto.body.strip() == css for h in plain.get("html"))
+    assert not any(css in h.proto.body for h in plain.get("html"))
     at = open_home({"instructor": "true"})
     no_exception(at)
-    assert any(h.proto.body.strip() == css for h in at.get("html"))
+    assert any(css in h.proto.body for h in at.get("html"))
     assert at.toggle(key="instructor").value is True
     assert len(_links(at)) == len(_links(plain))
