@@ -6,20 +6,24 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from core.claims import claims_for
 from core.experiments import lab_clipping as exp
 from ui import charts_labs, export, layout, runner, state
+from ui import claims as ui_claims
 
 FILE = "lab1_clipping.py"
 D = exp.compare.defaults
 CAP_SECONDS = runner.CAP_ESTIMATE
 LABELS = [exp.LABELS[m] for m in exp.MODES]
+CLAIMS = claims_for(exp.compare.key)
+#: Claims shown under the share-clipped bars; the others go under the loss chart.
+SHARE_CLAIMS = ("tame_value_fires_norm_rarely", "long_norm_clips_most_steps")
 
 layout.header(FILE, (
-    "Build a small RNN that is **ready to explode**, then train it three times from the very "
-    "same starting weights on the very same batches: once with no protection, once with "
-    "**norm clipping** and once with **value clipping**. Whatever differs between the three "
-    "curves is the clipping's doing. The task is the adding problem (read two marked numbers "
-    "in a sequence, output their sum)."))
+    "Train one RNN that is **ready to explode** three times, from the same starting weights "
+    "on the same batches: with no protection, with **norm clipping** and with **value "
+    "clipping**. Whatever differs between the curves is the clipping's doing (the task is the "
+    "adding problem: output the sum of two marked numbers)."))
 
 LR = ["0.001", "0.003", "0.01", "0.02", "0.05", "0.1", "0.2", "0.5", "1.0"]
 NTHR = ["0.1", "0.25", "0.5", "1.0", "2.0", "5.0", "10.0"]
@@ -80,8 +84,23 @@ refusal = runner.over_cap(est, f"These settings (three runs of {steps} steps at 
                           f"H = {H})", "Lower the steps, T or H.")
 
 
+def summary_row(r: dict) -> dict:
+    """One line of the summary table, in words where a number does not apply."""
+    fn = r["first_nonfinite"]
+    return {
+        "run": r["label"],
+        "threshold": "none" if r["threshold"] is None else f"{r['threshold']:g}",
+        "steps trained": r["steps_done"],
+        "first NaN/inf": "never" if fn is None else f"step {fn['step']}",
+        "final loss": r["final_loss"],
+        "share clipped (%)": 100.0 * r["share_clipped"],
+        "median grad norm": r["median_grad_norm"],
+        "max grad norm": r["max_grad_norm"],
+    }
+
+
 def frames(res: dict) -> dict[str, pd.DataFrame]:
-    """Tidy tables behind the charts: loss, grad_norm, events, summary."""
+    """Tidy tables behind the charts: loss, grad_norm, events, summary (with the control)."""
     loss, gnorm, events, summary = [], [], [], []
     for r in res["runs"]:
         for s, lv, gv, c, nf in zip(r["step"], r["loss"], r["grad_norm"], r["clipped"],
@@ -92,16 +111,9 @@ def frames(res: dict) -> dict[str, pd.DataFrame]:
         if fn is not None:
             events.append({"run": r["label"], "x": fn["step"],
                            "label": f"{r['label']}: NaN/inf at step {fn['step']}"})
-        summary.append({
-            "run": r["label"],
-            "threshold": r["threshold"],
-            "steps trained": r["steps_done"],
-            "first NaN/inf at step": None if fn is None else fn["step"],
-            "final loss": r["final_loss"],
-            "share clipped (%)": 100.0 * r["share_clipped"],
-            "median grad norm": r["median_grad_norm"],
-            "max grad norm": r["max_grad_norm"],
-        })
+        summary.append(summary_row(r))
+    if res.get("control") is not None:
+        summary.append(summary_row(res["control"]))
     cols_e = ["run", "x", "label"]
     return {"loss": pd.DataFrame(loss), "grad_norm": pd.DataFrame(gnorm),
             "events": pd.DataFrame(events, columns=cols_e), "summary": pd.DataFrame(summary)}
@@ -164,15 +176,15 @@ with main:
                               for r in blown) +
                     (f"; finished cleanly: {', '.join(survived)}" if survived else ""))
         layout.predict(
-            "lab1", "The unclipped network starts with a gradient far longer than the "
-            "thresholds. Which runs will still be training at the last step, with finite "
+            "lab1", "Which runs will still be training at the last step, with finite "
             "weights? (Answer for the default settings.)",
             ["All three", "Only the two clipped runs", "Only norm clipping",
              "None of them: clipping cannot stop an explosion"],
             correct=1,
-            why="Without clipping, one huge gradient times the learning rate throws the weights "
-                "so far that the outputs, and then the loss, overflow. Both clipping rules put a "
-                "ceiling on the size of every update, so neither run can take that jump. "
+            why="Without clipping, a large gradient times the learning rate makes a large jump. "
+                "The jumps enlarge W_hh, the next gradient through it is larger still, and the "
+                "growth feeds itself until the loss overflows. Both clipping rules put a "
+                "ceiling on the size of every update, so neither run can take such a jump. "
                 "Clipping does not make the task easier to learn, though: it only stops the "
                 "blow-up.",
             observed=observed + ".")
@@ -204,6 +216,10 @@ with main:
             "so its line ends there.\n"
             "- The grey dashed line is chance: always answering 1 gives MSE 1/6. Staying near it "
             "means nothing was learned; clipping alone does not fix that (see the note below).")
+        complete = (len(res["runs"]) == len(exp.MODES) and all(r["done"] for r in res["runs"])
+                    and res.get("control") is not None and res["control"]["done"])
+        if complete:
+            ui_claims.show(res, params, [c for c in CLAIMS if c.name not in SHARE_CLAIMS])
 
         st.markdown("#### Gradient norm before clipping")
         thr_rules = {}
@@ -224,8 +240,9 @@ with main:
             "- Points above the dashed threshold line are the steps where norm clipping "
             "rescaled the gradient down to the threshold.\n"
             "- The value threshold is not drawn: it limits each single entry, not the length, so "
-            "it cannot be compared with this axis. A gradient of length 20 spread over 1,000 "
-            "entries can pass value clipping untouched.\n"
+            "it cannot be compared with this axis. A gradient of length 20 spread evenly over "
+            "1,000 entries has entries of about 0.63: a value threshold of 1 leaves it "
+            "untouched.\n"
             "- Spikes of several orders of magnitude in one step are the exploding gradient. "
             "Without clipping, a spike times the learning rate is the size of the jump the "
             "weights take.")
@@ -233,7 +250,7 @@ with main:
                     "neural networks, arXiv:1211.5063, Algorithm 1 (norm clipping).")
 
         st.markdown("#### How often did each rule step in?")
-        share = f["summary"][["run", "share clipped (%)"]]
+        share = f["summary"][f["summary"]["run"].isin(LABELS)][["run", "share clipped (%)"]]
         layout.show(charts_labs.clip_share_bars(share, color_domain=LABELS, height=160), share,
                     key="lab1_share", name="lab1_share_clipped", alt_text=(
                         "Share of steps clipped: " + ", ".join(
@@ -246,15 +263,21 @@ with main:
             "almost every step acts like a smaller, fixed learning rate; one that never fires "
             "does nothing. Pascanu et al. suggest a threshold between half and ten times the "
             "typical gradient norm (the median in the summary below).")
+        if complete:
+            ui_claims.show(res, params, [c for c in CLAIMS if c.name in SHARE_CLAIMS])
         st.markdown("#### Summary")
-        st.dataframe(f["summary"], hide_index=True, column_config={
+        st.dataframe(f["summary"], hide_index=True, width="stretch", column_config={
+            "run": st.column_config.TextColumn(width="medium"),
             "final loss": st.column_config.NumberColumn(format="%.4g"),
             "share clipped (%)": st.column_config.NumberColumn(format="%.0f"),
             "median grad norm": st.column_config.NumberColumn(format="%.3g"),
             "max grad norm": st.column_config.NumberColumn(format="%.3g"),
         })
-        st.caption("Final loss is the mean of the last 20 finite losses of a run. For a run "
-                   "that blew up it is the mean just before the blow-up, usually enormous.")
+        st.caption("Final loss is the mean of the last 20 finite losses of a run; for a run "
+                   "that blew up, the mean just before the blow-up. The last row is the "
+                   "control: no clipping, with W_hh frozen at its start (same weights, same "
+                   "batches), to show whether the blow-up runs through the recurrent weights. "
+                   "It is not drawn on the charts.")
         if "norm" in by and math.isfinite(by["norm"]["median_grad_norm"]):
             med = by["norm"]["median_grad_norm"]
             thr_now = by["norm"]["threshold"]
@@ -292,36 +315,40 @@ with main:
 with st.expander("Things to try (each changes one knob from the defaults)", expanded=True,
                  icon=":material/lightbulb:"):
     st.markdown(
-        "1. **Learning rate 0.01** instead of 0.05: the unclipped run survives. An explosion "
-        "needs a big gradient *and* a step size that turns it into a big jump.\n"
-        "2. **Optimiser Adam** (advanced, learning rate 0.01): no blow-up either. Adam divides "
-        "each step by a running average of the gradient's size, so one huge gradient no longer "
-        "means one huge step.\n"
-        "3. **T = 60** (preset *Longer sequences*): the unclipped run blows up sooner, and the "
-        "norm-clipped run clips almost every step and ends *above* the chance line: a threshold "
-        "far below the typical gradient norm turns every step into a fixed-length nudge in the "
-        "exploding direction. Now set the norm threshold to **10** and it comes back to the "
-        "chance line. The threshold advice under the summary says the same.\n"
-        "4. **Gain 0.9** (preset *Tame*): nothing explodes and the three runs end at almost "
-        "the same loss. Norm clipping seldom fires; value clipping still fires often, but it "
-        "only trims the few largest entries.\n"
-        "5. **Another seed**: the blow-up step moves, the story does not.")
+        "After each change, read the checked lines under the charts: they say what this run "
+        "shows.\n\n"
+        "1. **Learning rate 0.01** instead of 0.05: does the unclipped run still blow up? "
+        "An explosion needs a big gradient *and* a step size that turns it into a big jump.\n"
+        "2. **Optimiser Adam** (advanced, learning rate 0.01): Adam divides each step by a "
+        "running average of the gradient's size, so one huge gradient no longer means one huge "
+        "step. What happens to the unclipped run?\n"
+        "3. **T = 60** (preset *Longer sequences*): when does the unclipped run blow up now, "
+        "and does the control with W_hh frozen survive this time? How often does norm "
+        "clipping step in, and where does its run end compared with the chance line? Then "
+        "set the norm threshold to **10** and compare with the threshold advice under the "
+        "summary.\n"
+        "4. **Gain 0.9** (preset *Tame*): does anything explode? How often does each rule "
+        "fire, and how far apart do the three runs end?\n"
+        "5. **Another seed**: the blow-up step moves. The checks under the charts are tested "
+        "for seeds 0 to 4.")
 
 layout.explain(
     "An RNN applies the same recurrent weights at every step, so the backward pass multiplies "
     "the error signal by nearly the same matrix again and again. When that matrix stretches "
     "vectors (here: a gain above 1) the product can grow geometrically with the sequence "
-    "length, and one unlucky batch produces a gradient thousands of times longer than usual. "
-    "A gradient step moves the weights by the learning rate times that gradient, so the weights "
-    "land somewhere absurd, the next loss is larger still, and within a few steps the numbers "
-    "overflow to inf and then NaN.\n\n"
+    "length. A gradient step moves the weights by the learning rate times the gradient; when "
+    "a step enlarges W_hh, the next gradient through it is larger still, so the growth feeds "
+    "itself until the numbers overflow to inf and then NaN. The control run tells whether the "
+    "recurrent weights carry it: at the default length the same run with W_hh frozen stays "
+    "finite (at T = 60 it does not: sixty steps of the fixed recurrence are already enough).\n\n"
     "**Norm clipping** (Pascanu et al. 2013) measures the length of the whole gradient and, "
     "if it exceeds the threshold, shrinks it to the threshold: same direction, bounded step. "
     "**Value clipping** clamps every entry separately to [-c, c]: also bounded, but entries "
     "that were large get cut while small ones keep their size, so the direction changes. "
-    "Both stop the blow-up; neither cures *vanishing* gradients, which is why the loss can still "
-    "sit near chance when T is long. Gated cells (Lab 2) and better starts (section 6) address "
-    "that.", title="Why the unclipped run blows up, and what each rule does")
+    "Both stop the blow-up. Neither makes the network learn the task: here the clipped runs "
+    "still end near the chance line. Clipping only caps a step; it cannot enlarge a signal "
+    "that has faded (*vanishing* gradients). Gated cells (Lab 2) and better starts "
+    "(section 6) address that.", title="Why the unclipped run blows up, and what each rule does")
 
 layout.code(f"""
 from core.models import build_model

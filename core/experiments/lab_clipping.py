@@ -1,7 +1,10 @@
 """Lab 1: one RNN prone to exploding, trained three times (no clipping, norm, value clipping).
 
 The three runs start from the same weights and see the same batches (same seed), so any
-difference between their curves comes from the clipping alone.
+difference between their curves comes from the clipping alone. A fourth run is the control:
+no clipping, W_hh frozen at its start. If it stays finite while the unclipped run blows up,
+the blow-up came through the recurrent weights; if it blows up too, something else does it
+(at long T the fixed recurrence already makes the gradient explode).
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+from ..claims import claim, finite
 from ..models import build_model
 from ..tasks import make_task
 from ..training import History, estimate_seconds, train
@@ -17,7 +21,8 @@ from .playground import FUSED_FACTOR, STEP_OVERHEAD
 
 #: The three runs, in the order they train and are drawn.
 MODES = ("none", "norm", "value")
-LABELS = {"none": "no clipping", "norm": "norm clipping", "value": "value clipping"}
+LABELS = {"none": "no clipping", "norm": "norm clipping", "value": "value clipping",
+          "frozen": "no clipping, W_hh frozen (control)"}
 #: How often (in steps) a live run hands a partial result to ``report``.
 REPORT_EVERY = 10
 
@@ -35,10 +40,10 @@ def mode_config(mode: str, *, seq_len: int, hidden_size: int, nonlinearity: str,
 
 
 def estimate(seq_len: int, hidden_size: int, steps: int, batch_size: int = 64) -> float:
-    """Estimated seconds for all three runs on one CPU thread (fused kernel), including the
-    training loop's per-step bookkeeping (``STEP_OVERHEAD``) and the measured correction of
-    the fused RNN kernel (``FUSED_FACTOR``)."""
-    return 3 * (estimate_seconds("rnn", seq_len, hidden_size, steps=steps,
+    """Estimated seconds for the three runs and the control on one CPU thread (fused kernel),
+    including the training loop's per-step bookkeeping (``STEP_OVERHEAD``) and the measured
+    correction of the fused RNN kernel (``FUSED_FACTOR``)."""
+    return (len(MODES) + 1) * (estimate_seconds("rnn", seq_len, hidden_size, steps=steps,
                                  batch_size=batch_size, input_size=2, fused=True)
                 * FUSED_FACTOR["rnn"] + steps * STEP_OVERHEAD)
 
@@ -52,7 +57,7 @@ def _summary(mode: str, cfg: dict, hist: History, done: bool) -> dict:
     return {
         "mode": mode,
         "label": LABELS[mode],
-        "threshold": None if mode == "none" else cfg["clip_threshold"],
+        "threshold": None if mode in ("none", "frozen") else cfg["clip_threshold"],
         "config": cfg,
         "step": [r["step"] for r in recs],
         "loss": losses,
@@ -83,7 +88,9 @@ def compare(seq_len, hidden_size, nonlinearity, init, gain, optimizer, lr, norm_
     Every run starts from the same weights (``build_model(seed=seed)``) and sees the same
     batches (``train(seed=seed)``). A run stops early only if its weights turn NaN/inf.
 
-    Returns ``{"runs": [run, run, run], "chance": 1/6, "estimate_seconds": float}``; each run
+    Returns ``{"runs": [run, run, run], "control": run or None, "chance": 1/6,
+    "estimate_seconds": float}``; ``control`` is the unclipped run again with W_hh frozen
+    (mode ``"frozen"``; None until it has trained). Each run
     has ``mode``, ``label``, ``threshold``, ``config`` (for ``core.script``), per-step lists
     ``step``, ``loss``, ``grad_norm`` (pre-clip), ``clipped``, ``nonfinite``, and
     ``first_nonfinite`` (None or ``{"step", "where", "tensor"}``), ``steps_done``,
@@ -95,8 +102,13 @@ def compare(seq_len, hidden_size, nonlinearity, init, gain, optimizer, lr, norm_
     runs: list[dict] = []
     est = estimate(seq_len, hidden_size, steps)
 
+    control: dict = {"run": None}
+
     def result(extra: list[dict]) -> dict:
-        return {"runs": runs + extra, "chance": task.chance, "estimate_seconds": est}
+        return {"runs": runs + extra, "control": control["run"], "chance": task.chance,
+                "estimate_seconds": est}
+
+    n_runs = len(MODES) + 1
 
     for i, mode in enumerate(MODES):
         cfg = mode_config(mode, seq_len=seq_len, hidden_size=hidden_size,
@@ -108,7 +120,7 @@ def compare(seq_len, hidden_size, nonlinearity, init, gain, optimizer, lr, norm_
 
         def callback(rec: dict, hist: History, i=i, mode=mode, cfg=cfg) -> None:
             if report is not None and (rec["step"] + 1) % REPORT_EVERY == 0:
-                report((i + (rec["step"] + 1) / steps) / len(MODES),
+                report((i + (rec["step"] + 1) / steps) / n_runs,
                        result([_summary(mode, cfg, hist, False)]))
 
         hist = train(model, task, optimizer=optimizer, lr=lr, clip=mode,
@@ -116,5 +128,182 @@ def compare(seq_len, hidden_size, nonlinearity, init, gain, optimizer, lr, norm_
                      seed=seed, callback=callback)
         runs.append(_summary(mode, cfg, hist, True))
         if report is not None:
-            report((i + 1) / len(MODES), result([]))
+            report((i + 1) / n_runs, result([]))
+
+    # the control: no clipping, W_hh frozen (train() leaves out what needs no gradient)
+    cfg = {**runs[0]["config"], "frozen": "weight_hh"} if runs else {}
+    still = build_model("rnn", task.input_size, hidden_size, task.output_size,
+                        nonlinearity=nonlinearity, init=init, gain=gain, seed=seed)
+    still.cell.weight_hh.requires_grad_(False)
+
+    def control_cb(rec: dict, hist: History) -> None:
+        if report is not None and (rec["step"] + 1) % REPORT_EVERY == 0:
+            control["run"] = _summary("frozen", cfg, hist, False)
+            report((len(MODES) + (rec["step"] + 1) / steps) / n_runs, result([]))
+
+    hist = train(still, task, optimizer=optimizer, lr=lr, clip="none", steps=steps,
+                 batch_size=64, seed=seed, callback=control_cb)
+    control["run"] = _summary("frozen", cfg, hist, True)
+    if report is not None:
+        report(1.0, result([]))
     return result([])
+
+
+# -- what the page says about these runs (checked by tests/claims/) ---------------------------
+def _by(r: dict) -> dict:
+    return {run["mode"]: run for run in r["runs"]}
+
+
+def _blew_up(run: dict | None) -> bool:
+    return run is not None and run["first_nonfinite"] is not None
+
+
+def _finished(run: dict | None) -> bool:
+    return (run is not None and run["done"] and run["first_nonfinite"] is None
+            and run["steps_done"] == run["config"]["steps"])
+
+
+def _exploding_setup(p: dict) -> bool:
+    """The lab's exploding family: tanh, plain SGD, gain >= 2, lr >= 0.05, T <= 30."""
+    return (p["nonlinearity"] == "tanh" and p["optimizer"] == "sgd" and p["gain"] >= 2.0
+            and p["lr"] >= 0.05 and p["seq_len"] <= 30)
+
+
+def _with_run(r: dict, mode: str, **changes) -> dict:
+    return {**r, "runs": [{**run, **changes} if run["mode"] == mode else run
+                          for run in r["runs"]]}
+
+
+def _first_bad(run: dict) -> str:
+    fn = run["first_nonfinite"]
+    return "finite to the end" if fn is None else f"NaN/inf at step {fn['step']}"
+
+
+@claim(compare, "unclipped_blows_up",
+       "without clipping, the run's loss overflows to NaN or inf",
+       observed=lambda r: f"no clipping: {_first_bad(_by(r)['none'])}",
+       perturb=lambda r: _with_run(r, "none", first_nonfinite=None),
+       settings=[{}, {"seq_len": 60}], applies=lambda p: _exploding_setup(p) or (
+           p["seq_len"] >= 60 and p["gain"] >= 2.0 and p["optimizer"] == "sgd"))
+def unclipped_blows_up(r: dict) -> bool:
+    return _blew_up(_by(r)["none"])
+
+
+@claim(compare, "clipped_runs_finish",
+       "both clipped runs train every step and stay finite",
+       observed=lambda r: "; ".join(f"{_by(r)[m]['label']}: {_by(r)[m]['steps_done']} steps, "
+                                    f"{_first_bad(_by(r)[m])}" for m in ("norm", "value")),
+       perturb=lambda r: _with_run(r, "value", first_nonfinite={"step": 9, "where": "loss",
+                                                                "tensor": "loss"}),
+       settings=[{}, {"seq_len": 60}, {"gain": 0.9}])
+def clipped_runs_finish(r: dict) -> bool:
+    by = _by(r)
+    return _finished(by["norm"]) and _finished(by["value"])
+
+
+@claim(compare, "frozen_control_stays_finite",
+       "the control, with W_hh frozen at its start (same weights, same batches, no clipping), "
+       "stays finite: this blow-up needs the recurrent weights to grow",
+       observed=lambda r: (f"control: {_first_bad(r['control'])}, largest gradient norm "
+                           f"{r['control']['max_grad_norm']:.3g}"),
+       perturb=lambda r: {**r, "control": {**r["control"], "first_nonfinite": {
+           "step": 9, "where": "loss", "tensor": "loss"}}},
+       applies=_exploding_setup)
+def frozen_control_stays_finite(r: dict) -> bool:
+    return _finished(r["control"]) and _blew_up(_by(r)["none"])
+
+
+@claim(compare, "frozen_control_explodes_too",
+       "at this length even the control with W_hh frozen blows up: sixty steps of the fixed "
+       "gain-2 recurrence already make the gradient explode (its typical norm is above a "
+       "million)",
+       observed=lambda r: (f"control: {_first_bad(r['control'])}, median gradient norm "
+                           f"{r['control']['median_grad_norm']:.3g}"),
+       perturb=lambda r: {**r, "control": {**r["control"], "first_nonfinite": None}},
+       settings=[{"seq_len": 60}],
+       applies=lambda p: p["seq_len"] >= 60 and p["gain"] >= 2.0 and p["optimizer"] == "sgd"
+       and p["nonlinearity"] == "tanh" and p["lr"] >= 0.05)
+def frozen_control_explodes_too(r: dict) -> bool:
+    c = r["control"]
+    return _blew_up(c) and finite(c["median_grad_norm"]) and c["median_grad_norm"] > 1e6
+
+
+@claim(compare, "clipping_does_not_teach",
+       "both clipped runs end above half of the chance loss: clipping stopped the blow-up, it "
+       "did not make the network learn the task",
+       observed=lambda r: "; ".join(f"{_by(r)[m]['label']}: final loss "
+                                    f"{_by(r)[m]['final_loss']:.3g}" for m in ("norm", "value"))
+       + f" (chance {r['chance']:.3g})",
+       perturb=lambda r: _with_run(r, "norm", final_loss=0.01),
+       applies=_exploding_setup)
+def clipping_does_not_teach(r: dict) -> bool:
+    by = _by(r)
+    return all(finite(by[m]["final_loss"]) and by[m]["final_loss"] > 0.5 * r["chance"]
+               for m in ("norm", "value"))
+
+
+@claim(compare, "tame_runs_agree",
+       "nothing blows up, and the three runs end within 0.005 of each other's loss",
+       observed=lambda r: ", ".join(f"{run['label']} {run['final_loss']:.4f}"
+                                    for run in r["runs"]),
+       perturb=lambda r: _with_run(r, "none", final_loss=r["runs"][0]["final_loss"] + 0.05),
+       settings=[{"gain": 0.9}], applies=lambda p: p["gain"] <= 1.0)
+def tame_runs_agree(r: dict) -> bool:
+    losses = [run["final_loss"] for run in r["runs"]]
+    return (not any(_blew_up(run) for run in r["runs"]) and all(finite(v) for v in losses)
+            and max(losses) - min(losses) < 0.005)
+
+
+@claim(compare, "tame_value_fires_norm_rarely",
+       "norm clipping steps in on fewer than one step in five, value clipping on more than "
+       "two in five: a small value threshold trims a few large entries of almost every "
+       "gradient",
+       observed=lambda r: (f"norm {100 * _by(r)['norm']['share_clipped']:.0f}%, value "
+                           f"{100 * _by(r)['value']['share_clipped']:.0f}% of steps"),
+       perturb=lambda r: _with_run(r, "norm", share_clipped=0.9),
+       settings=[{"gain": 0.9}],
+       applies=lambda p: p["gain"] <= 1.0 and p["norm_threshold"] >= 1.0
+       and p["value_threshold"] <= 0.1)
+def tame_value_fires_norm_rarely(r: dict) -> bool:
+    by = _by(r)
+    return by["norm"]["share_clipped"] < 0.2 and by["value"]["share_clipped"] > 0.4
+
+
+@claim(compare, "long_norm_clips_most_steps",
+       "norm clipping steps in on more than half of the steps: at this length a typical "
+       "gradient is longer than the threshold",
+       observed=lambda r: (f"clipped on {100 * _by(r)['norm']['share_clipped']:.0f}% of steps, "
+                           f"median gradient norm {_by(r)['norm']['median_grad_norm']:.3g}"),
+       perturb=lambda r: _with_run(r, "norm", share_clipped=0.1),
+       settings=[{"seq_len": 60}],
+       applies=lambda p: p["seq_len"] >= 60 and p["gain"] >= 2.0 and p["optimizer"] == "sgd"
+       and p["norm_threshold"] <= 1.0)
+def long_norm_clips_most_steps(r: dict) -> bool:
+    n = _by(r)["norm"]
+    return n["share_clipped"] > 0.5 and n["median_grad_norm"] > n["threshold"]
+
+
+@claim(compare, "small_lr_survives",
+       "with this smaller learning rate even the unclipped run stays finite: an explosion "
+       "needs a big gradient and a step size that turns it into a big jump",
+       observed=lambda r: f"no clipping: {_first_bad(_by(r)['none'])}",
+       perturb=lambda r: _with_run(r, "none", first_nonfinite={"step": 9, "where": "loss",
+                                                               "tensor": "loss"}),
+       settings=[{"lr": 0.01}],
+       applies=lambda p: p["optimizer"] == "sgd" and p["lr"] <= 0.01 and p["seq_len"] <= 30
+       and p["gain"] <= 2.0 and p["nonlinearity"] == "tanh")
+def small_lr_survives(r: dict) -> bool:
+    return all(_finished(run) for run in r["runs"])
+
+
+@claim(compare, "adam_survives",
+       "with Adam even the unclipped run stays finite: Adam divides each step by a running "
+       "average of the gradient's size, so one huge gradient no longer means one huge step",
+       observed=lambda r: f"no clipping: {_first_bad(_by(r)['none'])}",
+       perturb=lambda r: _with_run(r, "none", first_nonfinite={"step": 9, "where": "loss",
+                                                               "tensor": "loss"}),
+       settings=[{"optimizer": "adam", "lr": 0.01}],
+       applies=lambda p: p["optimizer"] == "adam" and p["lr"] <= 0.01 and p["seq_len"] <= 30
+       and p["gain"] <= 2.0 and p["nonlinearity"] == "tanh")
+def adam_survives(r: dict) -> bool:
+    return all(_finished(run) for run in r["runs"])

@@ -33,6 +33,29 @@ def test_compare_runs_share_weights_and_batches_and_clip_as_recorded():
     assert res["chance"] == pytest.approx(1 / 6)
 
 
+def test_control_is_the_unclipped_run_with_w_hh_frozen():
+    import torch
+
+    from core.models import build_model
+    from core.tasks import make_task
+    from core.training import train
+
+    res = lab_clipping.compare(**SMALL_CLIP)
+    c, none = res["control"], res["runs"][0]
+    assert c["mode"] == "frozen" and c["threshold"] is None and c["done"]
+    assert c["loss"][0] == none["loss"][0]  # same start, same first batch
+    assert c["loss"][1] != none["loss"][1]  # W_hh did not move in the control
+    task = make_task("adding", SMALL_CLIP["seq_len"])
+    model = build_model("rnn", 2, SMALL_CLIP["hidden_size"], 1, init="orthogonal",
+                        gain=SMALL_CLIP["gain"], seed=SMALL_CLIP["seed"])
+    w0 = model.cell.weight_hh.detach().clone()
+    model.cell.weight_hh.requires_grad_(False)
+    hist = train(model, task, optimizer="sgd", lr=SMALL_CLIP["lr"], clip="none",
+                 steps=SMALL_CLIP["steps"], batch_size=64, seed=SMALL_CLIP["seed"])
+    assert c["loss"] == hist.column("loss")
+    assert torch.equal(model.cell.weight_hh, w0)
+
+
 def test_compare_defaults_explode_only_without_clipping():
     from ui.demos import shipped
 
@@ -107,7 +130,7 @@ def test_estimates():
                                  + 100 * playground.STEP_OVERHEAD)
     assert playground.task_length("copy", 30) == 50
     assert lab_clipping.estimate(20, 32, 300) == pytest.approx(
-        3 * (1.4 * estimate_seconds("rnn", 20, 32, steps=300)
+        4 * (1.4 * estimate_seconds("rnn", 20, 32, steps=300)
              + 300 * playground.STEP_OVERHEAD))
     # the cap bites where the page says: the largest Lab 1 setting is refused
     assert lab_clipping.estimate(200, 128, 2000) > 30

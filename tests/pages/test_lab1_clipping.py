@@ -3,6 +3,7 @@ import math
 import pytest
 
 from core import script
+from core.claims import claims_for
 from core.experiments import lab_clipping as exp
 from tests.conftest import no_exception, open_page, spec_fields, spec_rows, vega_specs
 
@@ -36,6 +37,16 @@ def test_opens_with_the_precomputed_comparison():
     assert med == pytest.approx(gn[len(gn) // 2], rel=1e-6)
     advice = next(m.value for m in at.markdown if "Choosing the threshold" in m.value)
     assert f"{0.5 * med:.2g} to {10 * med:.2g}" in advice
+    # the summary names what does not apply instead of showing None, and lists the control
+    assert list(summary["run"]) == ["no clipping", "norm clipping", "value clipping",
+                                    exp.LABELS["frozen"]]
+    assert not summary.isna().any().any()
+    assert summary.loc[0, "threshold"] == "none" and summary.loc[1, "first NaN/inf"] == "never"
+    # every claim that speaks about the defaults is shown, checked in this run
+    checked = " ".join(m.value for m in at.markdown if "Checked in this run" in m.value)
+    shown = [c for c in claims_for(exp.compare.key) if c.applies_to(exp.compare.defaults)]
+    assert len(shown) >= 3 and all(c.text in checked for c in shown)
+    assert "Not in this run" not in " ".join(m.value for m in at.markdown)
 
 
 def test_shipped_norm_run_matches_an_independent_core_training():
@@ -71,7 +82,8 @@ def test_run_trains_live_and_results_appear():
     assert {"exp_csv_lab1", "exp_json_lab1", "exp_py_lab1"} <= keys
     # summary table agrees with the chart
     summary = at.dataframe[-1].value
-    assert list(summary["run"]) == ["no clipping", "norm clipping", "value clipping"]
+    assert list(summary["run"]) == ["no clipping", "norm clipping", "value clipping",
+                                    exp.LABELS["frozen"]]
     assert (summary["steps trained"] <= 50).all()
 
 
