@@ -12,6 +12,21 @@ from ui.nav import PAGES, by_file
 
 FILE = "home.py"
 
+#: The 50-minute class: (minutes, page, preset or None for the defaults, what to discuss).
+CLASS_PLAN = [
+    ("0-8 min", "s1_vanishing.py", "vanish100",
+     "predict how much gradient reaches step 0; reveal; drag the w^k warm-up"),
+    ("8-10 min", "s1_vanishing.py", "long300", "the same at T = 300: how far does it fall?"),
+    ("10-17 min", "s2_exploding.py", None,
+     "a run that blows up, and the control with W_hh frozen"),
+    ("17-24 min", "s3_why.py", None, "the product of Jacobians against the Pascanu bound"),
+    ("24-29 min", "s4_effects.py", None, "where training fails as the dependency grows"),
+    ("29-35 min", "s5_clipping.py", None, "clipping keeps the run finite; the cliff"),
+    ("35-42 min", "s5_gated.py", None, "gates help once trained, not at initialisation"),
+    ("42-46 min", "s6_init_norm.py", None, "starts and normalisation, on the same task"),
+    ("46-50 min", "s7_conclusion.py", None, "the quiz, answered by the room"),
+]
+
 
 layout.header(FILE, (
     "Recurrent networks read a sequence one step at a time and are trained by sending an error "
@@ -21,7 +36,7 @@ layout.header(FILE, (
 
 c1, c2 = st.columns([1.3, 1], gap="large")
 with c1:
-    st.subheader("What you will learn")
+    st.header("What you will learn")
     st.markdown(
         f"- Why the gradient reaching early steps of a plain RNN shrinks geometrically "
         f"({term('vanishing gradient', 'vanishing')}) or grows until the weights turn into NaN "
@@ -36,7 +51,7 @@ with c1:
         f"{term('IRNN')}, {term('layer normalisation', 'layer')} and "
         f"{term('recurrent batch normalisation', 'recurrent batch')} normalisation.")
 with c2:
-    st.subheader("Start here")
+    st.header("Start here")
     first = by_file("s1_vanishing.py")
     st.page_link(f"pages/{first.file}", label=f"Begin with {first.title}", icon=first.icon)
     st.markdown(
@@ -46,7 +61,7 @@ with c2:
         "glossary in a new tab.")
     st.page_link("pages/glossary.py", label="Glossary", icon=":material/menu_book:")
 
-st.subheader("The lesson map")
+st.header("The lesson map")
 for section, intro in (("Lesson", "Seven sections, in order: the problems, their cause, "
                                   "their effects, the fixes, and a quiz."),
                        ("Labs", "Three hands-on labs for the lesson's next steps: you set up "
@@ -62,7 +77,7 @@ for section, intro in (("Lesson", "Seven sections, in order: the problems, their
                 st.page_link(f"pages/{p.file}", label=p.title, icon=p.icon)
                 st.caption(p.blurb)
 
-st.subheader("How to use it")
+st.header("How to use it")
 c1, c2 = st.columns(2, gap="large")
 with c1, st.container(border=True, height="stretch"):
     st.markdown("#### :material/school: On your own")
@@ -97,7 +112,21 @@ with c2, st.container(border=True, height="stretch"):
         "- **Bad links are safe.** A link with a value out of range opens the page at its "
         "default with a note saying what was ignored.")
 
-st.subheader("What runs live, and how long it takes")
+st.header("A 50-minute class")
+st.markdown(
+    "Each link opens the page on the projector (instructor mode) at the setting to discuss. "
+    "On every page: read the question aloud, let the room vote (start a *class pulse* in the "
+    "sidebar to see the votes), press **Reveal**, then discuss what the run shows.")
+for minutes, file, preset, what in CLASS_PLAN:
+    info = by_file(file)
+    c1, c2 = st.columns([1, 4.5])
+    c1.markdown(f"**{minutes}**")
+    with c2:
+        st.page_link(f"pages/{file}", label=f"{info.title}: {what}", icon=info.icon,
+                     query_params={"instructor": "true", **({"preset": preset} if preset
+                                                             else {})})
+
+st.header("What runs live, and how long it takes")
 st.markdown(
     "Every chart comes from a real PyTorch model, nothing is drawn by hand. To keep pages "
     "fast, each page's default result was computed in advance; change a setting and the model "

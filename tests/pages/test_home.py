@@ -4,6 +4,7 @@ import json
 import re
 import subprocess
 import sys
+from pathlib import Path
 from urllib.parse import parse_qs
 
 from streamlit.testing.v1 import AppTest
@@ -71,7 +72,7 @@ def test_lesson_map_links_every_page_with_its_blurb():
 
 def test_preset_link_opens_section_1_as_set():
     at = open_home()
-    preset = [p for p in _links(at) if p.query_string]
+    preset = [p for p in _links(at) if p.query_string == "preset=long300"]
     assert len(preset) == 1 and preset[0].page == "vanishing"
     query = {k: v[-1] for k, v in parse_qs(preset[0].query_string).items()}
     assert query == {"preset": "long300"}
@@ -99,3 +100,26 @@ def test_instructor_mode_enlarges_text_and_keeps_the_page_whole():
     assert any(css in h.proto.body for h in at.get("html"))
     assert at.toggle(key="instructor").value is True
     assert len(_links(at)) == len(_links(plain))
+
+
+def _class_plan():
+    import ast
+
+    tree = ast.parse((Path(__file__).resolve().parents[2] / "pages" / "home.py").read_text())
+    node = next(n for n in tree.body if isinstance(n, ast.Assign)
+                and getattr(n.targets[0], "id", "") == "CLASS_PLAN")
+    return ast.literal_eval(node.value)
+
+
+def test_class_plan_fills_fifty_minutes_with_links_that_work():
+    plan = _class_plan()
+    assert plan[0][0].startswith("0-") and plan[-1][0].endswith("50 min")
+    at = open_home()
+    links = [p for p in at.get("page_link") if "instructor" in str(p.proto)]
+    assert len(links) >= len(plan)
+    for _, file, preset, _ in plan:
+        if preset is None:
+            continue
+        page = open_page(file, {"preset": preset})
+        no_exception(page)
+        assert page.selectbox(key="preset").value == preset, (file, preset)
