@@ -206,11 +206,14 @@ _GATES = {"rnn": 1, "gru": 3, "lstm": 4}
 
 def estimate_seconds(cell: str, seq_len: int, hidden_size: int, *, steps: int,
                      batch_size: int = 64, input_size: int = 2, fused: bool = True) -> float:
-    """Rough wall time of ``steps`` training steps on one CPU thread (for compute caps).
+    """Rough wall time of ``steps`` training steps on one CPU thread: the flop count alone.
 
     Forward plus backward is about three matrix products per step: ``6 B T G (H + I)`` flops at
     ~2e10 flop/s, plus the Python overhead of a step loop when the fused kernel cannot be used
-    (normalisation inside the cell). Calibrated on a 2-core machine; an estimate, not a promise.
+    (normalisation inside the cell). Superseded by :func:`core.cost.seconds` (fitted to
+    measurements, with the per-step and per-time-step costs this count misses, probes and
+    evaluations); kept unchanged while callers still multiply it by their own corrections.
+    New code: ``core.cost.estimate(key, params)`` or ``core.cost.seconds(...)``.
     """
     G = _GATES[cell] * hidden_size
     flops = 6.0 * batch_size * seq_len * G * (hidden_size + input_size)

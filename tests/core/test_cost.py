@@ -1,0 +1,73 @@
+"""core.cost: the structure of the one cost model (its accuracy is measured in bench.calibrate)."""
+
+from __future__ import annotations
+
+import inspect
+import math
+
+import pytest
+
+from core import cost
+from core.experiments import load_all
+
+REGISTRY = load_all()
+
+
+def test_every_experiment_that_trains_has_an_estimator():
+    trains = {k for k, fn in REGISTRY.items() if "report" in inspect.signature(fn).parameters}
+    assert trains <= set(cost.ESTIMATORS), sorted(trains - set(cost.ESTIMATORS))
+    assert set(cost.ESTIMATORS) <= set(REGISTRY)
+
+
+@pytest.mark.parametrize("key", sorted(cost.ESTIMATORS))
+def test_defaults_are_estimated_finite_positive_and_under_the_cap(key):
+    est = cost.estimate(key)
+    assert math.isfinite(est) and 0 < est < 30, est
+
+
+@pytest.mark.parametrize("key", sorted(cost.ESTIMATORS))
+def test_more_work_never_costs_less(key):
+    d = REGISTRY[key].defaults
+    base = cost.estimate(key)
+    for name in ("steps", "seq_len", "hidden_size", "t_max", "max_distance", "batch_size"):
+        if name in d:
+            assert cost.estimate(key, {name: 2 * d[name]}) > base, name
+
+
+def test_the_constants_cover_every_cell_and_norm():
+    for table in (cost.STEP, cost.PROBE):
+        assert set(table) == {(c, n) for c in cost.GATES for n in cost.NORMS}
+        assert all(len(v) == 5 and min(v) >= 0 and max(v) > 0 for v in table.values())
+    assert cost.LM_HEAD > 0 and 0 < cost.FORWARD_SHARE < 1 and cost.RUN_SETUP >= 0
+    assert set(cost.SAMPLE_CHAR) == set(cost.GATES)
+
+
+def test_seconds_adds_up_its_parts():
+    one = cost.seconds("gru", 40, 32, steps=100)
+    assert cost.seconds("gru", 40, 32, steps=100, runs=3) == pytest.approx(3 * one)
+    assert cost.seconds("gru", 40, 32, steps=200) - one == pytest.approx(
+        100 * cost.step_seconds("gru", 40, 32))
+    with_probes = cost.seconds("gru", 40, 32, steps=100, probes=4)
+    assert with_probes - one == pytest.approx(4 * cost.probe_seconds("gru", 40, 32))
+    assert cost.seconds("gru", 40, 32, steps=100, vocab=50) > one
+    assert cost.seconds("gru", 40, 32, steps=100, evals=2) > one
+
+
+def test_the_step_loop_is_priced_above_the_fused_kernel_and_fused_false_means_the_loop():
+    for cell in cost.GATES:
+        fused = cost.step_seconds(cell, 100, 64)
+        for norm in ("layer", "batch"):
+            assert cost.step_seconds(cell, 100, 64, norm=norm) > fused
+        assert cost.step_seconds(cell, 100, 64, fused=False) == \
+            cost.step_seconds(cell, 100, 64, norm="layer")
+    with pytest.raises(ValueError):
+        cost.step_seconds("rnn", 10, 8, norm="group")
+
+
+def test_the_calibration_check_covers_every_estimator():
+    from bench.calibrate import HEAVIEST, heaviest
+
+    assert {n.split("/")[0] for n in HEAVIEST} == set(cost.ESTIMATORS)
+    for name in HEAVIEST:
+        key, params = heaviest(name)
+        assert cost.estimate(key, params) <= 30 or params.get("steps") == HEAVIEST[name][1][0]
