@@ -354,13 +354,19 @@ def _whh_jump_step(r: dict, factor: float = 10.0) -> int | None:
                  if finite(v) and v > factor * start), None)
 
 
+def _two_phases_evidence(r: dict) -> str:
+    jump, bad = _whh_jump_step(r), r["first_nonfinite_raw"]
+    return "; ".join([
+        (f"W_hh norm past x10 at step {jump}" if jump is not None else "W_hh norm never x10")
+        + f", up to x{w_hh_growth(r):.2g}",
+        f"largest gradient on W_hh {max_finite(r['grad_norm_hh_raw']):.2g}",
+        f"first NaN/inf at step {bad['step']}" if bad else "no NaN/inf"])
+
+
 @claim(exploding_run, "raw_two_phases",
        "without clipping, the recurrent weights W_hh are thrown out first (their norm grows "
        "more than tenfold), and the loss turns non-finite only later",
-       observed=lambda r: (f"W_hh norm past x10 at step {_whh_jump_step(r)}, up to "
-                           f"x{w_hh_growth(r):.2g}; largest gradient on W_hh "
-                           f"{max_finite(r['grad_norm_hh_raw']):.2g}; first NaN/inf at step "
-                           f"{r['first_nonfinite_raw']['step']}"),
+       observed=lambda r: _two_phases_evidence(r),
        perturb=lambda r: {**r, "w_hh_norm_raw": [r["w_hh_norm_start"]] * len(r["step"])},
        seeds=None)
 def _raw_two_phases(r: dict) -> bool:
