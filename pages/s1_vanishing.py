@@ -9,7 +9,7 @@ import streamlit as st
 from core.claims import claims_for, finite
 from core.experiments import vanishing as exp
 from core.theory import pow10_text
-from ui import charts, claims, demos, layout, state
+from ui import charts, claims, demos, frames, layout, notebook, state
 
 FILE = "s1_vanishing.py"
 D = exp.gradient_profile.defaults
@@ -66,7 +66,11 @@ with controls, st.container(border=True):
 
 params = dict(cell=cell, seq_len=T, hidden_size=H, init=init, gain=gain,
               nonlinearity=act if cell == "rnn" else "tanh", seed=seed, batch_size=32)
-res = demos.run(exp.gradient_profile, **params)
+X_TITLE, Y_TITLE = "time step t (loss at the last step)", "||dL/dh_t|| (log scale)"
+RECIPE = notebook.Recipe(exp.gradient_profile, params, frames.gradient_profile, charts.log_lines,
+                         dict(x="t", y="norm", color="kind", dashed="bound", x_title=X_TITLE,
+                              y_title=Y_TITLE, height=280), headline=("ratio", "sigma_max"))
+res = RECIPE.run(demos.run)
 name = f"{params['nonlinearity']} RNN" if cell == "rnn" else CELL_NAMES[cell]
 ratio = res["ratio"]
 answer = (3 if finite(ratio) and ratio > 10 else 0 if finite(ratio) and ratio >= 0.1 else
@@ -82,19 +86,11 @@ with main:
             "magnitude.",
         observed=f"first/last = {pow10_text(math.log10(ratio)) if finite(ratio) and ratio > 0 else ratio}.")
 
-    X_TITLE, Y_TITLE = "time step t (loss at the last step)", "||dL/dh_t|| (log scale)"
     if not shown:
         layout.held_back(X_TITLE, Y_TITLE, height=280)
     else:
-        df = pd.DataFrame({"t": res["t"], "norm": res["grad_norm"],
-                           "kind": "measured ||dL/dh_t||", "bound": False})
-        if res["bound"] is not None:
-            df = pd.concat([df, pd.DataFrame({
-                "t": res["t"], "norm": res["bound"],
-                "kind": "Pascanu bound (σ_max·γ)^lag", "bound": True})])
-        chart = charts.log_lines(df, "t", "norm", color="kind", dashed="bound",
-                                 x_title=X_TITLE, y_title=Y_TITLE, height=280)
-        layout.show(chart, df, key="s1_profile", name="vanishing_profile", alt_text=(
+        df = RECIPE.table(res)
+        layout.show(RECIPE.chart(df), df, key="s1_profile", name="vanishing_profile", alt_text=(
             f"Gradient norm falls from {res['grad_norm'][-1]:.2g} at the last step to "
             f"{res['grad_norm'][0]:.2g} at step 0: a ratio of {ratio:.2g}."))
         layout.verdict("s1")
@@ -271,5 +267,15 @@ with layout.section("Why it happens, in one paragraph"):
         "product is astronomically small. The weights still get updated, but almost entirely "
         "from the last few steps, so the network cannot learn that an input far back mattered. "
         "Section 3 takes the product apart; section 5 shows the cures.")
-layout.code_for(exp.gradient_profile, params, show=["ratio", "sigma_max"])
+layout.code_for(exp.gradient_profile, params, show=RECIPE.headline)
+layout.notebook_download(FILE, (
+    "A recurrent network learns from the end of a sequence by sending its error back through "
+    "every step. This notebook measures how much of that error reaches each step of a fresh "
+    "network, and draws it against the Pascanu bound."), RECIPE, how_to_read=(
+    "The x-axis is the step the gradient arrives at (the loss sits on the last step); the "
+    "y-axis is logarithmic, so a straight downward slope is a constant factor per step. The "
+    "dashed line is the theoretical ceiling for a plain RNN."), tries=(
+    "Change `seq_len` to 300. By how many orders of magnitude does `ratio` fall now?",
+    "Set `init='orthogonal'`, then `gain=0.8`. Which one keeps more gradient, and is the "
+    "measured line still under the bound?"))
 layout.footer(FILE)

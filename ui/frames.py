@@ -27,3 +27,15 @@ def series_long(x: Sequence, series: dict[str, Sequence[float]], *, x_name: str,
     ``y_name``, one block of rows per series in the given order."""
     return pd.concat([pd.DataFrame({x_name: list(x), kind: name, y_name: list(ys)})
                       for name, ys in series.items()], ignore_index=True)
+
+
+def gradient_profile(res: dict) -> pd.DataFrame:
+    """``vanishing.gradient_profile`` -> columns t, norm, kind, bound: the measured
+    ||dL/dh_t|| per step and, for a plain RNN, the Pascanu bound (``bound`` True)."""
+    df = pd.DataFrame({"t": res["t"], "norm": res["grad_norm"],
+                       "kind": "measured ||dL/dh_t||", "bound": False})
+    if res.get("bound") is None:
+        return df
+    return pd.concat([df, pd.DataFrame({"t": res["t"], "norm": res["bound"],
+                                        "kind": "Pascanu bound (σ_max·γ)^lag",
+                                        "bound": True})], ignore_index=True)

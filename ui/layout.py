@@ -111,6 +111,27 @@ def code_for(fn: Any, params: dict[str, Any], *, show: Sequence[str] = (),
     return src
 
 
+def notebook_download(file: str, idea: str, recipe: Any, *, how_to_read: str = "",
+                      tries: Sequence[str] = ()) -> None:
+    """"Download as notebook": the page's experiment, chart and questions for its current
+    settings (``ui.notebook``), built only when clicked."""
+    from . import notebook
+
+    info = by_file(file)
+    spec = dict(title=info.title, idea=idea, recipe=recipe, how_to_read=how_to_read,
+                tries=tuple(tries), page_url=f"/{info.url}")
+    st.session_state[f"_notebook_{info.url}"] = spec  # tests build and run the same notebook
+
+    def payload() -> bytes:
+        return notebook.to_bytes(notebook.build(**spec))
+
+    st.download_button("Download as notebook", payload, f"{info.url}.ipynb",
+                       "application/x-ipynb+json", key=f"notebook_{info.url}",
+                       icon=":material/book_2:", on_click="ignore",
+                       help="A Jupyter notebook with this page's experiment at your settings, "
+                            "its chart and questions to try.")
+
+
 def predict(key: str, question: str, options: Sequence[str], correct: int, why: str, *,
             observed: str | None = None) -> bool | None:
     """A predict-then-run question. Returns None until answered, then whether it was right.
