@@ -31,6 +31,9 @@ CASES = [
          optimizer="adam", lr=1e-2, clip="norm", clip_threshold=0.1, seed=2),
     dict(task="adding", seq_len=12, cell="rnn", nonlinearity="relu", init="identity",
          hidden_size=12, norm="batch", steps=10, optimizer="adam", lr=1e-2, seed=4),
+    # the time-series task: recall the value T steps back
+    dict(task="series", seq_len=8, cell="gru", hidden_size=12, steps=10, optimizer="adam",
+         lr=1e-2, clip="norm", clip_threshold=1.0, seed=5),
     # recurrent batch norm in an LSTM: the cell state's norm has a learned shift (Cooijmans)
     dict(task="adding", seq_len=10, cell="lstm", hidden_size=12, norm="batch", steps=10,
          optimizer="adam", lr=1e-2, clip="norm", clip_threshold=1.0, seed=3),
