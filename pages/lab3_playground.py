@@ -7,26 +7,30 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from core.claims import claims_for
 from core.experiments import playground as exp
 from ui import charts, charts_labs, export, layout, runner, state
+from ui import claims as ui_claims
 
 FILE = "lab3_playground.py"
 D = exp.train_run.defaults
+CLAIMS = claims_for(exp.train_run.key)
+PROBE_CLAIMS = ("gru_path_opens_with_training",)  # shown under the gradient-by-step chart
 CAP_SECONDS = runner.CAP_ESTIMATE
 MAX_RUNS = 12
 RUNS = "lab3_runs"  # session_state: list of kept runs, oldest first
 SEQ = "lab3_seq"  # session_state: the next run number
 
 CELLS = {"rnn": "Vanilla RNN", "lstm": "LSTM", "gru": "GRU"}
-TASKS = {"adding": "Adding problem", "copy": "Copy memory", "order": "Temporal order"}
+TASKS = {"adding": "Adding problem", "copy": "Copy memory", "order": "Temporal order",
+         "series": "Time series: the value T steps back"}
 LR = ["0.0001", "0.0003", "0.001", "0.003", "0.01", "0.03", "0.1", "0.3", "1.0"]
 THR = ["0.01", "0.1", "0.25", "0.5", "1.0", "2.0", "5.0", "10.0"]
 
 layout.header(FILE, (
-    "Set every knob yourself, press **Run**, change one thing, run again. Each run is kept for "
-    "this session: the newest is drawn in colour over faint ghosts of the earlier ones, and a "
-    "table compares them all. Change **one** setting at a time and keep the seed fixed, and "
-    "every difference you see has a single cause."))
+    "Set every knob, press **Run**, change one thing and run again: each run of this session "
+    "is kept, drawn as a faint ghost behind the newest and listed in a table. Change **one** "
+    "setting at a time with the seed fixed, and every difference you see has a single cause."))
 
 
 def _opt(v: float) -> str:
@@ -252,8 +256,8 @@ with main:
             "gradient from the loss fades by orders of magnitude over that distance, so the "
             "weights barely hear about the early inputs; it learns to answer about 1 (the "
             "mean), which is exactly the chance loss. Clipping and Adam keep it stable, but "
-            "stability is not memory. The GRU's update gate gives the gradient a nearly "
-            "unmultiplied path back.",
+            "stability is not memory. The GRU's update gate lets training open a path on which "
+            "each step scales the gradient by a gate value near 1.",
         observed=(f"your vanilla RNN run '{rnn_runs[-1]['name']}' ended at loss "
                   f"{rnn_runs[-1]['result']['final_loss']:.3g}." if rnn_runs else None))
 
@@ -288,6 +292,10 @@ with main:
             "about the long-range dependency.\n"
             "- Losses of different tasks are not comparable (MSE vs cross-entropy); compare runs "
             "of the same task. Red crosses at the top mark NaN/inf losses.")
+        finished = kept[-1]["status"] in ("done", "precomputed")
+        if finished:
+            ui_claims.show(latest, latest["config"],
+                           [c for c in CLAIMS if c.name not in PROBE_CLAIMS])
         if len(tasks) > 1:
             st.caption(":material/warning: The runs mix tasks, so their losses are in "
                        "different units; compare within a task.")
@@ -352,9 +360,12 @@ with main:
                 "The newest run only: the size of the gradient the loss sends back to each "
                 "time step, on a fixed batch, computed in float64. A line falling to the left "
                 "is a vanishing gradient: the early steps, where the task hides its information, "
-                "hear almost nothing. Gated cells usually flatten it **after** training rather "
-                "than at the start. A run that was stopped or blew up has only the "
-                "before-training line.")
+                "hear almost nothing. The default GRU run is the example to compare with: steep "
+                "before training, much flatter after it. A run that was stopped or blew up has "
+                "only the before-training line.")
+            if finished:
+                ui_claims.show(latest, latest["config"],
+                               [c for c in CLAIMS if c.name in PROBE_CLAIMS])
 
 if kept:
     st.markdown("#### Compare the runs")
@@ -418,12 +429,15 @@ with st.expander("Experiments to run (change one knob, keep the seed)",
 layout.explain(
     "Every knob here is one of the remedies from the lesson, and they act on different parts "
     "of the problem. **Clipping** caps the size of an update, so it stops explosions but does "
-    "nothing for a signal that has already faded. **Gates** (LSTM, GRU) give the gradient a "
-    "path through time that is added to rather than multiplied at every step, which is what "
-    "lets them learn long gaps. **Initialisation** sets where the multiplying starts: "
-    "orthogonal and identity starts keep every direction's length at the outset, which helps "
-    "early training. **Normalisation** keeps the hidden state's scale steady and often speeds "
-    "training up, but on its own it does not carry the gradient further back. **Adam** rescales "
+    "nothing for a signal that has already faded. **Gates** (LSTM, GRU) carry a memory that "
+    "is updated by addition. The gradient along it is still multiplied at every step, but by a "
+    "gate value (the LSTM's forget gate, the GRU's update gate) that training can hold near "
+    "1, which is what lets them learn long gaps. **Initialisation** sets where the "
+    "multiplying starts: orthogonal and identity starts make W_hh keep every direction's "
+    "length at the outset (Saxe et al. 2013; Le et al. 2015). **Normalisation** keeps the "
+    "hidden state's scale steady and can speed training up (Cooijmans et al. 2016); whether it "
+    "carries the gradient further back in your run, the gradient-by-step chart shows. "
+    "**Adam** rescales "
     "each weight's step by its recent gradient size, which blunts both tiny and huge gradients. "
     "A useful habit: fix the seed, change one thing, and let the ghost of the previous run "
     "tell you what that one thing did.", title="What the knobs do")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+from ..claims import claim, finite
 from ..models import build_model
 from ..tasks import make_task
 from ..training import History, estimate_seconds, train
@@ -26,14 +27,15 @@ FUSED_FACTOR = {"rnn": 1.4, "gru": 1.6, "lstm": 1.0}
 
 
 def task_length(task: str, seq_len: int) -> int:
-    """Steps the network actually reads: copy memory adds 20 (10 symbols + 10 recall steps)."""
-    return seq_len + 20 if task == "copy" else seq_len
+    """Steps the network actually reads: copy memory adds 20 (10 symbols + 10 recall steps),
+    the time series 1 (the value to recall, then ``seq_len`` more)."""
+    return seq_len + {"copy": 20, "series": 1}.get(task, 0)
 
 
 def estimate(*, cell: str, task: str, seq_len: int, hidden_size: int, steps: int, norm: str,
              batch_size: int = 64) -> float:
     """Estimated seconds of one run on one CPU thread. Normalisation runs the step loop."""
-    input_size = {"adding": 2, "copy": 10, "order": 6}.get(task, 2)
+    input_size = {"adding": 2, "copy": 10, "order": 6, "series": 1}.get(task, 2)
     fused = norm == "none"
     base = estimate_seconds(cell, task_length(task, seq_len), hidden_size, steps=steps,
                             batch_size=batch_size, input_size=input_size, fused=fused)
@@ -100,3 +102,95 @@ def train_run(cell, nonlinearity, init, gain, norm, optimizer, lr, clip, clip_th
     hist = train(model, t, optimizer=optimizer, lr=lr, clip=clip, clip_threshold=clip_threshold,
                  steps=steps, batch_size=64, seed=seed, probe_every=steps, callback=callback)
     return _result(config, t, hist, True)
+
+
+# -- what the page says about these runs (checked by tests/claims/) ---------------------------
+def first_last(result: dict, probe: int) -> float:
+    """||dL/dh_0|| / ||dL/dh_{T-1}|| at probe ``probe`` (0: before training, -1: after the
+    last step when the run finished finite); NaN when unreadable."""
+    g = result["probes"][probe]["grad_norm_by_t"]
+    return g[0] / g[-1] if finite(g[-1]) and g[-1] > 0 and finite(g[0]) else math.nan
+
+
+def _default_like(p: dict, cell: str) -> bool:
+    """The page's default setting with ``cell``: adding problem, T <= 30, Adam, no norm."""
+    return (p["cell"] == cell and p["task"] == "adding" and p["seq_len"] <= 30
+            and p["optimizer"] == "adam" and p["norm"] == "none" and p["steps"] >= 300
+            and p["init"] == "default" and p["gain"] == 1.0 and p["lr"] == 0.01)
+
+
+@claim(train_run, "gru_learns",
+       "the GRU ends below a tenth of the chance loss",
+       observed=lambda r: f"final loss {r['final_loss']:.2g}, chance {r['chance']:.3g}",
+       perturb=lambda r: {**r, "final_loss": r["chance"]},
+       applies=lambda p: _default_like(p, "gru"))
+def gru_learns(r: dict) -> bool:
+    return finite(r["final_loss"]) and r["final_loss"] < 0.1 * r["chance"]
+
+
+@claim(train_run, "gru_path_opens_with_training",
+       "before training, less than a ten-thousandth of the last step's gradient reaches step "
+       "0; after training, more than a tenth does: the GRU's path opens with training, not "
+       "at the start",
+       observed=lambda r: (f"first/last {first_last(r, 0):.0e} before, "
+                           f"{first_last(r, -1):.2g} after training"),
+       perturb=lambda r: {**r, "probes": r["probes"][:1] * 2},
+       applies=lambda p: _default_like(p, "gru"))
+def gru_path_opens_with_training(r: dict) -> bool:
+    if len(r["probes"]) < 2:
+        return False
+    before, after = first_last(r, 0), first_last(r, -1)
+    return finite(before) and finite(after) and before < 1e-4 and after > 0.1
+
+
+@claim(train_run, "rnn_stays_at_chance",
+       "the vanilla RNN ends above half of the chance loss, and after training less than a "
+       "thousandth of the last step's gradient reaches step 0",
+       observed=lambda r: (f"final loss {r['final_loss']:.3g} (chance {r['chance']:.3g}); "
+                           f"first/last after training {first_last(r, -1):.0e}"),
+       perturb=lambda r: {**r, "final_loss": 0.01},
+       settings=[{"cell": "rnn"}],
+       applies=lambda p: _default_like(p, "rnn") and p["nonlinearity"] == "tanh")
+def rnn_stays_at_chance(r: dict) -> bool:
+    if len(r["probes"]) < 2:
+        return False
+    after = first_last(r, -1)
+    return (finite(r["final_loss"]) and r["final_loss"] > 0.5 * r["chance"]
+            and finite(after) and after < 1e-3)
+
+
+#: The page's preset "Plain SGD, big gain, no clipping" (and, with ``clip="norm"``, its fix).
+SGD_BOOM = dict(cell="rnn", nonlinearity="tanh", init="orthogonal", gain=2.0, optimizer="sgd",
+                lr=0.1, clip="none")
+
+
+def _sgd_boom(p: dict, clip: str) -> bool:
+    return (p["cell"] == "rnn" and p["nonlinearity"] == "tanh" and p["optimizer"] == "sgd"
+            and p["gain"] >= 2.0 and p["lr"] >= 0.1 and p["clip"] == clip
+            and p["task"] == "adding" and p["norm"] == "none"
+            and (clip == "none" or p["clip_threshold"] <= 1.0))
+
+
+@claim(train_run, "sgd_boom_blows_up",
+       "the run's loss overflows to NaN or inf, and training stops there",
+       observed=lambda r: (f"NaN/inf at step {r['first_nonfinite']['step']}"
+                           if r["first_nonfinite"] else "finite to the end"),
+       perturb=lambda r: {**r, "first_nonfinite": None, "stopped": None},
+       settings=[SGD_BOOM], applies=lambda p: _sgd_boom(p, "none"))
+def sgd_boom_blows_up(r: dict) -> bool:
+    return r["first_nonfinite"] is not None and r["stopped"] == "nonfinite"
+
+
+@claim(train_run, "sgd_boom_clipped_finishes",
+       "with norm clipping the same run trains every step and stays finite, though it does "
+       "not learn the task: its loss ends above half of chance",
+       observed=lambda r: (f"{r['steps_done']} steps, "
+                           + (f"NaN/inf at step {r['first_nonfinite']['step']}"
+                              if r["first_nonfinite"] else "finite")
+                           + f", final loss {r['final_loss']:.3g}"),
+       perturb=lambda r: {**r, "first_nonfinite": {"step": 9, "where": "loss",
+                                                   "tensor": "loss"}},
+       settings=[{**SGD_BOOM, "clip": "norm"}], applies=lambda p: _sgd_boom(p, "norm"))
+def sgd_boom_clipped_finishes(r: dict) -> bool:
+    return (r["first_nonfinite"] is None and r["steps_done"] == r["config"]["steps"]
+            and finite(r["final_loss"]) and r["final_loss"] > 0.5 * r["chance"])

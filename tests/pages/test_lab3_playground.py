@@ -2,6 +2,8 @@ import math
 
 import numpy as np
 
+from core.claims import claims_for
+from core.experiments import playground as exp
 from tests.conftest import no_exception, open_page, spec_fields, spec_rows, vega_specs
 
 FILE = "lab3_playground.py"
@@ -35,6 +37,10 @@ def test_opens_with_the_precomputed_run_listed_and_drawn():
     assert math.isclose(table["final loss"][0], float(np.mean(loss[-20:])), rel_tol=1e-5)
     whens = {r["when"] for r in spec_rows(specs[2])}
     assert whens == {"before training", "after 300 steps"}
+    # the claims about the default run, checked on it, beside the charts
+    checked = " ".join(m.value for m in at.markdown if "Checked in this run" in m.value)
+    shown = [c for c in claims_for(exp.train_run.key) if c.applies_to(exp.train_run.defaults)]
+    assert len(shown) >= 2 and all(c.text in checked for c in shown)
 
 
 def test_same_settings_and_seed_give_the_same_curve_and_ghosts():
