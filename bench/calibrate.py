@@ -4,6 +4,7 @@
     python -m bench.calibrate --check    # each experiment at its heaviest allowed setting:
                                          # estimate vs measured CPU seconds (the +-30 % target)
     python -m bench.calibrate --check --quick   # the same settings with fewer steps
+    python -m bench.calibrate --tune-malloc ... # first fix glibc's mmap/trim thresholds
 
 Everything is timed in CPU seconds of this process (``time.process_time``) on one torch thread:
 on a machine shared with other work, wall time measures the neighbours as much as the code,
@@ -289,12 +290,31 @@ def check(quick: bool = False, names=None, out=sys.stdout) -> list[dict]:
     return rows
 
 
+def tune_malloc(mmap_threshold: int = 256 * 2**20, trim_threshold: int = 1024 * 2**20) -> bool:
+    """Fix glibc's mmap and trim thresholds (``mallopt``), as a server could at start-up.
+
+    By default glibc hands large freed blocks back to the kernel and maps them again on the
+    next allocation: at long T the training loop then spends up to half its CPU time in page
+    faults (system time). Measure with and without this to see what it buys here."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6")
+        return bool(libc.mallopt(-3, mmap_threshold)) and bool(libc.mallopt(-1, trim_threshold))
+    except (OSError, AttributeError):
+        return False
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--check", action="store_true")
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--tune-malloc", action="store_true",
+                    help="fix glibc's mmap/trim thresholds first (see tune_malloc)")
     ap.add_argument("names", nargs="*")
     a = ap.parse_args(argv)
+    if a.tune_malloc:
+        print(f"glibc thresholds fixed: {tune_malloc()}", flush=True)
     if a.check:
         rows = check(a.quick, a.names or None)
         off = [r for r in rows if not 0.7 <= r["ratio"] <= 1.3]

@@ -99,7 +99,7 @@ class Event:
 
     ticket: int
     label: str
-    what: str  # "queued", "started", "done", "failed", "cancelled"
+    what: str  # "queued", "started", "done", "failed", "cancelled", "abandoned"
     place: int
     at: float
 
@@ -163,8 +163,11 @@ class Admission:
         except Cancelled:
             outcome = "cancelled"
             raise
-        except BaseException:
+        except Exception:
             outcome = "cancelled" if ticket.cancelled else "failed"
+            raise
+        except BaseException:  # e.g. Streamlit's StopException: the page run is gone
+            outcome = "abandoned"
             raise
         finally:
             with self._cond:

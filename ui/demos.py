@@ -305,10 +305,14 @@ def _live(key: str, params_json: str) -> dict:
     if (hit := _CACHE.get(ck)) is not None:
         return hit
     if admission.cancelled(jid):
-        st.info("You cancelled the live run for these settings, so this part of the page "
-                "stops here. Change a setting, or run it now.", icon=":material/cancel:")
-        if not st.button("Run it now", key=f"retry_{jid}", icon=":material/play_arrow:"):
+        box = st.empty()
+        with box.container():
+            st.info("You cancelled the live run for these settings, so this part of the page "
+                    "stops here. Change a setting, or run it now.", icon=":material/cancel:")
+            again = st.button("Run it now", key=f"retry_{jid}", icon=":material/play_arrow:")
+        if not again:
             st.stop()
+        box.empty()
         admission.forget(jid)
     poll = admission.run_poll()
     while True:

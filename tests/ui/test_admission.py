@@ -201,6 +201,7 @@ def test_a_poll_that_raises_abandons_the_wait_and_the_run():
     gone.set()
     th.join(5)
     assert errors == ["superseded"] and adm.snapshot()["waiting"] == 0
+    assert [e.what for e in adm.log if e.label == "waiter"] == ["queued", "abandoned"]
     release.set()
     holder.join(5)
     # while running, check() calls poll too
