@@ -167,7 +167,11 @@ def _playground(p: dict) -> float:
 
 
 def _lab_clipping(p: dict) -> float:
-    return seconds("rnn", p["seq_len"], p["hidden_size"], steps=p["steps"], runs=3)
+    from .experiments import lab_clipping
+
+    # no clipping, norm, value, and (where the module has it) the W_hh-frozen control
+    runs = len(lab_clipping.MODES) + ("frozen" in getattr(lab_clipping, "LABELS", {}))
+    return seconds("rnn", p["seq_len"], p["hidden_size"], steps=p["steps"], runs=runs)
 
 
 def _clipping_compare(p: dict) -> float:
@@ -181,8 +185,15 @@ def _clipping_sweep(p: dict) -> float:
 
 
 def _blowup(p: dict) -> float:
-    return seconds("rnn", p["seq_len"], p["hidden_size"], steps=p["steps"],
-                   batch_size=p["batch_size"])
+    from .experiments import exploding
+
+    run = seconds("rnn", p["seq_len"], p["hidden_size"], steps=p["steps"],
+                  batch_size=p["batch_size"])
+    if not hasattr(exploding, "readout_curvature"):
+        return run
+    # the W_hh-frozen control, and the readout's curvature on a fixed batch after every step
+    return 2 * run + int(p["steps"]) * FORWARD_SHARE * step_seconds(
+        "rnn", p["seq_len"], p["hidden_size"], batch_size=getattr(exploding, "PROBE_BATCH", 64))
 
 
 def _length_sweep(p: dict) -> float:
