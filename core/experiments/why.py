@@ -8,7 +8,7 @@ import torch
 
 from ..claims import claim, finite
 from ..models import build_model
-from ..probes import jacobian_log_norms, pascanu_log_bound, spectrum
+from ..probes import pascanu_log_bound, spectrum
 from ..tasks import make_task
 from ..theory import (
     GAMMA_ALL,
@@ -32,9 +32,10 @@ def matrix_case(value, which, kind, activation, hidden_size, seq_len, seed):
     """A plain RNN whose W_hh has a chosen size, run on one adding-problem sequence.
 
     W_hh is :func:`core.theory.matrix_with_norm` (spectral radius or sigma_max = ``value``);
-    W_ih and the biases are PyTorch's default init. For tanh and ReLU the Jacobian product comes
-    from :func:`core.probes.jacobian_log_norms` on a ``core.models`` network; for sigmoid and
-    linear units from :func:`core.theory.rnn_jacobian_log_norms` (same weights).
+    W_ih and the biases are PyTorch's default init of a ``core.models`` network. The Jacobian
+    product comes from :func:`core.theory.rnn_jacobian_log_norms` (numpy, a few milliseconds,
+    so the page redraws it as a slider moves); for tanh and ReLU it equals
+    :func:`core.probes.jacobian_log_norms` on that network (checked in tests/core/test_theory.py).
 
     Returns ``lag`` (T+1,), ``log_norm`` (T+1,) log10 ||dh_T/dh_{T-lag}||, ``log_bound`` (T+1,)
     log10 (gamma sigma_max)^lag, ``eig_real``/``eig_imag`` (H,), ``singular`` (H,), scalars
@@ -52,10 +53,7 @@ def matrix_case(value, which, kind, activation, hidden_size, seq_len, seed):
     c = model.cell
     bias = (c.bias_ih.double() + c.bias_hh.double()).detach()  # (H,), summed as the model does
     args = (c.weight_hh.detach(), c.weight_ih.detach(), bias, x[0], activation)
-    if activation in ("tanh", "relu"):
-        log_norm = jacobian_log_norms(model, x).tolist()
-    else:
-        log_norm = rnn_jacobian_log_norms(*args)
+    log_norm = rnn_jacobian_log_norms(*args)
     spec = spectrum(c.weight_hh)
     sigma = float(spec["singular"][0])
     gamma = GAMMA_ALL[activation]
@@ -126,6 +124,18 @@ def stable_gains(r: dict) -> dict[int, list[float]]:
         if reg == "stable":
             out[T].append(g)
     return {T: sorted(v) for T, v in out.items()}
+
+
+def band_text(gains: list[float], radii: list[float]) -> str:
+    """One row's stable gains as a reader says them: "0.75 to 3", "only 1.25", "none"."""
+    if not gains:
+        return "none"
+    if len(gains) == 1:
+        return f"only {gains[0]:g}"
+    idx = [radii.index(g) for g in gains]
+    if idx == list(range(idx[0], idx[-1] + 1)):
+        return f"{gains[0]:g} to {gains[-1]:g}"
+    return ", ".join(f"{g:g}" for g in gains)
 
 
 def _cells(r: dict) -> dict[tuple[float, int], float]:
