@@ -73,9 +73,8 @@ answer = 0 if last > 2 else 2 if last < -2 else 1
 
 with main:
     shown = layout.prediction(
-        FILE, "s3", f"The bound lets each step multiply the gradient by up to γσ_max = {eta:.2f} "
-        f"(σ_max {res['sigma_max']:.2f}, {ACTS[act]}'s γ = {res['gamma']:g}). What does the "
-        f"**measured** product of {T} Jacobians, ||dh_T/dh_0||, do?",
+        FILE, "s3", f"The bound lets each step multiply the gradient by up to γσ_max = {eta:.2f}. "
+        f"What does the **measured** product of {T} Jacobians, ||dh_T/dh_0||, do?",
         OPTIONS, correct=answer,
         why="γσ_max caps every factor, so (γσ_max)^k caps the product: below 1 the cap itself "
             "forces the decay. Above 1 it says nothing: W_hh's largest stretch does not line up "
