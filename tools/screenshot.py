@@ -43,17 +43,31 @@ def measure(page, screen_height: int) -> tuple[float | None, float]:
 def reveal(page) -> None:
     """Pick the first option of every prediction and press its Commit / Reveal button."""
     for _ in range(6):
-        boxes = page.locator("[class*='st-key-predict_box_']")
-        todo = [b for b in boxes.all() if b.locator("button:not([disabled])").count()
-                or b.locator("input[type=radio]:not([disabled])").count()]
-        if not todo:
+        boxes = [b for b in page.locator("[class*='st-key-predict_box_']").all()
+                 if b.locator("button").count()]
+        if not boxes:
             return
-        box = todo[0]
-        radios = box.locator("label:has(input[type=radio])")
-        if radios.count() and not box.locator("input[type=radio]:checked").count():
-            radios.first.click()
+        box = boxes[0]
+        button = box.locator("button").first
+        for _attempt in range(3):
+            try:
+                if button.is_enabled(timeout=5_000):
+                    break
+            except Exception:  # noqa: BLE001 - the button went away: already revealed
+                break
+            box.locator("label:has(input[type=radio])").first.click()
             serve.wait_ready(page, settle_ms=600)
-        box.locator("button").first.click()
+            try:
+                button.wait_for(state="visible", timeout=20_000)
+                page.wait_for_function("(b) => !b.disabled", arg=button.element_handle(),
+                                       timeout=20_000)
+            except Exception:  # noqa: BLE001 - a slow rerun: try the click again
+                continue
+        try:
+            button.click(timeout=10_000)
+            button.wait_for(state="detached", timeout=30_000)  # the box is revealed
+        except Exception:  # noqa: BLE001 - already revealed by the time we looked
+            pass
         serve.wait_ready(page, settle_ms=1200)
 
 

@@ -38,6 +38,7 @@ PROJECTOR_CSS = """
 #: page top, and a large Reveal button.
 PAGE_CSS = """
 <style>
+[data-testid="stCaptionContainer"] { opacity: 1 !important; }
 [data-testid="stCaptionContainer"],
 [data-testid="stCaptionContainer"] p { color: #4A5058 !important; }
 [data-testid="stMain"] h2 { font-size: 1.45rem !important; padding-top: 0.6rem !important; }
@@ -248,9 +249,11 @@ def _styled(chart: alt.TopLevelMixin, projector: bool | None = None) -> alt.TopL
         return chart.configure_axis(labelFontSize=16, titleFontSize=18).configure_legend(
             labelFontSize=16, titleFontSize=16, labelLimit=560, titleLimit=560,
             orient="bottom", direction="vertical", columns=2, symbolSize=140,
-        ).configure_text(fontSize=16)
+        ).configure_text(fontSize=16).configure_mark(aria=False)
+    # Marks carry no ARIA roles of their own (empty layers made unlabelled "img" nodes): the
+    # chart's text alternative labels the whole figure.
     return chart.configure_axis(labelFontSize=12, titleFontSize=13).configure_legend(
-        labelLimit=340, titleLimit=340)
+        labelLimit=340, titleLimit=340).configure_mark(aria=False)
 
 
 def _scale_heights(spec: dict, factor: float) -> None:
