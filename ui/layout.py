@@ -27,7 +27,9 @@ PROJECTOR_CSS = """
 [data-testid="stMain"] h1 { font-size: 3rem !important; }
 [data-testid="stMain"] h2, [data-testid="stMain"] h3 { font-size: 2.1rem !important; }
 [data-testid="stMain"] label p { font-size: 1.15rem !important; }
-[data-testid="stMetricValue"] { font-size: 2.4rem !important; }
+[data-testid="stMain"] [data-testid="stMetricValue"],
+[data-testid="stMain"] [data-testid="stMetricValue"] [data-testid="stMarkdownContainer"] p,
+[data-testid="stMain"] [data-testid="stMetricValue"] div { font-size: 2.6rem !important; }
 [data-testid="stMain"] [data-testid="stCaptionContainer"] p { font-size: 1.05rem !important; }
 </style>
 """

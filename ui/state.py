@@ -97,6 +97,12 @@ def _hidden(advanced: bool) -> bool:
     return advanced and instructor()
 
 
+def _hidden_value(key: str, value: Any) -> Any:
+    """A control hidden in instructor mode still follows a preset: the preset wrote its value
+    into the session state, where no widget will pick it up."""
+    return st.session_state.get(key, value)
+
+
 # -- controls ----------------------------------------------------------------------------------
 def _number_from_link(label: str, key: str, min_value: float, max_value: float,
                       default: float) -> tuple[bool, Any]:
@@ -123,7 +129,7 @@ def slider(label: str, key: str, min_value: float, max_value: float, default: fl
     """A bounded slider bound to the URL. Integer when ``default`` and the bounds are ints."""
     integer, value = _number_from_link(label, key, min_value, max_value, default)
     if _hidden(advanced):
-        return value
+        return _hidden_value(key, value)
     if not integer:
         min_value, max_value, default = float(min_value), float(max_value), float(default)
         step = float(step) if step is not None else None
@@ -154,7 +160,7 @@ def select(label: str, key: str, options: Mapping[str, str] | Sequence[str], def
             _note(f"The link set **{label}** to `{_show(raw)}`, which is not one of "
                   f"{', '.join(labels.values())}; using the default {labels[default]}.")
     if _hidden(advanced):
-        return value
+        return _hidden_value(key, value)
     kwargs = {} if key in st.session_state else {"index": values.index(default)}
     widget = (where or st).radio if radio else (where or st).selectbox
     extra = {"horizontal": True} if radio else {}
@@ -176,7 +182,7 @@ def toggle(label: str, key: str, default: bool = False, *, help: str | None = No
                 _note(f"The link set **{label}** to `{_show(raw)}`, which is not true or "
                       f"false; using the default {default}.")
     if _hidden(advanced):
-        return value
+        return _hidden_value(key, value)
     kwargs = {} if key in st.session_state else {"value": default}
     return (where or st).toggle(label, key=key, help=help, bind="query-params", **kwargs)
 
@@ -187,7 +193,7 @@ def number(label: str, key: str, min_value: float, max_value: float, default: fl
     """A bounded number box bound to the URL (for values a slider serves badly: lr, seed)."""
     integer, value = _number_from_link(label, key, min_value, max_value, default)
     if _hidden(advanced):
-        return value
+        return _hidden_value(key, value)
     # Integer boxes are float boxes showing whole numbers: Streamlit's integer box raises on
     # ``?seed=inf`` while reading the URL, before any check of ours can run.
     min_value, max_value, default = float(min_value), float(max_value), float(default)

@@ -154,3 +154,12 @@ def test_the_snippet_runs_and_gives_the_page_result():
 
     assert math.isclose(ns["res"]["ratio"],
                         shipped("vanishing.gradient_profile")["result"]["ratio"], rel_tol=1e-5)
+
+
+def test_a_preset_sets_controls_that_instructor_mode_hides():
+    at = open_page(FILE)
+    at.toggle(key="instructor").set_value(True).run()
+    at.selectbox(key="preset").set_value("orth").run()
+    no_exception(at)
+    (src,) = [c for c in code_blocks(at) if "gradient_profile" in c]
+    assert "init='orthogonal'" in src  # the init control is hidden, the preset still applies
