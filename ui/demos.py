@@ -158,6 +158,8 @@ def _load(key: str) -> tuple[bytes | None, str | None]:
             problem = validate(resolve(key), data)
         except (OSError, ValueError, RecursionError) as e:
             problem = f"cannot be read ({type(e).__name__}: {str(e)[:80]})"
+        except (KeyError, ImportError):
+            problem = "belongs to no registered experiment"
         else:
             if problem is None:
                 return pickle.dumps({"params": data["params"], "result": data["result"]},

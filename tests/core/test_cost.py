@@ -38,6 +38,8 @@ def test_the_constants_cover_every_cell_and_norm():
     for table in (cost.STEP, cost.PROBE):
         assert set(table) == {(c, n) for c in cost.GATES for n in cost.NORMS}
         assert all(len(v) == 5 and min(v) >= 0 and max(v) > 0 for v in table.values())
+    assert set(cost.FORWARD) == set(cost.GATES)
+    assert all(len(v) == 5 and min(v) >= 0 for v in cost.FORWARD.values())
     assert cost.LM_HEAD > 0 and 0 < cost.FORWARD_SHARE < 1 and cost.RUN_SETUP >= 0
     assert set(cost.SAMPLE_CHAR) == set(cost.GATES)
 
@@ -50,7 +52,12 @@ def test_seconds_adds_up_its_parts():
     with_probes = cost.seconds("gru", 40, 32, steps=100, probes=4)
     assert with_probes - one == pytest.approx(4 * cost.probe_seconds("gru", 40, 32))
     assert cost.seconds("gru", 40, 32, steps=100, vocab=50) > one
-    assert cost.seconds("gru", 40, 32, steps=100, evals=2) > one
+    evals = cost.seconds("gru", 40, 32, steps=100, evals=2, eval_batch=300)
+    assert evals - one == pytest.approx(2 * cost.forward_seconds("gru", 40, 32, batch_size=300))
+    assert cost.forward_seconds("gru", 40, 32, batch_size=300, vocab=13) > \
+        cost.forward_seconds("gru", 40, 32, batch_size=300)
+    assert cost.forward_seconds("gru", 40, 32, batch_size=64, norm="layer") == pytest.approx(
+        cost.FORWARD_SHARE * cost.step_seconds("gru", 40, 32, norm="layer"))
 
 
 def test_the_step_loop_is_priced_above_the_fused_kernel_and_fused_false_means_the_loop():
