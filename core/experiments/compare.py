@@ -4,7 +4,8 @@ Three experiments, each training the three cells one after the other and reporti
 results (``report(fraction, partial)``) so the page can draw curves while they train:
 
 - :func:`tasks`: a synthetic long-dependency task from ``core.tasks`` (adding, copy memory,
-  temporal order); loss curves, final metrics, lag x training-step gradient maps.
+  temporal order, a time series read back T steps); loss curves, final metrics, lag x
+  training-step gradient maps.
 - :func:`brackets`: the bracket language of ``core.text.BracketLanguage``: language-model loss
   and perplexity, accuracy at the closing bracket against the dependency distance, samples.
 - :func:`char_lm`: character-level language modelling of Python's own help texts; training and
@@ -22,6 +23,7 @@ import time
 import numpy as np
 import torch
 
+from ..claims import claim, finite
 from ..lm import CharLM, lm_estimate_seconds, lm_loss, perplexity, sample, train_lm
 from ..models import build_model
 from ..tasks import make_task
@@ -30,6 +32,8 @@ from ..training import estimate_seconds, evaluate, train
 from . import experiment
 
 CELLS = ("rnn", "lstm", "gru")
+#: How the page names the cells (the same words in the claims' evidence).
+LABELS = {"rnn": "tanh RNN", "lstm": "LSTM", "gru": "GRU"}
 #: Settings whose estimated training time (all three cells) is above this are refused.
 CAP_SECONDS = 30.0
 #: Probes per run (columns of the lag x training-step maps).
@@ -74,8 +78,13 @@ class _Due:
 
 
 def task_seq_len(task: str, seq_len: int) -> int:
-    """Steps a network actually reads: copy memory adds 2 x 10 symbols to the delay."""
-    return seq_len + 20 if task == "copy" else seq_len
+    """Steps a network actually reads: copy memory adds 2 x 10 symbols to the delay; the time
+    series reads its lag plus one (the value to recall, then ``seq_len`` more)."""
+    return seq_len + {"copy": 20, "series": 1}.get(task, 0)
+
+
+#: Inputs per step of each synthetic task (for the time estimate).
+INPUT_SIZE = {"adding": 2, "copy": 10, "order": 6, "series": 1}
 
 
 def estimate_tasks(task: str, seq_len: int, hidden_size: int, steps: int,
@@ -83,7 +92,7 @@ def estimate_tasks(task: str, seq_len: int, hidden_size: int, steps: int,
     """Estimated seconds for all three cells (``core.training.estimate_seconds``), plus the
     gradient probes (about one float64 forward-backward on 32 sequences each)."""
     t = task_seq_len(task, seq_len)
-    size = {"adding": 2, "copy": 10, "order": 6}[task]
+    size = INPUT_SIZE[task]
     return sum(estimate_seconds(c, t, hidden_size, steps=steps + 2 * N_PROBES,
                                 batch_size=batch_size, input_size=size)
                + steps * STEP_OVERHEAD for c in CELLS)
@@ -252,6 +261,14 @@ def estimate_char_lm(hidden_size: int, embed_dim: int, seq_len: int, steps: int,
                + steps * STEP_OVERHEAD for c in CELLS)
 
 
+def unigram_loss(corpus) -> float:
+    """Validation loss (nats per character) of predicting every character by its training
+    frequency (add-one smoothing): an exact memoryless baseline."""
+    counts = torch.bincount(corpus.ids[:corpus.split], minlength=corpus.vocab_size).double()
+    logp = torch.log((counts + 1) / (counts.sum() + corpus.vocab_size))
+    return float(-logp[corpus.ids[corpus.split:]].mean())
+
+
 @experiment(hidden_size=64, embed_dim=32, seq_len=48, steps=200, lr=0.01, batch_size=32,
             seed=0)
 def char_lm(hidden_size, embed_dim, seq_len, steps, lr, batch_size, seed, report=None):
@@ -268,9 +285,7 @@ def char_lm(hidden_size, embed_dim, seq_len, steps, lr, batch_size, seed, report
     T, steps = int(seq_len), int(steps)
     vx, vy = corpus.batch(64, T, torch.Generator().manual_seed(seed + 99), split="val")
     probe = (vx[:8], vy[:8])
-    counts = torch.bincount(corpus.ids[:corpus.split], minlength=corpus.vocab_size).double()
-    logp = torch.log((counts + 1) / (counts.sum() + corpus.vocab_size))  # add-one smoothing
-    unigram = float(-logp[corpus.ids[corpus.split:]].mean())
+    unigram = unigram_loss(corpus)
     meta = {"cells": list(CELLS), "vocab_size": corpus.vocab_size, "n_chars": len(corpus.text),
             "n_train": corpus.split, "corpus_digest": corpus.digest, "unigram_loss": unigram,
             "temperatures": list(TEMPERATURES), "prompt": PROMPT, "seq_len": T}
@@ -315,3 +330,144 @@ def char_lm(hidden_size, embed_dim, seq_len, steps, lr, batch_size, seed, report
         if report is not None:
             report((i + 1) / len(CELLS), {**meta, "runs": dict(runs)})
     return {**meta, "runs": runs}
+
+
+# -- what the page says about these runs (checked by tests/claims/) ---------------------------
+def _eval(r: dict, cell: str) -> float:
+    return r["runs"][cell]["eval_loss"]
+
+
+def far_ratio(run: dict, probe: int) -> float:
+    """||dL/dh|| at the farthest lag over its value at lag 0, at probe ``probe`` (0: before
+    training, -1: after the last step); NaN when unreadable."""
+    logs = run["log_grad"][probe]
+    v = logs[-1] - logs[0]
+    return 10.0 ** v if math.isfinite(v) else (0.0 if v == -math.inf else math.nan)
+
+
+def _adding(p: dict) -> bool:
+    return p["task"] == "adding"
+
+
+def _with_cell(r: dict, cell: str, **changes) -> dict:
+    return {**r, "runs": {**r["runs"], cell: {**r["runs"][cell], **changes}}}
+
+
+@claim(tasks, "rnn_stays_at_chance",
+       "the tanh RNN ends above half of the chance loss on fresh sequences: it has not learned "
+       "to use the marked numbers",
+       observed=lambda r: f"tanh RNN {_eval(r, 'rnn'):.3g}, chance {r['chance']:.3g}",
+       perturb=lambda r: _with_cell(r, "rnn", eval_loss=0.01),
+       applies=lambda p: _adding(p) and p["seq_len"] >= 50)
+def rnn_stays_at_chance(r: dict) -> bool:
+    return finite(_eval(r, "rnn")) and _eval(r, "rnn") > 0.5 * r["chance"]
+
+
+@claim(tasks, "gru_learns",
+       "the GRU ends below a tenth of the chance loss on fresh sequences",
+       observed=lambda r: f"GRU {_eval(r, 'gru'):.2g}, chance {r['chance']:.3g}",
+       perturb=lambda r: _with_cell(r, "gru", eval_loss=r["chance"]),
+       applies=lambda p: _adding(p) and p["seq_len"] <= 50 and p["steps"] >= 500)
+def gru_learns(r: dict) -> bool:
+    return finite(_eval(r, "gru")) and _eval(r, "gru") < 0.1 * r["chance"]
+
+
+@claim(tasks, "closed_at_init",
+       "before training, every cell passes less than a millionth of the gradient at lag 0 "
+       "back to the farthest lag: at initialisation the gates do not help",
+       observed=lambda r: ", ".join(f"{LABELS[c]} {far_ratio(r['runs'][c], 0):.0e}"
+                                    for c in r["cells"]),
+       perturb=lambda r: _with_cell(r, "lstm", log_grad=[[0.0] * len(r["runs"]["lstm"][
+           "log_grad"][0])] + r["runs"]["lstm"]["log_grad"][1:]),
+       applies=lambda p: _adding(p) and p["seq_len"] >= 50)
+def closed_at_init(r: dict) -> bool:
+    return all(finite(far_ratio(r["runs"][c], 0)) and far_ratio(r["runs"][c], 0) < 1e-6
+               for c in r["cells"])
+
+
+@claim(tasks, "gru_opens_path",
+       "training opened the GRU's path to the past: the gradient reaching its farthest lag, "
+       "relative to lag 0, grew more than a million-fold and ends above a hundredth",
+       observed=lambda r: (f"GRU far/near: {far_ratio(r['runs']['gru'], 0):.0e} before, "
+                           f"{far_ratio(r['runs']['gru'], -1):.2g} after training"),
+       perturb=lambda r: _with_cell(r, "gru", log_grad=r["runs"]["gru"]["log_grad"][:1] * len(
+           r["runs"]["gru"]["log_grad"])),
+       applies=lambda p: _adding(p) and p["seq_len"] <= 50 and p["steps"] >= 500)
+def gru_opens_path(r: dict) -> bool:
+    g = r["runs"]["gru"]
+    before, after = far_ratio(g, 0), far_ratio(g, -1)
+    return finite(before) and finite(after) and after > 1e-2 and after > 1e6 * before
+
+
+#: The page's time-series preset: lag 20, the tasks' other defaults.
+SERIES = {"task": "series", "seq_len": 20}
+
+
+def _series_setup(p: dict) -> bool:
+    return (p["task"] == "series" and p["seq_len"] >= 20 and p["hidden_size"] == 32
+            and p["steps"] <= 500 and p["lr"] == 0.01)
+
+
+@claim(tasks, "lstm_stuck_on_series",
+       "the LSTM stays above half of the chance loss on fresh sequences: on this task, at these "
+       "settings, its gates did not find the value to keep",
+       observed=lambda r: f"LSTM {_eval(r, 'lstm'):.3g}, chance {r['chance']:.3g}",
+       perturb=lambda r: _with_cell(r, "lstm", eval_loss=0.01),
+       settings=[SERIES], applies=_series_setup)
+def lstm_stuck_on_series(r: dict) -> bool:
+    return finite(_eval(r, "lstm")) and _eval(r, "lstm") > 0.5 * r["chance"]
+
+
+def _bracket_setup(p: dict) -> bool:
+    return p["max_distance"] <= 20 and p["steps"] >= 600
+
+
+def _acc(r: dict, cell: str) -> list[float]:
+    return r["runs"][cell]["eval_accuracy"]
+
+
+@claim(brackets, "gru_searches_then_climbs",
+       "the GRU first sits near chance (below 40 % at the third check), then ends right on "
+       "more than half of the closing brackets, at least twice chance",
+       observed=lambda r: (f"GRU: {_acc(r, 'gru')[2]:.0%} at the third check, "
+                           f"{_acc(r, 'gru')[-1]:.0%} at the end"),
+       perturb=lambda r: _with_cell(r, "gru", eval_accuracy=[0.25] * len(_acc(r, "gru"))),
+       applies=_bracket_setup)
+def gru_searches_then_climbs(r: dict) -> bool:
+    a = _acc(r, "gru")
+    return len(a) > 3 and a[2] < 0.4 and a[-1] > 0.5
+
+
+@claim(brackets, "gru_reaches_farthest",
+       "at the longest distance the trained GRU is right more often than the trained tanh RNN",
+       observed=lambda r: (f"at distance {r['distances'][-1]}: GRU "
+                           f"{r['runs']['gru']['acc_by_distance'][-1]:.0%}, tanh RNN "
+                           f"{r['runs']['rnn']['acc_by_distance'][-1]:.0%}"),
+       perturb=lambda r: _with_cell(r, "gru", acc_by_distance=[
+           0.0 for _ in r["runs"]["gru"]["acc_by_distance"]]),
+       applies=_bracket_setup)
+def gru_reaches_farthest(r: dict) -> bool:
+    g, n = r["runs"]["gru"]["acc_by_distance"], r["runs"]["rnn"]["acc_by_distance"]
+    return bool(g) and bool(n) and g[-1] > n[-1]
+
+
+def _best_ppl(r: dict) -> float:
+    return min(run["final_perplexity"] for run in r["runs"].values())
+
+
+def _text_setup(p: dict) -> bool:
+    return (p["steps"] == 200 and p["hidden_size"] >= 64 and p["seq_len"] >= 48
+            and p["lr"] == 0.01)
+
+
+@claim(char_lm, "best_perplexity_5_to_8",
+       "the best cell's held-out perplexity ends between 5 and 8: it has picked up more than "
+       "letter frequencies, which alone give more than three times as much",
+       observed=lambda r: (f"best {_best_ppl(r):.2f}; letter frequencies alone "
+                           f"{math.exp(r['unigram_loss']):.1f}"),
+       perturb=lambda r: {**r, "runs": {c: {**run, "final_perplexity": 20.0}
+                                        for c, run in r["runs"].items()}},
+       applies=_text_setup)
+def best_perplexity_5_to_8(r: dict) -> bool:
+    best = _best_ppl(r)
+    return finite(best) and 5.0 <= best <= 8.0 and 3 * best < math.exp(r["unigram_loss"])

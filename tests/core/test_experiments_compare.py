@@ -105,3 +105,27 @@ def test_estimates_grow_and_defaults_fit_under_the_cap():
     assert compare.estimate_char_lm(L["hidden_size"], L["embed_dim"], L["seq_len"],
                                     L["steps"], L["batch_size"]) < 30
     assert compare.estimate_char_lm(256, 32, 128, 1000, 64) > 30
+
+
+def test_tasks_runs_the_time_series_and_reads_lag_plus_one_steps():
+    res = compare.tasks(task="series", seq_len=6, hidden_size=8, steps=12, lr=0.01, seed=0)
+    assert res["reads"] == 7 == compare.task_seq_len("series", 6)
+    assert res["chance"] == 1.0 and res["chance_accuracy"] is None
+    assert all(len(row) == 7 for run in res["runs"].values() for row in run["log_grad"])
+    assert compare.estimate_tasks("series", 50, 32, 500) > 0
+
+
+def test_far_ratio_reads_the_lag_profile():
+    run = {"log_grad": [[0.0, -3.0, -6.0], [-1.0, -1.5, -2.0]]}
+    assert compare.far_ratio(run, 0) == pytest.approx(1e-6)
+    assert compare.far_ratio(run, -1) == pytest.approx(0.1)
+    assert compare.far_ratio({"log_grad": [[0.0, -math.inf]]}, 0) == 0.0
+
+
+def test_unigram_loss_is_the_exact_frequency_baseline():
+    from core.text import load_corpus
+
+    c = load_corpus()
+    counts = torch.bincount(c.ids[:c.split], minlength=c.vocab_size).double() + 1
+    p = counts / counts.sum()
+    assert compare.unigram_loss(c) == pytest.approx(float(-(torch.log(p)[c.ids[c.split:]]).mean()))

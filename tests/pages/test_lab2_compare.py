@@ -3,6 +3,8 @@ import math
 
 import numpy as np
 
+from core.claims import claims_for
+from core.experiments import compare
 from tests.conftest import no_exception, open_page, spec_fields, spec_rows, vega_specs
 from ui.demos import DEMO_DIR
 
@@ -33,11 +35,19 @@ def test_opens_instantly_with_the_shipped_comparison():
     assert {"training step", "lag", "_shown"} <= spec_fields(heat)
     assert {r["cell"] for r in _rows(heat) if "cell" in r} == CELLS
     assert any("precomputed" in i.value for i in at.info)
-    at.radio(key="predict_lab2_tasks").set_value("The LSTM and the GRU, not the tanh RNN").run()
+    # the claims about the default run are shown beside its charts, checked in this run
+    checked = " ".join(m.value for m in at.markdown if "Checked in this run" in m.value)
+    claims = [c for c in claims_for(compare.tasks.key) if c.applies_to(compare.tasks.defaults)]
+    assert len(claims) >= 3 and all(c.text in checked for c in claims)
+    lstm = shipped["runs"]["lstm"]["eval_loss"]
+    assert any(f"{lstm:.2g}" in m.value and "LSTM" in m.value for m in at.markdown)
+    at.radio(key="predict_lab2_tasks").set_value(
+        "Near the chance line, while the GRU drops far below it").run()
     assert any("Right" in s.value and "chance" in s.value for s in at.success)
     at.selectbox(key="task").set_value("copy").run()  # a changed control re-renders
     no_exception(at)
     assert at.slider(key="T").label == "Delay T"
+    assert not any("Checked in this run" in m.value for m in at.markdown)  # not run yet
     assert any("Press **Run**" in i.value for i in at.info)
     assert any("Estimated time" in i.value for i in at.info)
 
@@ -59,6 +69,19 @@ def test_run_trains_three_cells_live_on_a_short_task():
     labels = {b.proto.label for b in at.get("download_button")}
     assert {"Script: tanh RNN", "Script: LSTM", "Script: GRU", "Data as CSV (zip)",
             "Data as JSON"} <= labels
+
+
+def test_time_series_task_runs_with_its_own_chance_line():
+    at = open_page(FILE, {"task": "series", "T": "10", "steps": "50", "H": "8"})
+    no_exception(at)
+    assert at.slider(key="T").label == "Lag T"
+    assert any("steps back" in c.value for c in at.caption)
+    at.button(key="run_lab2_tasks").click().run()
+    no_exception(at)
+    loss = vega_specs(at)[0]
+    assert any(r["value"] == 1.0 for r in _rows(loss) if "value" in r)  # chance: MSE 1
+    heat = next(s for s in vega_specs(at) if "lag" in spec_fields(s))
+    assert max(r["lag"] for r in spec_rows(heat) if "lag" in r) == 10  # reads T + 1 steps
 
 
 def test_brackets_run_gives_accuracy_by_distance_and_samples():
