@@ -85,16 +85,24 @@ def first_open(run: dict, level: float = 1e-3) -> int | None:
     return None
 
 
+def fresh_norms(cell: str, seq_len: int, hidden_size: int, seed: int,
+                forget_bias: float | None = None) -> list[float]:
+    """``||dL/dh_t||`` for t = 0..T-1 of an untrained cell, on the probe batch ``train`` uses
+    for ``seed`` (32 sequences, float64): exactly the first probe of a training run."""
+    task = make_task("adding", seq_len)
+    px, py = task.sample(32, torch.Generator().manual_seed(seed + 10_007))  # (32, T, 2)
+    model = build_model(cell, task.input_size, hidden_size, task.output_size,
+                        forget_bias=forget_bias, seed=seed)
+    model.train()
+    g = hidden_state_gradients(model, px, lambda o: task.loss(o, py), dtype=torch.float64)
+    return gradient_norms_by_step(g).tolist()
+
+
 def carousel_ratio(seq_len: int, hidden_size: int, seed: int) -> float:
     """First/last ratio of a fresh LSTM whose forget gates start near 1 (bias
     :data:`CAROUSEL_BIAS`), on the probe batch ``train`` uses for ``seed``: the control that
     shows what the forget gate's starting value costs. No training."""
-    task = make_task("adding", seq_len)
-    px, py = task.sample(32, torch.Generator().manual_seed(seed + 10_007))  # (32, T, 2)
-    model = build_model("lstm", task.input_size, hidden_size, task.output_size,
-                        forget_bias=CAROUSEL_BIAS, seed=seed)
-    g = hidden_state_gradients(model, px, lambda o: task.loss(o, py), dtype=torch.float64)
-    return first_last_ratio(gradient_norms_by_step(g).tolist())
+    return first_last_ratio(fresh_norms("lstm", seq_len, hidden_size, seed, CAROUSEL_BIAS))
 
 
 def example_sequence(seq_len: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -214,6 +222,113 @@ def compare_cells(seq_len, hidden_size, steps, lr_rnn, lr_gated, seed,
     return result
 
 
+@experiment(seq_len=40, hidden_size=32, seed=0)
+def fresh_cells(seq_len, hidden_size, seed):
+    """The four cells of :func:`compare_cells` before any training: milliseconds, no training.
+
+    Each cell is built as :func:`compare_cells` builds it and probed on the same batch, so the
+    numbers equal that run's first probe. Returns ``{"order", "seq_len", "runs", "carousel"}``
+    with ``runs[id]``: ``label``, ``ratio_init`` (||dL/dh_0|| / ||dL/dh_T-1||) and
+    ``log_grad`` (T,) = log10 ||dL/dh|| by lag; ``carousel`` as in :func:`compare_cells`.
+    """
+    seq_len, hidden_size, seed = int(seq_len), int(hidden_size), int(seed)
+    runs = {}
+    for rid, cell, fb, label in RUNS:
+        norms = fresh_norms(cell, seq_len, hidden_size, seed, fb)
+        runs[rid] = {"label": label, "ratio_init": first_last_ratio(norms),
+                     "log_grad": log_grad_by_lag(norms)}
+    return {"order": [rid for rid, *_ in RUNS], "seq_len": seq_len, "runs": runs,
+            "carousel": {"forget_bias": CAROUSEL_BIAS,
+                         "ratio_init": carousel_ratio(seq_len, hidden_size, seed)}}
+
+
+# -- tidy tables for the page's charts (column name -> list) ------------------------------------
+def moment_table(fresh: dict, trained: dict | None) -> dict[str, list]:
+    """First/last ratio per cell and moment: ``cell`` (id), ``label``, ``moment``
+    ("at initialisation" from ``fresh``, "after training" from ``trained`` where measured),
+    ``ratio``."""
+    rows = []
+    for rid in fresh["order"]:
+        rows.append((rid, fresh["runs"][rid]["label"], "at initialisation",
+                     fresh["runs"][rid]["ratio_init"]))
+        r = (trained or {}).get("runs", {}).get(rid, {})
+        if r.get("ratio_final") is not None and (r.get("probe_steps") or [0])[-1] > 0:
+            rows.append((rid, r["label"], "after training", r["ratio_final"]))
+    return dict(zip(("cell", "label", "moment", "ratio"), map(list, zip(*rows))))
+
+
+def lag_table(res: dict) -> dict[str, list]:
+    """log10 ||dL/dh|| by lag at every probe of every run: ``cell`` (label), ``training
+    step``, ``lag``, ``log10 grad``."""
+    rows = [(r["label"], int(s), lag, v) for r in (res["runs"][k] for k in res["order"])
+            for s, row in zip(r["probe_steps"], r["log_grad"]) for lag, v in enumerate(row)]
+    return dict(zip(("cell", "training step", "lag", "log10 grad"), map(list, zip(*rows))))
+
+
+def loss_table(res: dict, smooth: int = WINDOW) -> dict[str, list]:
+    """Every run's loss curve and its running mean over ``smooth`` steps: ``cell`` (label),
+    ``step``, ``loss``, ``smoothed loss``."""
+    out: dict[str, list] = {"cell": [], "step": [], "loss": [], "smoothed loss": []}
+    for rid in res["order"]:
+        r = res["runs"][rid]
+        v = np.asarray(r["loss"], dtype=float)
+        mean = [float(v[max(0, i - smooth + 1):i + 1].mean()) for i in range(len(v))]
+        out["cell"] += [r["label"]] * len(v)
+        out["step"] += list(r["step"])
+        out["loss"] += v.tolist()
+        out["smoothed loss"] += mean
+    return out
+
+
+def gate_heat_table(res: dict, cell: str) -> dict[str, list]:
+    """The per-unit keep gate (LSTM f, GRU z) of ``cell`` on the example sequence, before and
+    after training: ``moment``, ``t``, ``unit (sorted)``, ``gate``."""
+    out: dict[str, list] = {"moment": [], "t": [], "unit (sorted)": [], "gate": []}
+    for moment, name in (("init", "at initialisation"), ("trained", "after training")):
+        heat = np.asarray(res["gates"][cell][moment]["heat"], dtype=float)  # (T, U)
+        t, u = np.meshgrid(np.arange(heat.shape[0]), np.arange(heat.shape[1]), indexing="ij")
+        out["moment"] += [name] * heat.size
+        out["t"] += t.ravel().tolist()
+        out["unit (sorted)"] += u.ravel().tolist()
+        out["gate"] += heat.ravel().tolist()
+    return out
+
+
+def gate_line_table(res: dict, cell: str) -> dict[str, list]:
+    """Gate activations over the example sequence after training (the most persistent unit's
+    keep gate, every traced gate averaged over units) and the keep gate's average before
+    training. Columns ``series``, ``t``, ``gate value``."""
+    g = res["gates"][cell]
+    keep = g["trained"]["keep_gate"]
+    series = {f"{keep}, most persistent unit":
+              np.asarray(g["trained"]["heat"], dtype=float)[:, -1].tolist()}
+    series.update({f"{gate}, mean over units": v for gate, v in g["trained"]["mean"].items()})
+    series[f"{keep}, mean before training"] = g["init"]["mean"][keep]
+    out: dict[str, list] = {"series": [], "t": [], "gate value": []}
+    for name, vals in series.items():
+        out["series"] += [name] * len(vals)
+        out["t"] += list(range(len(vals)))
+        out["gate value"] += [float(v) for v in vals]
+    return out
+
+
+def keep_stats(res: dict, cell: str) -> dict:
+    """Summary of ``cell``'s keep gate on the example sequence: ``keep`` (gate name),
+    ``units``, ``n_keep`` (units whose mean gate after training is above 0.9), ``top`` (the
+    highest such mean), ``init_min`` / ``init_max`` and the mean over units ``mean_before`` /
+    ``mean_after``."""
+    g = res["gates"][cell]
+    keep = g["trained"]["keep_gate"]
+    trained = np.asarray(g["trained"]["heat"], dtype=float)
+    init = np.asarray(g["init"]["heat"], dtype=float)
+    unit = trained.mean(0)
+    return {"keep": keep, "units": int(trained.shape[1]), "n_keep": int((unit > 0.9).sum()),
+            "top": float(unit.max()), "init_min": float(init.min()),
+            "init_max": float(init.max()),
+            "mean_before": float(np.mean(g["init"]["mean"][keep])),
+            "mean_after": float(np.mean(g["trained"]["mean"][keep]))}
+
+
 # -- what the page says about these runs (checked by tests/claims/) ---------------------------
 GATED = ("lstm", "gru", "lstm_fb1")
 
@@ -233,7 +348,7 @@ def _gate_range(r: dict, cell: str, moment: str) -> tuple[float, float]:
     return float(heat.min()), float(heat.max())
 
 
-@claim(compare_cells, "fresh_cells_lose_it",
+@claim(fresh_cells, "fresh_cells_lose_it",
        "before training, the tanh RNN, the LSTM and the GRU each pass less than a millionth "
        "of the last step's gradient back to the first step",
        observed=lambda r: ", ".join(f"{LABELS[k]} {r['runs'][k]['ratio_init']:.0e}"
@@ -262,7 +377,7 @@ def _orders_fb(r: dict) -> float:
     return math.log10(_ratio(r, "lstm_fb1", "ratio_init") / _ratio(r, "lstm", "ratio_init"))
 
 
-@claim(compare_cells, "forget_bias_head_start",
+@claim(fresh_cells, "forget_bias_head_start",
        "a forget-gate bias of 1 raises the fresh LSTM's first/last ratio by more than four "
        "orders of magnitude, yet less than a hundredth of the gradient reaches the first step",
        observed=lambda r: (f"{r['runs']['lstm']['ratio_init']:.1e} → "
@@ -273,7 +388,7 @@ def _forget_bias_head_start(r: dict) -> bool:
     return _orders_fb(r) > 4 and _ratio(r, "lstm_fb1", "ratio_init") < 1e-2
 
 
-@claim(compare_cells, "forget_gate_closes_path",
+@claim(fresh_cells, "forget_gate_closes_path",
        f"an untrained LSTM whose forget gates start near 1 (bias {CAROUSEL_BIAS:g}, like the "
        "1997 cell's fixed weight of 1) passes more than a hundredth of the gradient to the "
        "first step: the fresh LSTM's path is closed by its forget gate",

@@ -21,7 +21,7 @@ import torch
 
 from ..claims import claim, finite
 from ..models import build_model, recurrent_blocks
-from ..probes import spectrum
+from ..probes import gradient_norms_by_step, hidden_state_gradients, spectrum
 from ..tasks import make_task
 from ..training import estimate_seconds, train
 from . import experiment
@@ -127,6 +127,110 @@ def init_schemes(seq_len, hidden_size, gain, steps, lr, seed,
     return result
 
 
+@experiment(seq_len=50, hidden_size=32, gain=1.0, seed=0)
+def init_profiles(seq_len, hidden_size, gain, seed):
+    """Every start of :data:`SCHEMES` before any training: milliseconds, no training.
+
+    Each model is built as :func:`init_schemes` builds it and probed on the same batch (32
+    sequences, float64), so the numbers equal that run's measurements at initialisation.
+    Returns ``{"order", "seq_len", "gain", "runs"}`` with ``runs[id]``: ``label``, ``cell``,
+    ``sv_init`` (H,) singular values of the recurrent matrix, ``grad_init`` (T,) = log10
+    ||dL/dh|| by lag, ``ratio_init`` (||dL/dh_0|| / ||dL/dh_T-1||).
+    """
+    seq_len, hidden_size, seed = int(seq_len), int(hidden_size), int(seed)
+    task = make_task("adding", seq_len)
+    px, py = task.sample(32, torch.Generator().manual_seed(seed + 10_007))  # as train() does
+    runs = {}
+    for sid, cell, init, act, fb, label in SCHEMES:
+        model = build_model(cell, task.input_size, hidden_size, task.output_size,
+                            nonlinearity=act, init=init, gain=gain, forget_bias=fb, seed=seed)
+        model.train()
+        g = hidden_state_gradients(model, px, lambda o: task.loss(o, py), dtype=torch.float64)
+        norms = gradient_norms_by_step(g).tolist()
+        runs[sid] = {"label": label, "cell": cell,
+                     "sv_init": recurrent_singular_values(model),
+                     "grad_init": _log10_by_lag(norms), "ratio_init": _ratio(norms)}
+    return {"order": [s[0] for s in SCHEMES], "seq_len": seq_len, "gain": float(gain),
+            "runs": runs}
+
+
+# -- tidy tables for the page's charts (column name -> list) ------------------------------------
+def share_table(res: dict, key: str = "grad_init",
+                labels: dict[str, str] | None = None) -> dict[str, list]:
+    """Each start's gradient by lag as a share of its gradient at lag 0 (``key``: "grad_init"
+    or "grad_trained"): ``start`` (``labels[id]``, default the run's label), ``lag``,
+    ``share`` (``||dL/dh|| / ||dL/dh at lag 0||``, NaN where not finite, 0 for an exact
+    zero), ``log10 grad``."""
+    out: dict[str, list] = {"start": [], "lag": [], "share": [], "log10 grad": []}
+    for sid in res["order"]:
+        r = res["runs"][sid]
+        logs = r.get(key)
+        if logs is None:
+            continue
+        v = np.asarray(logs, dtype=float)
+        with np.errstate(invalid="ignore", over="ignore"):
+            share = np.where(v <= -300.0, 0.0, 10.0 ** (v - v[0]))
+        out["start"] += [(labels or {}).get(sid, r["label"])] * len(v)
+        out["lag"] += list(range(len(v)))
+        out["share"] += share.tolist()
+        out["log10 grad"] += v.tolist()
+    return out
+
+
+def sv_table(res: dict, ids=None, labels: dict[str, str] | None = None) -> dict[str, list]:
+    """Singular values at initialisation, largest first: ``start`` (``labels[id]``, default
+    the run's label), ``rank``, ``singular value`` (for the starts ``ids``, default all)."""
+    out: dict[str, list] = {"start": [], "rank": [], "singular value": []}
+    for sid in ids or res["order"]:
+        sv = res["runs"][sid]["sv_init"]
+        out["start"] += [(labels or {}).get(sid, res["runs"][sid]["label"])] * len(sv)
+        out["rank"] += list(range(1, len(sv) + 1))
+        out["singular value"] += list(sv)
+    return out
+
+
+def loss_table(res: dict, series: str, smooth: int = 10,
+               labels: dict[str, str] | None = None) -> dict[str, list]:
+    """Every run's loss and its running mean over ``smooth`` steps: ``series``
+    (``labels[id]``, default the run's label), ``step``, ``loss``, ``smoothed loss``."""
+    out: dict[str, list] = {series: [], "step": [], "loss": [], "smoothed loss": []}
+    for k in res["order"]:
+        r = res["runs"][k]
+        v = np.asarray(r["loss"], dtype=float)
+        out[series] += [(labels or {}).get(k, r["label"])] * len(v)
+        out["step"] += list(r["step"])
+        out["loss"] += v.tolist()
+        out["smoothed loss"] += [float(v[max(0, i - smooth + 1):i + 1].mean())
+                                 for i in range(len(v))]
+    return out
+
+
+def norm_lag_table(res: dict) -> dict[str, list]:
+    """log10 ||dL/dh|| by lag at every probe of every normalisation: ``normalisation``,
+    ``training step``, ``lag``, ``log10 grad``."""
+    rows = [(r["label"], int(s), k, v) for r in (res["runs"][n] for n in res["order"])
+            for s, row in zip(r["probe_steps"], r["log_grad"]) for k, v in enumerate(row)]
+    return dict(zip(("normalisation", "training step", "lag", "log10 grad"),
+                    map(list, zip(*rows)))) if rows else {
+        "normalisation": [], "training step": [], "lag": [], "log10 grad": []}
+
+
+def scale_table(res: dict) -> dict[str, list]:
+    """RMS of h_t by step before and after training: ``normalisation``, ``moment``, ``t``,
+    ``RMS of h_t``."""
+    out: dict[str, list] = {"normalisation": [], "moment": [], "t": [], "RMS of h_t": []}
+    for n in res["order"]:
+        r = res["runs"][n]
+        for moment, key in (("at initialisation", "scale_init"),
+                            ("after training", "scale_trained")):
+            if r[key] is not None:
+                out["normalisation"] += [r["label"]] * len(r[key])
+                out["moment"] += [moment] * len(r[key])
+                out["t"] += list(range(len(r[key])))
+                out["RMS of h_t"] += list(r[key])
+    return out
+
+
 def hidden_scale(model, x: torch.Tensor) -> list[float]:
     """RMS of the hidden state at every step, over batch and units: x ``(B, T, I)`` -> (T,)."""
     with torch.no_grad():
@@ -207,7 +311,6 @@ def norm_compare(cell, seq_len, hidden_size, steps, lr, seed,
     return result
 
 
-
 # -- what the page says about these runs (checked by tests/claims/) ---------------------------
 #: The four plain-RNN starts of :data:`SCHEMES`.
 RNN_STARTS = tuple(s[0] for s in SCHEMES if s[1] == "rnn")
@@ -226,7 +329,7 @@ def _ratio_text(r: dict, key: str, ids=RNN_STARTS) -> str:
     return ", ".join(f"{SCHEME_LABELS[s]} {v:.1e}" for s, v in _ratios(r, key, ids).items())
 
 
-@claim(init_schemes, "irnn_keeps_most",
+@claim(init_profiles, "irnn_keeps_most",
        "at initialisation the identity start (IRNN) passes the largest share of the gradient "
        "to step 0 of the four RNN starts, more than a tenth",
        observed=lambda r: _ratio_text(r, "ratio_init"),
@@ -237,7 +340,7 @@ def _irnn_keeps_most(r: dict) -> bool:
                                        if s != "identity")
 
 
-@claim(init_schemes, "default_loses_most",
+@claim(init_profiles, "default_loses_most",
        "the PyTorch default start loses the most: less than a hundred-millionth of the "
        "gradient reaches step 0",
        observed=lambda r: f"{r['runs']['default']['ratio_init']:.1e}",
@@ -252,7 +355,7 @@ def _sv(r: dict, sid: str) -> np.ndarray:
     return np.asarray(r["runs"][sid]["sv_init"], dtype=float)
 
 
-@claim(init_schemes, "orthogonal_flat",
+@claim(init_profiles, "orthogonal_flat",
        "the orthogonal and identity starts have every singular value equal (to the gain): W_hh "
        "stretches no direction more than another",
        observed=lambda r: "; ".join(f"{SCHEME_LABELS[s]}: {_sv(r, s).min():.4f} to "
@@ -262,7 +365,7 @@ def _orthogonal_flat(r: dict) -> bool:
     return all(np.ptp(_sv(r, s)) < 1e-4 * _sv(r, s).max() for s in ("orthogonal", "identity"))
 
 
-@claim(init_schemes, "random_starts_mostly_shrink",
+@claim(init_profiles, "random_starts_mostly_shrink",
        "with the PyTorch default start more than nine in ten singular values of W_hh are below "
        "1 and the largest is below 1.2; Xavier's largest is above 1.5, yet more than half of "
        "its singular values are below 1",
@@ -307,7 +410,7 @@ def _lstm_orders(r: dict) -> float:
     return math.log10(v["lstm_fb1"] / v["lstm"])
 
 
-@claim(init_schemes, "forget_bias_start",
+@claim(init_profiles, "forget_bias_start",
        "a forget-gate bias of 1 raises the fresh LSTM's first/last ratio by more than five "
        "orders of magnitude",
        observed=lambda r: (f"{r['runs']['lstm']['ratio_init']:.1e} → "

@@ -1,7 +1,8 @@
 """Claims made by pages/s5_gated.py, over their settings and seeds.
 
 One ``compare_cells`` run trains four cells (about 10-25 s on one thread), so the claims of
-this page cost five such runs, one per seed; every claim reads the same cached result.
+this page cost five such runs, one per seed; every claim reads the same cached result. The
+claims about the untrained cells read ``fresh_cells`` (no training, milliseconds).
 """
 
 import pytest

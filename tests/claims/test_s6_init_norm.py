@@ -1,8 +1,9 @@
 """Claims made by pages/s6_init_norm.py, over their settings and seeds.
 
-Two experiments: ``init_schemes`` (six starts, one run per seed) and ``norm_compare`` at the
-page's defaults (tanh RNN) and at its "Normalised LSTMs" preset; each distinct run is made
-once and shared by every claim that reads it.
+Three experiments: ``init_profiles`` (the six starts untrained, milliseconds), ``init_schemes``
+(the six starts after a short run, one run per seed) and ``norm_compare`` at the page's
+defaults (tanh RNN) and at its "Normalised LSTMs" preset; each distinct run is made once and
+shared by every claim that reads it.
 """
 
 import pytest

@@ -102,6 +102,10 @@ def test_shipped_gated_demo_tells_the_init_vs_trained_story():
     res = json.loads((DEMO_DIR / "gated.compare_cells.json").read_text())["result"]
     for c in claims_for(gated.compare_cells.key):
         assert c.holds(res), c.name
+    fresh = json.loads((DEMO_DIR / "gated.fresh_cells.json").read_text())["result"]
+    for c in claims_for(gated.fresh_cells.key):
+        assert c.holds(fresh), c.name
+        assert c.holds(res), c.name  # the trained run carries the same first probe
     for run in res["runs"].values():
         assert run["solved_step"] == gated.first_below(run["loss"], gated.SOLVED)
     assert res["runs"]["rnn"]["solved_step"] is None
@@ -164,3 +168,67 @@ def test_estimates_grow_with_the_work_and_norm_costs_the_step_loop():
     assert gated.estimate_compare(100, 128, 1500) > 30  # the largest setting is refused
     fused = estimate_seconds("rnn", 50, 32, steps=200)
     assert init_norm.estimate_norm("rnn", 50, 32, 200) > 3 * fused  # two run the step loop
+
+
+def test_fresh_cells_are_the_training_runs_first_probe_without_training():
+    T, H, seed = 8, 6, 3
+    fresh = gated.fresh_cells(seq_len=T, hidden_size=H, seed=seed)
+    run = gated.compare_cells(seq_len=T, hidden_size=H, steps=2, lr_rnn=1e-3, lr_gated=1e-2,
+                              seed=seed)
+    json.dumps(fresh)
+    for rid in gated.LABELS:
+        assert fresh["runs"][rid]["ratio_init"] == run["runs"][rid]["ratio_init"]
+        assert fresh["runs"][rid]["log_grad"] == run["runs"][rid]["log_grad"][0]
+    assert fresh["carousel"] == run["carousel"]
+
+
+def test_gated_tables_are_tidy_views_of_the_result():
+    fresh = gated.fresh_cells(seq_len=6, hidden_size=4, seed=0)
+    res = gated.compare_cells(seq_len=6, hidden_size=4, steps=12, lr_rnn=1e-3, lr_gated=1e-2,
+                              seed=0)
+    m = gated.moment_table(fresh, None)
+    assert m["moment"] == ["at initialisation"] * 4
+    m = gated.moment_table(fresh, res)
+    assert len(m["ratio"]) == 8 and m["ratio"][1] == res["runs"]["rnn"]["ratio_final"]
+    lag = gated.lag_table(res)
+    assert len(lag["lag"]) == 4 * len(res["runs"]["rnn"]["probe_steps"]) * 6
+    loss = gated.loss_table(res, smooth=3)
+    v = np.asarray(res["runs"]["rnn"]["loss"])
+    np.testing.assert_allclose(loss["smoothed loss"][:12],
+                               [v[max(0, i - 2):i + 1].mean() for i in range(12)])
+    heat = gated.gate_heat_table(res, "lstm")
+    assert len(heat["gate"]) == 2 * 6 * 4
+    lines = gated.gate_line_table(res, "gru")
+    assert set(lines["series"]) == {"z, most persistent unit", "r, mean over units",
+                                    "z, mean over units", "z, mean before training"}
+    k = gated.keep_stats(res, "lstm")
+    assert k["keep"] == "f" and k["units"] == 4 and 0 <= k["n_keep"] <= 4
+
+
+def test_init_profiles_are_init_schemes_at_initialisation_without_training():
+    T, H, seed, gain = 8, 6, 2, 0.9
+    prof = init_norm.init_profiles(seq_len=T, hidden_size=H, gain=gain, seed=seed)
+    run = init_norm.init_schemes(seq_len=T, hidden_size=H, gain=gain, steps=2, lr=1e-3,
+                                 seed=seed)
+    json.dumps(prof)
+    for sid in run["order"]:
+        for key in ("sv_init", "grad_init", "ratio_init"):
+            assert prof["runs"][sid][key] == run["runs"][sid][key], (sid, key)
+    share = init_norm.share_table(prof, labels={"default": "d"})
+    rows = [(s, lag, v) for s, lag, v in zip(share["start"], share["lag"], share["share"])]
+    assert len(rows) == 6 * T and rows[0] == ("d", 0, 1.0)
+    last = next(v for s, lag, v in rows if s == "d" and lag == T - 1)
+    assert last == pytest.approx(prof["runs"]["default"]["ratio_init"], rel=1e-9)
+    sv = init_norm.sv_table(prof, init_norm.RNN_STARTS)
+    assert len(sv["rank"]) == 4 * H and sv["rank"][:2] == [1, 2]
+
+
+def test_init_norm_claims_hold_on_the_shipped_defaults():
+    from core.claims import claims_for
+
+    for key in ("init_profiles", "init_schemes", "norm_compare"):
+        fn = getattr(init_norm, key)
+        res = json.loads((DEMO_DIR / f"init_norm.{key}.json").read_text())["result"]
+        for c in claims_for(fn.key):
+            if c.applies_to(fn.defaults):
+                assert c.holds(res), c.name

@@ -1,88 +1,187 @@
-import json
 import math
 
-from tests.conftest import no_exception, open_page, spec_fields, spec_rows, vega_specs
-from ui.demos import DEMO_DIR
+from tests.conftest import (
+    code_blocks,
+    commit,
+    no_exception,
+    open_page,
+    spec_fields,
+    spec_rows,
+    vega_specs,
+)
+from ui.demos import shipped
 
 FILE = "s5_gated.py"
-SHIPPED = json.loads((DEMO_DIR / "gated.compare_cells.json").read_text())["result"]
+SHIPPED = shipped("gated.compare_cells")["result"]
+FRESH = shipped("gated.fresh_cells")["result"]
+RIGHT = "Almost nothing, as in a tanh RNN: under a millionth"
+CELLS = {"tanh RNN", "LSTM", "GRU", "LSTM, forget bias 1"}
 
 
-def by_fields(specs, *fields):
-    return [s for s in specs if set(fields) <= spec_fields(s)]
+def by_fields(at, *fields):
+    return [s for s in vega_specs(at) if set(fields) <= spec_fields(s)]
 
 
-def test_opens_with_the_shipped_run_and_both_moments():
+def moments(at) -> list[dict]:
+    (chart,) = by_fields(at, "label", "moment", "ratio")
+    return [r for r in spec_rows(chart) if "moment" in r]
+
+
+def text(at) -> str:
+    return "\n".join(m.value for m in at.markdown)
+
+
+def test_main_result_is_held_back_until_the_learner_commits():
     at = open_page(FILE)
     no_exception(at)
-    specs = vega_specs(at)
-    bars = by_fields(specs, "cell", "log10 ratio", "moment")[0]
-    rows = [r for r in spec_rows(bars) if "moment" in r]
-    assert {r["moment"] for r in rows} == {"at initialisation", "after training"}
-    assert {r["cell"] for r in rows} == {"tanh RNN", "LSTM", "GRU", "LSTM, forget bias 1"}
-    # each bar is log10 of the shipped first/last ratio
-    for rid, key, moment in [("lstm", "ratio_init", "at initialisation"),
-                             ("gru", "ratio_final", "after training")]:
-        label = SHIPPED["runs"][rid]["label"]
-        got = next(r["log10 ratio"] for r in rows if r["cell"] == label and r["moment"] == moment)
-        assert math.isclose(got, math.log10(SHIPPED["runs"][rid][key]), rel_tol=1e-6)
-    heat = by_fields(specs, "cell", "lag", "training step")[0]
+    assert not by_fields(at, "label", "moment", "ratio")  # empty axes only
+    assert "Commit a prediction" in str(vega_specs(at)[0])
+    assert not any(m.label.endswith("trained") for m in at.metric)
+    assert "Checked in this run" not in text(at)
+    assert at.button(key="commit_s5b").disabled  # nothing picked yet
+    assert "run_s5b" not in [b.key for b in at.button]  # no training before the commit
+    commit(at, "s5b", RIGHT)
+    no_exception(at)
+    assert any(s.value.startswith("**Right") for s in at.success)
+    assert at.radio(key="predict_s5b").disabled  # the committed answer stays
+    assert [m.label for m in at.metric][:3] == ["tanh RNN, trained", "LSTM, trained",
+                                                "GRU, trained"]
+    assert any("precomputed" in i.value for i in at.info)
+
+
+def test_the_main_chart_shows_each_cell_before_and_after_training():
+    at = commit(open_page(FILE), "s5b", RIGHT)
+    rows = moments(at)
+    assert {r["label"] for r in rows} == CELLS and len(rows) == 8
+    for rid, run in SHIPPED["runs"].items():
+        got = {r["moment"]: r["ratio"] for r in rows if r["label"] == run["label"]}
+        # the fresh cells' probe is the training run's first probe
+        assert math.isclose(got["at initialisation"], run["ratio_init"], rel_tol=1e-5)
+        assert math.isclose(FRESH["runs"][rid]["ratio_init"], run["ratio_init"], rel_tol=1e-5)
+        assert math.isclose(got["after training"], run["ratio_final"], rel_tol=1e-6)
+    heat = by_fields(at, "cell", "lag", "training step")[0]
     T, n_probes = SHIPPED["seq_len"], len(SHIPPED["runs"]["rnn"]["probe_steps"])
     assert len([r for r in spec_rows(heat) if "lag" in r]) == 4 * n_probes * T
-    gates = by_fields(specs, "f", "unit (sorted)", "moment")[0]
-    assert len([r for r in spec_rows(gates) if "f" in r]) == 2 * T * 32
-    assert by_fields(specs, "smoothed loss", "cell")  # the convergence curves
-    assert any("precomputed" in i.value for i in at.info)
+    assert '"sort": "descending"' in str(heat).replace("'", '"')  # lag 0 at the bottom
+    gates = by_fields(at, "gate", "unit (sorted)", "moment")[0]
+    assert len([r for r in spec_rows(gates) if "gate" in r]) == 2 * T * 32
+    assert by_fields(at, "smoothed loss", "cell")  # the convergence curves
+
+
+def colour_ranges(spec) -> list[list]:
+    """Every colour scale's range in a chart spec."""
+    out = []
+    if isinstance(spec, dict):
+        enc = spec.get("color")
+        if isinstance(enc, dict) and isinstance(enc.get("scale", {}).get("range"), list):
+            out.append(enc["scale"]["range"])
+        for v in spec.values():
+            out += colour_ranges(v)
+    elif isinstance(spec, list):
+        for v in spec:
+            out += colour_ranges(v)
+    return out
+
+
+def test_cells_have_their_colours_on_every_chart():
+    from ui.palette import CELL_COLORS
+
+    cells = [CELL_COLORS[c] for c in ("rnn", "lstm", "gru")]
+    at = commit(open_page(FILE), "s5b", RIGHT)
+    for chart in (by_fields(at, "label", "moment")[0], by_fields(at, "smoothed loss")[0]):
+        assert any(r[:3] == cells for r in colour_ranges(chart))
+
+
+def test_wrong_prediction_is_told_the_answer():
+    at = commit(open_page(FILE), "s5b", "Nearly all of it: the cell state is a highway")
+    assert any(f"the run shows {RIGHT}" in w.value for w in at.warning)
+
+
+def test_instructor_reveal_needs_no_answer():
+    at = open_page(FILE)
+    at.toggle(key="instructor").set_value(True).run()
+    no_exception(at)
+    assert "Reveal" in at.button(key="commit_s5b").label
+    commit(at, "s5b")
+    assert any(f"Answer: {RIGHT}" in i.value for i in at.info)
+    assert len(moments(at)) == 8
 
 
 def test_the_shipped_run_shows_every_claim_checked():
     """Each claim of core.experiments.gated is drawn beside its chart, and holds."""
     from core.claims import claims_for
-    from core.experiments.gated import compare_cells
+    from core.experiments import gated
 
-    at = open_page(FILE)
-    text = "\n".join(m.value for m in at.markdown)
-    for c in claims_for(compare_cells.key):
-        assert f"**Checked in this run:** {c.text}" in text, c.name
-    assert "Not in this run" not in text
+    at = commit(open_page(FILE), "s5b", RIGHT)
+    md = text(at)
+    for fn in (gated.fresh_cells, gated.compare_cells):
+        for c in claims_for(fn.key):
+            assert f"**Checked in this run:** {c.text}" in md, c.name
+    assert "Not in this run" not in md
     # the forget bias's effect is computed from the run, not typed in
-    lstm, fb1 = SHIPPED["runs"]["lstm"]["ratio_init"], SHIPPED["runs"]["lstm_fb1"]["ratio_init"]
-    assert f"up by {math.log10(fb1 / lstm):.1f} orders" in text
+    lstm, fb1 = FRESH["runs"]["lstm"]["ratio_init"], FRESH["runs"]["lstm_fb1"]["ratio_init"]
+    assert f"{fb1:.0e} instead of {lstm:.0e}" in md
 
 
 def test_gate_view_switches_to_the_gru_update_gate():
-    at = open_page(FILE)
+    at = commit(open_page(FILE), "s5b", RIGHT)
     at.radio(key="gview").set_value("gru").run()
     no_exception(at)
-    specs = vega_specs(at)
-    assert by_fields(specs, "z", "unit (sorted)") and not by_fields(specs, "f", "unit (sorted)")
+    gates = by_fields(at, "gate", "unit (sorted)")[0]
+    assert "gate z" in str(gates)
+    lines = by_fields(at, "gate value", "series")[0]
+    assert {r["series"] for r in spec_rows(lines) if "series" in r} >= {"z, mean over units",
+                                                                          "r, mean over units"}
 
 
-def test_new_settings_train_live_with_the_run_button():
+def test_new_settings_show_the_fresh_cells_at_once_and_train_with_the_run_button():
+    from core.experiments import gated
+
     at = open_page(FILE, {"T": "20", "steps": "100", "H": "16"})
     no_exception(at)
-    assert not by_fields(vega_specs(at), "cell", "lag", "training step")  # nothing until Run
+    fresh = gated.fresh_cells(seq_len=20, hidden_size=16, seed=0)
+    lstm = fresh["runs"]["lstm"]["ratio_init"]
+    right = ("Almost nothing, as in a tanh RNN: under a millionth" if lstm < 1e-6 else
+             "Some: between a millionth and a tenth" if lstm < 0.1 else
+             "Nearly all of it: the cell state is a highway")
+    commit(at, "s5b", right)
+    assert any(s.value.startswith("**Right") for s in at.success)
+    rows = moments(at)  # the untrained cells need no training: drawn at once
+    assert {r["moment"] for r in rows} == {"at initialisation"} and len(rows) == 4
+    assert not by_fields(at, "cell", "lag", "training step")  # nothing trained until Run
     at.button(key="run_s5b").click().run()
     no_exception(at)
-    heat = by_fields(vega_specs(at), "cell", "lag", "training step")[0]
-    assert {r["lag"] for r in spec_rows(heat)} == set(range(20))
+    heat = by_fields(at, "cell", "lag", "training step")[0]
+    assert {r["lag"] for r in spec_rows(heat) if "lag" in r} == set(range(20))
     assert any("Trained live" in s.value for s in at.success)
+    assert len(moments(at)) == 8
 
 
 def test_links_restore_controls_refuse_over_the_cap_and_warn_on_bad_values():
     at = open_page(FILE, {"preset": "short"})
     no_exception(at)
     assert at.slider(key="T").value == 30 and at.slider(key="steps").value == 300
+    assert at.selectbox(key="preset").value == "short"
+    at = open_page(FILE)
+    assert at.selectbox(key="preset").value == "lesson"  # the defaults are this preset
     big = open_page(FILE, {"T": "100", "H": "128", "steps": "1500", "lrg": "abc"})
     no_exception(big)
     assert big.slider(key="T").value == 100 and big.slider(key="steps").value == 1500
+    assert any("Learning rate, LSTM and GRU" in w.value for w in big.warning)
+    commit(big, "s5b", RIGHT)
+    no_exception(big)
     assert any("cap" in w.value for w in big.warning)
     assert big.button(key="run_s5b").disabled
-    assert any("Learning rate, LSTM and GRU" in w.value for w in big.warning)
 
 
-def test_prediction_gives_a_verdict():
-    at = open_page(FILE)
-    at.radio(key="predict_s5b").set_value(
-        "About as little: both lose many orders of magnitude").run()
-    assert any("Right" in s.value for s in at.success)
+def test_the_snippet_runs_and_gives_the_page_result():
+    from core.experiments import gated
+
+    at = open_page(FILE, {"T": "20", "steps": "100", "H": "16"})
+    (src,) = [c for c in code_blocks(at) if "compare_cells" in c]
+    assert "seq_len=20" in src and "hidden_size=16" in src and "steps=100" in src
+    ns: dict = {}
+    exec(compile(src, "<snippet>", "exec"), ns)
+    fresh = gated.fresh_cells(seq_len=20, hidden_size=16, seed=0)
+    for rid, run in ns["res"]["runs"].items():
+        assert math.isclose(run["ratio_init"], fresh["runs"][rid]["ratio_init"], rel_tol=1e-9)

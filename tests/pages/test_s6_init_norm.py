@@ -1,48 +1,114 @@
-import json
 import math
 
 import numpy as np
 
-from tests.conftest import no_exception, open_page, spec_fields, spec_rows, vega_specs
-from ui.demos import DEMO_DIR
+from tests.conftest import (
+    code_blocks,
+    commit,
+    no_exception,
+    open_page,
+    spec_fields,
+    spec_rows,
+    vega_specs,
+)
+from ui.demos import shipped
 
 FILE = "s6_init_norm.py"
-INIT = json.loads((DEMO_DIR / "init_norm.init_schemes.json").read_text())["result"]
-NORM = json.loads((DEMO_DIR / "init_norm.norm_compare.json").read_text())["result"]
+PROFILES = shipped("init_norm.init_profiles")["result"]
+INIT = shipped("init_norm.init_schemes")["result"]
+NORM = shipped("init_norm.norm_compare")["result"]
+RIGHT = "Identity (IRNN, ReLU)"
+NORM_RIGHT = "No, neither gets there"
 
 
-def by_fields(specs, *fields):
-    return [s for s in specs if set(fields) <= spec_fields(s)]
+def by_fields(at, *fields):
+    return [s for s in vega_specs(at) if set(fields) <= spec_fields(s)]
 
 
 def rows_with(spec, field):
     return [r for r in spec_rows(spec) if field in r]
 
 
-def test_opens_with_spectra_gradients_and_normalisation_charts():
+def text(at) -> str:
+    return "\n".join(m.value for m in at.markdown)
+
+
+def shares(at) -> list[dict]:
+    """Rows of the main chart (the first share-by-lag chart on the page)."""
+    return rows_with(by_fields(at, "lag", "share", "start")[0], "share")
+
+
+def test_main_result_is_held_back_until_the_learner_commits():
     at = open_page(FILE)
     no_exception(at)
-    specs = vega_specs(at)
-    sv = rows_with(by_fields(specs, "rank", "singular value", "start")[0], "singular value")
-    H = len(INIT["runs"]["default"]["sv_init"])
-    assert len(sv) == 6 * 2 * H  # six starts, two moments
-    ortho = [r["singular value"] for r in sv
-             if r["start"] == "Orthogonal (tanh RNN)" and r["moment"] == "at initialisation"]
-    assert np.allclose(ortho, 1.0)
-    lag = rows_with(by_fields(specs, "lag", "log10 grad", "start")[0], "log10 grad")
-    T = INIT["seq_len"]
-    got = [r["log10 grad"] for r in lag
-           if r["start"] == "PyTorch default (tanh RNN)" and r["moment"] == "at initialisation"]
-    np.testing.assert_allclose(got, INIT["runs"]["default"]["grad_init"], rtol=1e-9)
-    assert len(got) == T
-    heat = by_fields(specs, "normalisation", "lag", "training step")[0]
-    n = len(NORM["runs"]["none"]["probe_steps"])
-    assert len(rows_with(heat, "lag")) == 3 * n * NORM["seq_len"]
-    assert {r["normalisation"] for r in rows_with(heat, "lag")} == {
-        "No normalisation", "Layer norm", "Recurrent batch norm"}
-    assert by_fields(specs, "RMS of h_t", "moment")
-    assert len(by_fields(specs, "smoothed loss")) == 2  # a loss chart in each part
-    assert any("honest verdict" in m.value.lower() for m in at.markdown)
+    assert "Commit a prediction" in str(vega_specs(at)[0])
+    # below the fold the trained run's lag chart is there, the untrained main chart is not
+    assert len(by_fields(at, "lag", "share", "start")) == 1
+    assert "identity start (IRNN) passes the largest share" not in text(at)
+    assert at.button(key="commit_s6_init").disabled
+    commit(at, "s6_init", RIGHT)
+    no_exception(at)
+    assert any(s.value.startswith("**Right") for s in at.success)
+    assert at.radio(key="predict_s6_init").disabled
+    assert len(by_fields(at, "lag", "share", "start")) == 2
+
+
+def test_the_main_chart_is_each_start_untrained_as_a_share_of_lag_0():
+    at = commit(open_page(FILE), "s6_init", RIGHT)
+    rows = shares(at)
+    T = PROFILES["seq_len"]
+    assert len(rows) == 6 * T
+    by = {}
+    for r in rows:
+        by.setdefault(r["start"], {})[r["lag"]] = r["share"]
+    assert set(by) == {"PyTorch default", "Xavier", "Orthogonal", "Identity (IRNN)", "LSTM",
+                       "LSTM, forget bias 1"}
+    assert all(math.isclose(v[0], 1.0) for v in by.values())
+    for sid, label in (("default", "PyTorch default"), ("identity", "Identity (IRNN)")):
+        want = PROFILES["runs"][sid]["ratio_init"]
+        assert math.isclose(by[label][T - 1], want, rel_tol=1e-5)
+        # the untrained profile is the training run's first probe
+        assert math.isclose(INIT["runs"][sid]["ratio_init"], want, rel_tol=1e-5)
+    sv = rows_with(by_fields(at, "rank", "singular value", "start")[0], "singular value")
+    H = len(PROFILES["runs"]["default"]["sv_init"])
+    assert len(sv) == 4 * H  # the four RNN starts
+    assert np.allclose([r["singular value"] for r in sv if r["start"] == "Orthogonal"], 1.0)
+
+
+def test_the_gain_moves_the_main_chart_at_once_without_training():
+    from core.experiments import init_norm
+
+    at = open_page(FILE, {"gain": "0.8"})
+    no_exception(at)
+    prof = init_norm.init_profiles(seq_len=50, hidden_size=32, gain=0.8, seed=0)
+    ratios = {s: prof["runs"][s]["ratio_init"] for s in init_norm.RNN_STARTS}
+    best = max(ratios, key=ratios.get)
+    commit(at, "s6_init", init_norm.SCHEME_LABELS[best])
+    assert any(s.value.startswith("**Right") for s in at.success)
+    rows = shares(at)
+    last = next(r["share"] for r in rows if r["start"] == "PyTorch default" and r["lag"] == 49)
+    assert math.isclose(last, ratios["default"], rel_tol=1e-5)
+    # the short training run at gain 0.8 is not precomputed: its chart waits for Train
+    assert len(by_fields(at, "lag", "share", "start")) == 1
+    assert math.isclose(at.slider(key="gain").value, 0.8)
+
+
+def test_wrong_prediction_is_told_the_answer():
+    at = commit(open_page(FILE), "s6_init", "Orthogonal (tanh RNN)")
+    assert any(f"the run shows {RIGHT}" in w.value for w in at.warning)
+
+
+def test_instructor_reveal_needs_no_answer():
+    at = open_page(FILE)
+    at.toggle(key="instructor").set_value(True).run()
+    no_exception(at)
+    assert "Reveal" in at.button(key="commit_s6_init").label
+    commit(at, "s6_init")
+    assert any(f"Answer: {RIGHT}" in i.value for i in at.info)
+    assert len(shares(at)) == 6 * PROFILES["seq_len"]
+    commit(at, "s6_norm")  # the second question opens once the first is revealed
+    no_exception(at)
+    assert any("Answer: No, neither gets there" in i.value for i in at.info)
 
 
 def test_the_shipped_runs_show_their_claims_checked():
@@ -50,47 +116,47 @@ def test_the_shipped_runs_show_their_claims_checked():
     from core.claims import claims_for
     from core.experiments import init_norm
 
-    at = open_page(FILE)
-    text = "\n".join(m.value for m in at.markdown)
-    for fn in (init_norm.init_schemes, init_norm.norm_compare):
+    at = commit(commit(open_page(FILE), "s6_init", RIGHT), "s6_norm", NORM_RIGHT)
+    md = text(at)
+    for fn in (init_norm.init_profiles, init_norm.init_schemes, init_norm.norm_compare):
         for c in claims_for(fn.key):
             if c.applies_to(fn.defaults):
-                assert f"**Checked in this run:** {c.text}" in text, c.name
-    assert "Not in this run" not in text
-    assert "Six starts" in text and "1 ·" not in at.header[0].value
+                assert f"**Checked in this run:** {c.text}" in md, c.name
+    assert "Not in this run" not in md
+    assert "honest verdict" in md.lower()
 
 
-def test_prediction_uses_the_measured_best_start():
+def test_normalisation_is_held_back_then_scored_against_the_shipped_run():
     at = open_page(FILE)
-    ratios = {s: INIT["runs"][s]["ratio_init"] for s in ("default", "xavier", "orthogonal",
-                                                        "identity")}
-    best = max(ratios, key=ratios.get)
-    assert best == "identity"  # IRNN keeps the most gradient at gain 1 (measured)
-    at.radio(key="predict_s6_init").set_value("Identity (IRNN, ReLU)").run()
-    assert any("Right" in s.value for s in at.success)
-    # the normalisation question is scored against the shipped run's final losses
+    assert not by_fields(at, "normalisation", "smoothed loss")
     solved = [NORM["runs"][n]["final_loss"] < 0.05 for n in ("layer", "batch")]
     assert solved == [False, False]
-    at.radio(key="predict_s6_norm").set_value("Only with layer norm").run()
-    assert any("Not quite" in w.value for w in at.warning)
-    at.radio(key="predict_s6_norm").set_value("No, neither gets there").run()
-    assert sum("Right" in s.value for s in at.success) == 2
+    commit(at, "s6_norm", "Only with layer norm")
+    assert any("the run shows No, neither gets there" in w.value for w in at.warning)
+    loss = by_fields(at, "normalisation", "smoothed loss")[0]
+    assert {r["normalisation"] for r in rows_with(loss, "normalisation")} == {
+        "No normalisation", "Layer norm", "Recurrent batch norm"}
+    heat = by_fields(at, "normalisation", "lag", "training step")[0]
+    n = len(NORM["runs"]["none"]["probe_steps"])
+    assert len(rows_with(heat, "lag")) == 3 * n * NORM["seq_len"]
+    assert by_fields(at, "RMS of h_t", "moment")
 
 
-def test_gain_change_needs_a_run_and_the_norm_part_runs_live():
-    at = open_page(FILE, {"gain": "0.8", "nT": "20", "nsteps": "50", "nH": "16"})
+def test_the_norm_part_trains_live_then_asks():
+    at = open_page(FILE, {"nT": "20", "nsteps": "50", "nH": "16"})
     no_exception(at)
-    assert math.isclose(at.slider(key="gain").value, 0.8)
-    specs = vega_specs(at)
-    assert not by_fields(specs, "rank", "singular value")  # gain 0.8 is not precomputed
-    assert not by_fields(specs, "normalisation", "lag")
+    assert "commit_s6_norm" not in [b.key for b in at.button]  # nothing to predict on yet
     at.button(key="run_s6_norm").click().run()
     no_exception(at)
-    heat = by_fields(vega_specs(at), "normalisation", "lag", "training step")[0]
+    commit(at, "s6_norm", NORM_RIGHT)
+    no_exception(at)
+    heat = by_fields(at, "normalisation", "lag", "training step")[0]
     assert {r["lag"] for r in rows_with(heat, "lag")} == set(range(20))
 
 
 def test_links_presets_caps_and_bad_values():
+    at = open_page(FILE)
+    assert at.selectbox(key="preset").value == "lesson"  # the defaults are this preset
     at = open_page(FILE, {"preset": "lstm_norm"})
     no_exception(at)
     assert at.selectbox(key="ncell").value == "lstm" and at.slider(key="nT").value == 40
@@ -103,3 +169,15 @@ def test_links_presets_caps_and_bad_values():
     assert any("cap" in w.value and "step loop" in w.value for w in big.warning)
     assert any("Recurrent gain" in w.value for w in big.warning)
     assert big.slider(key="gain").value == 1.0
+
+
+def test_the_snippet_runs_and_gives_the_page_result():
+    at = open_page(FILE)
+    (src,) = [c for c in code_blocks(at) if "init_profiles" in c]
+    ns: dict = {}
+    exec(compile(src, "<snippet>", "exec"), ns)
+    for sid, run in PROFILES["runs"].items():
+        assert math.isclose(ns["res"]["runs"][sid]["ratio_init"], run["ratio_init"],
+                            rel_tol=1e-5)
+    (norm,) = [c for c in code_blocks(at) if "norm_compare" in c]
+    assert "cell='rnn'" in norm and "steps=200" in norm
