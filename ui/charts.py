@@ -16,6 +16,8 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from . import chartcache
+
 #: Smallest value drawn on a log axis; below it a point is marked "below float resolution".
 FLOOR = 1e-300
 #: Okabe & Ito (2008) colour-blind-safe categorical palette.
@@ -47,6 +49,7 @@ def _color(field: str, title: str | None = None, domain: list | None = None) -> 
                      legend=alt.Legend(orient="bottom", columns=3, labelLimit=260))
 
 
+@chartcache.memo
 def log_lines(df: pd.DataFrame, x: str, y: str, *, color: str | None = None,
               x_title: str | None = None, y_title: str | None = None,
               dashed: str | None = None, height: int = 300, floor: float = FLOOR,
@@ -85,6 +88,7 @@ def log_lines(df: pd.DataFrame, x: str, y: str, *, color: str | None = None,
     return alt.layer(line, flagged).properties(height=height)
 
 
+@chartcache.memo
 def lines(df: pd.DataFrame, x: str, y: str, *, color: str | None = None,
           x_title: str | None = None, y_title: str | None = None, log_y: bool = False,
           height: int = 300, color_domain: list | None = None,
@@ -121,6 +125,7 @@ def lines(df: pd.DataFrame, x: str, y: str, *, color: str | None = None,
     return chart
 
 
+@chartcache.memo
 def heatmap(df: pd.DataFrame, x: str, y: str, value: str, *, log: bool = True,
             x_title: str | None = None, y_title: str | None = None,
             value_title: str | None = None, height: int = 300, diverging: bool = False,
@@ -167,29 +172,7 @@ def heatmap(df: pd.DataFrame, x: str, y: str, value: str, *, log: bool = True,
     return alt.layer(cells, bad).properties(height=height)
 
 
-def scatter(df: pd.DataFrame, x: str, y: str, *, color: str | None = None,
-            x_title: str | None = None, y_title: str | None = None, height: int = 300,
-            unit_circle: bool = False, square: bool = False) -> alt.LayerChart:
-    """Points, optionally over the unit circle (for eigenvalues in the complex plane)."""
-    data = df[np.isfinite(pd.to_numeric(df[x], errors="coerce")) &
-              np.isfinite(pd.to_numeric(df[y], errors="coerce"))]
-    enc_color = _color(color) if color else alt.value(OKABE_ITO[0])
-    pts = alt.Chart(data).mark_circle(size=50, opacity=0.8).encode(
-        x=alt.X(f"{x}:Q", title=x_title or x), y=alt.Y(f"{y}:Q", title=y_title or y),
-        color=enc_color, tooltip=[alt.Tooltip(f"{x}:Q", format=".3f"),
-                                  alt.Tooltip(f"{y}:Q", format=".3f")])
-    layers = [pts]
-    if unit_circle:
-        th = np.linspace(0, 2 * np.pi, 181)
-        circ = pd.DataFrame({x: np.cos(th), y: np.sin(th), "order": np.arange(181)})
-        layers.insert(0, alt.Chart(circ).mark_line(color="#888888", strokeDash=[4, 3]).encode(
-            x=f"{x}:Q", y=f"{y}:Q", order="order:Q"))
-    chart = alt.layer(*layers).properties(height=height)
-    if square:
-        chart = chart.properties(width=height)
-    return chart
-
-
+@chartcache.memo
 def bars(df: pd.DataFrame, x: str, y: str, *, x_title: str | None = None,
          y_title: str | None = None, log_y: bool = False, height: int = 260,
          color: str | None = None, ordinal_x: bool = True) -> alt.Chart:
@@ -214,13 +197,3 @@ def bars(df: pd.DataFrame, x: str, y: str, *, x_title: str | None = None,
         color=enc_color,
         tooltip=[alt.Tooltip(f"{x}"), alt.Tooltip(f"{y}:Q", format=".3g")],
     ).properties(height=height)
-
-
-def vrule(value: float, label: str, color: str = "#D55E00") -> alt.LayerChart:
-    """A labelled vertical line, to layer over a chart (e.g. "first NaN at step 37")."""
-    d = pd.DataFrame({"x": [value], "label": [label]})
-    rule = alt.Chart(d).mark_rule(color=color, strokeWidth=2, strokeDash=[4, 2]).encode(
-        x="x:Q", tooltip=["label:N"])
-    text = alt.Chart(d).mark_text(align="left", dx=4, dy=8, color=color, fontWeight="bold"
-                                  ).encode(x="x:Q", y=alt.value(0), text="label:N")
-    return alt.layer(rule, text)

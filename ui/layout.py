@@ -6,7 +6,6 @@ the sidebar and instructor (projector) mode. Nothing here imports torch.
 from __future__ import annotations
 
 import io
-import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -338,12 +337,6 @@ def show(chart: alt.TopLevelMixin, data: pd.DataFrame, *, alt_text: str, key: st
         c2.download_button("Download JSON", lambda: _records_json(data), f"{stem}.json",
                            "application/json", key=f"json_{key}", icon=":material/download:",
                            on_click="ignore")
-
-
-def download_json(label: str, payload: Any, filename: str, key: str) -> None:
-    """A download button for any JSON-ready payload."""
-    st.download_button(label, json.dumps(payload, indent=1, default=str), filename,
-                       "application/json", key=key, icon=":material/download:")
 
 
 def footer(file: str) -> None:
