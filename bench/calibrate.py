@@ -95,6 +95,23 @@ def measure_forward(cell: str, norm: str, T: int, H: int, B: int = 256) -> float
     return _timed(go)
 
 
+def measure_lm_forward(cell: str, T: int, H: int, V: int, B: int) -> float:
+    """One evaluation of a language model: forward and loss without gradient, one-hot input."""
+    from core.lm import CharLM, lm_loss
+
+    lm = CharLM(cell, V, H, embed_dim=0, seed=0)
+    lm.eval()
+    ids = torch.randint(0, V, (B, T + 1), generator=torch.Generator().manual_seed(0))
+    x, y = ids[:, :-1], ids[:, 1:]
+
+    def go(n):
+        with torch.no_grad():
+            for _ in range(n):
+                float(lm_loss(lm(x), y))
+
+    return _timed(go)
+
+
 def measure_lm(cell: str, T: int, H: int, V: int, B: int) -> float:
     from core.lm import CharLM, train_lm
 
@@ -183,13 +200,25 @@ def calibrate(grid_t=GRID_T, grid_h=GRID_H, out=sys.stdout) -> dict:
                 print(f"{what:5s} {cell:4s} {norm:5s} {_fmt(coef)}  worst fit error "
                       f"{100 * rel.max():.0f} %, median {100 * np.median(rel):.0f} %",
                       file=out, flush=True)
-    # forward share: evaluate() over the step model at the same batch
-    shares = []
+    # forward passes: evaluate() of the tasks (readout on the last step) and LM evaluations
+    # (readout at every step) up to the bracket page's evaluation set of 64 (K - 1) sequences
+    shares, forward = [], {}
     for cell in CELLS:
+        rows, ys = [], []
         for T, H in ((30, 32), (100, 64), (200, 128)):
             f = measure_forward(cell, "none", T, H)
-            s = cost._form(fitted["STEP"][(cell, "none")], cell, T, H, 256, 2)
-            shares.append(f / s)
+            shares.append(f / cost._form(fitted["STEP"][(cell, "none")], cell, T, H, 256, 2))
+            rows.append(list(cost.features(cell, T, H, 256, 2))[:4] + [0.0])
+            ys.append(f)
+        for T, H, V, B in ((20, 32, 13, 1216), (100, 64, 13, 6336), (50, 128, 13, 3136),
+                           (48, 64, 100, 64), (128, 256, 100, 64)):
+            ys.append(measure_lm_forward(cell, T, H, V, B))
+            rows.append(list(cost.features(cell, T, H, B, V))[:4] + [B * T * V * (H + 1)])
+        X, y = np.array(rows), np.array(ys)
+        forward[cell] = tuple(float(c) for c in nnls_relative(X, y))
+        rel = np.abs(X @ np.array(forward[cell]) / y - 1)
+        print(f"FORWARD {cell:4s} {_fmt(forward[cell])}  worst fit error {100 * rel.max():.0f} %",
+              file=out, flush=True)
     forward_share = statistics.median(shares)
     # LM readout: measured LM steps minus the step model, per B T V (H + 1)
     heads = []
@@ -213,12 +242,17 @@ def calibrate(grid_t=GRID_T, grid_h=GRID_H, out=sys.stdout) -> dict:
         print("}", file=out)
     print(f"LM_HEAD = {lm_head:.3g}", file=out)
     print(f"FORWARD_SHARE = {forward_share:.3g}", file=out)
+    print("FORWARD: dict[str, tuple[float, ...]] = {", file=out)
+    for cell, c in forward.items():
+        print(f'    "{cell}": {_fmt(c)},', file=out)
+    print("}", file=out)
     print(f"RUN_SETUP = {setup:.3g}", file=out)
     print("SAMPLE_CHAR = {" + ", ".join(f'"{c}": {v:.3g}' for c, v in sample_char.items())
           + "}", file=out)
     print(f'CALIBRATED_ON = "{where}"', file=out)
-    return {"fitted": fitted, "worst": worst, "lm_head": lm_head, "forward_share":
-            forward_share, "setup": setup, "sample_char": sample_char, "where": where}
+    return {"fitted": fitted, "worst": worst, "lm_head": lm_head, "forward": forward,
+            "forward_share": forward_share, "setup": setup, "sample_char": sample_char,
+            "where": where}
 
 
 # --- the check: each experiment at its heaviest allowed setting -----------------------------

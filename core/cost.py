@@ -20,8 +20,10 @@ explicit step loop (normalisation inside the cell) grows faster than T (twice th
 of its time in page faults (glibc returning and re-mapping large blocks).
 
 One probe (``core.probes``, float64, batch ``probe_batch``) has the same form with its own
-constants; an evaluation is a forward pass at ``eval_batch`` (:data:`FORWARD_SHARE` of a
-step's work); sampling text costs :data:`SAMPLE_CHAR` per character.
+constants; an evaluation is a forward pass without gradient at ``eval_batch``
+(:func:`forward_seconds`, :data:`FORWARD`, with a term for a language model's readout at every
+step: at the large batches of an evaluation set, memory traffic makes it cost more than its
+share of a training step); sampling text costs :data:`SAMPLE_CHAR` per character.
 
 :data:`ESTIMATORS` maps every training experiment (``core.experiments`` key) to a function of
 its settings: ``estimate(key, params)``. Pages refuse settings whose estimate is over the cap.
@@ -34,9 +36,9 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["seconds", "step_seconds", "probe_seconds", "estimate", "ESTIMATORS", "GATES",
-           "STEP", "PROBE", "LM_HEAD", "FORWARD_SHARE", "RUN_SETUP", "SAMPLE_CHAR", "NORMS",
-           "features"]
+__all__ = ["seconds", "step_seconds", "probe_seconds", "forward_seconds", "estimate",
+           "ESTIMATORS", "GATES", "NORMS", "features", "STEP", "PROBE", "FORWARD",
+           "FORWARD_SHARE", "LM_HEAD", "RUN_SETUP", "SAMPLE_CHAR"]
 
 GATES = {"rnn": 1, "gru": 3, "lstm": 4}
 NORMS = ("none", "layer", "batch")
@@ -44,38 +46,46 @@ NORMS = ("none", "layer", "batch")
 # --- fitted constants (python -m bench.calibrate; CPU seconds, one torch thread) -------------
 #: (cell, norm) -> (per_step, per_t, per_elem, per_mac, per_t2) of one training step.
 STEP: dict[tuple[str, str], tuple[float, ...]] = {
-    ("rnn", "none"): (0.000708, 2.87e-05, 6.4e-09, 7.97e-11, 5.46e-12),
-    ("rnn", "layer"): (0.000688, 9.57e-05, 4.09e-09, 1.22e-10, 1.73e-10),
-    ("rnn", "batch"): (0.0012, 0.000221, 1.37e-08, 1.52e-10, 2.24e-10),
-    ("lstm", "none"): (0.00101, 0, 9.78e-10, 4.65e-11, 1.24e-11),
-    ("lstm", "layer"): (0.00141, 0.000117, 8.94e-09, 8.4e-11, 2.52e-10),
-    ("lstm", "batch"): (0.00288, 0.000337, 3.19e-09, 2.54e-10, 4.45e-10),
-    ("gru", "none"): (0.00084, 0.0001, 7.22e-09, 6.45e-11, 0),
-    ("gru", "layer"): (0.00179, 0.000146, 3.64e-09, 1.16e-10, 3.03e-10),
-    ("gru", "batch"): (0.00203, 0.000303, 1.8e-08, 1.44e-10, 3.73e-10),
+    ("rnn", "none"): (0.00104, 3.35e-05, 8.78e-09, 7.98e-11, 1.42e-11),
+    ("rnn", "layer"): (0.00148, 0.000101, 2.79e-09, 1.32e-10, 2.32e-10),
+    ("rnn", "batch"): (0.00177, 0.000224, 1.69e-08, 1.28e-10, 2.48e-10),
+    ("lstm", "none"): (0.00124, 0, 3.46e-09, 3.59e-11, 7.14e-12),
+    ("lstm", "layer"): (0.00183, 7.08e-05, 9.69e-09, 7.81e-11, 3.78e-10),
+    ("lstm", "batch"): (0.00346, 0.000333, 0, 2.49e-10, 5.87e-10),
+    ("gru", "none"): (0.00118, 0.000126, 5.16e-09, 8.09e-11, 0),
+    ("gru", "layer"): (0.00261, 0.000141, 0, 1.4e-10, 3.57e-10),
+    ("gru", "batch"): (0.00227, 0.000346, 1.46e-08, 1.97e-10, 4.23e-10),
 }
 #: (cell, norm) -> the same five constants for one float64 probe.
 PROBE: dict[tuple[str, str], tuple[float, ...]] = {
-    ("rnn", "none"): (0.000404, 9.77e-06, 1.61e-09, 1.72e-10, 2.77e-11),
-    ("rnn", "layer"): (0.000457, 5.76e-05, 9.61e-09, 1.22e-10, 2.33e-11),
-    ("rnn", "batch"): (0.000677, 0.000151, 2.64e-08, 1.76e-10, 3.42e-12),
-    ("lstm", "none"): (0.000518, 3.4e-05, 4.98e-09, 1.15e-10, 0),
-    ("lstm", "layer"): (0.000384, 0.000175, 1.29e-08, 1.02e-10, 0),
-    ("lstm", "batch"): (0.00128, 0.000363, 3.28e-08, 1.53e-10, 0),
-    ("gru", "none"): (0.000388, 4.14e-05, 6.2e-09, 1.07e-10, 0),
-    ("gru", "layer"): (0.000497, 0.000157, 1.65e-08, 7.38e-11, 0),
-    ("gru", "batch"): (0.00115, 0.000278, 2.09e-08, 2.03e-10, 3.89e-11),
+    ("rnn", "none"): (0.000581, 1.16e-05, 4.62e-09, 1.75e-10, 1.24e-11),
+    ("rnn", "layer"): (0.000546, 6.57e-05, 1.21e-08, 1.09e-10, 2.03e-11),
+    ("rnn", "batch"): (0.00055, 0.000166, 2.27e-08, 2.17e-10, 2.66e-11),
+    ("lstm", "none"): (0.000262, 3.98e-05, 1.72e-09, 1.44e-10, 1.27e-12),
+    ("lstm", "layer"): (0.000789, 0.000176, 1.55e-08, 9.69e-11, 2.51e-13),
+    ("lstm", "batch"): (0.000529, 0.000387, 3.06e-08, 1.92e-10, 4.83e-12),
+    ("gru", "none"): (0.000604, 4.7e-05, 6.58e-09, 1.17e-10, 0),
+    ("gru", "layer"): (0.000975, 0.00018, 1.46e-08, 1.01e-10, 0),
+    ("gru", "batch"): (0.00111, 0.000289, 3.83e-08, 1.15e-10, 0),
 }
 #: Seconds per B T V (H + 1) of a language model's readout and loss at every step.
-LM_HEAD = 1.47e-10
-#: A forward pass (evaluation, no gradient) as a share of a training step's work.
-FORWARD_SHARE = 0.312
+LM_HEAD = 1.2e-10
+#: A forward pass (evaluation, no gradient) as a share of a training step's work: used for the
+#: step loop (normalisation), which :data:`FORWARD` does not cover.
+FORWARD_SHARE = 0.305
+#: cell -> (per_call, per_t, per_elem, per_mac, per_out) of one forward pass without gradient
+#: (fused kernel); ``per_out`` multiplies B T V (H + 1), a readout over V outputs at every step.
+FORWARD: dict[str, tuple[float, ...]] = {
+    "rnn": (0, 0, 7.27e-09, 1.35e-12, 9.02e-11),
+    "lstm": (0, 0, 1.5e-09, 2.64e-12, 1.07e-10),
+    "gru": (0, 0, 3.95e-09, 1.86e-11, 4.04e-11),
+}
 #: Building the model, optimiser and first batch of one run.
-RUN_SETUP = 0.000556
+RUN_SETUP = 0.000499
 #: Sampling one character from a language model (one step, batch 1, no gradient).
-SAMPLE_CHAR = {"rnn": 6.61e-05, "lstm": 7.89e-05, "gru": 9.69e-05}
+SAMPLE_CHAR = {"rnn": 6.08e-05, "lstm": 7.14e-05, "gru": 7.99e-05}
 #: Where these constants were measured (printed by the calibration).
-CALIBRATED_ON = "x86_64, 2 cores, torch 2.13.0+cpu, load average 12.6 at start, 149 CPU s"
+CALIBRATED_ON = "x86_64, 2 cores, torch 2.13.0+cpu, load average 9.8 at start, 167 CPU s"
 
 
 
@@ -115,6 +125,20 @@ def probe_seconds(cell: str, seq_len: int, hidden_size: int, *, probe_batch: int
     return s + (2 * LM_HEAD * B * T * vocab * (H + 1) if vocab else 0.0)
 
 
+def forward_seconds(cell: str, seq_len: int, hidden_size: int, *, batch_size: int,
+                    input_size: int = 2, norm: str | None = "none", fused: bool | None = None,
+                    vocab: int = 0) -> float:
+    """CPU seconds of one forward pass without gradient (an evaluation): ``vocab`` > 0 reads
+    out ``vocab`` values at every step (a language model), else the last step only."""
+    T, H, B = int(seq_len), int(hidden_size), int(batch_size)
+    if _norm(norm, fused) != "none":
+        return FORWARD_SHARE * step_seconds(cell, T, H, batch_size=B, input_size=input_size,
+                                            norm=norm, fused=fused, vocab=vocab)
+    c = FORWARD[cell]
+    f = features(cell, T, H, B, int(input_size))
+    return sum(a * x for a, x in zip(c[:4], f[:4])) + c[4] * B * T * vocab * (H + 1)
+
+
 def seconds(cell: str, seq_len: int, hidden_size: int, *, steps: int, batch_size: int = 64,
             input_size: int = 2, norm: str | None = "none", fused: bool | None = None,
             probes: int = 0, probe_batch: int = 32, vocab: int = 0, evals: int = 0,
@@ -133,8 +157,8 @@ def seconds(cell: str, seq_len: int, hidden_size: int, *, steps: int, batch_size
                                            **kw)
                + int(probes) * probe_seconds(cell, seq_len, hidden_size,
                                              probe_batch=probe_batch, **kw)
-               + int(evals) * FORWARD_SHARE * step_seconds(
-                   cell, eval_len or seq_len, hidden_size, batch_size=eval_batch, **kw))
+               + int(evals) * forward_seconds(cell, eval_len or seq_len, hidden_size,
+                                              batch_size=eval_batch, **kw))
     return int(runs) * per_run
 
 
@@ -192,7 +216,7 @@ def _blowup(p: dict) -> float:
     if not hasattr(exploding, "readout_curvature"):
         return run
     # the W_hh-frozen control, and the readout's curvature on a fixed batch after every step
-    return 2 * run + int(p["steps"]) * FORWARD_SHARE * step_seconds(
+    return 2 * run + int(p["steps"]) * forward_seconds(
         "rnn", p["seq_len"], p["hidden_size"], batch_size=getattr(exploding, "PROBE_BATCH", 64))
 
 
@@ -216,8 +240,8 @@ def _exploding_run(p: dict) -> float:
     # the raw run also measures saturation on a fixed batch of 64 after every step
     return (seconds("rnn", p["seq_len"], p["hidden_size"], steps=p["steps"], batch_size=32,
                     runs=runs)
-            + int(p["steps"]) * FORWARD_SHARE * step_seconds("rnn", p["seq_len"],
-                                                             p["hidden_size"], batch_size=64))
+            + int(p["steps"]) * forward_seconds("rnn", p["seq_len"], p["hidden_size"],
+                                                batch_size=64))
 
 
 def _compare_cells(p: dict) -> float:
