@@ -182,8 +182,7 @@ if shown and res is not None:
         "Bottom: the same runs' loss on the adding problem (log scale), over the dotted "
         "chance line. A cell that has not found the two marked numbers hovers at chance; one "
         "that finds them drops by orders of magnitude, at the same time as its heatmap "
-        f"brightens. Below {exp.SOLVED} (10-step mean) in this run: {solved}.")
-    st.caption(
+        f"brightens. Below {exp.SOLVED} (10-step mean) in this run: {solved}.\n\n"
         "One task and one setting do not rank the two gated cells in general: Chung et al. "
         "(2014) found both clearly better than tanh RNNs and could not say which of the two "
         "was better (arXiv:1412.3555). Adding problem as in Le, Jaitly & Hinton (2015).")
