@@ -45,7 +45,7 @@ PAGE_CSS = """
 [data-testid="stMain"] h2 { font-size: 1.45rem !important; padding-top: 0.6rem !important; }
 [data-testid="stMainBlockContainer"] { padding-top: 2.2rem !important; }
 [data-testid="stMain"] h1 { padding-bottom: 0.2rem !important; }
-.st-key-reveal_box button { min-height: 3.2rem; font-size: 1.35rem !important; font-weight: 600; }
+[class*="st-key-reveal_box"] button { min-height: 3.2rem; font-size: 1.35rem !important; font-weight: 600; }
 </style>
 """
 
@@ -186,7 +186,7 @@ def prediction(page: str, key: str, question: str, options: Sequence[str], corre
                         label_visibility="collapsed", disabled=done, horizontal=True)
         if not done:
             if teacher:
-                with st.container(key="reveal_box"):
+                with st.container(key=f"reveal_box_{key}"):
                     st.button("Reveal the run", key=f"commit_{key}", type="primary",
                               on_click=_reveal, args=(key,), width="stretch",
                               icon=":material/visibility:")
