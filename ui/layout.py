@@ -45,7 +45,8 @@ PAGE_CSS = """
 [data-testid="stMain"] h2 { font-size: 1.45rem !important; padding-top: 0.6rem !important; }
 [data-testid="stMainBlockContainer"] { padding-top: 2.2rem !important; }
 [data-testid="stMain"] h1 { padding-bottom: 0.2rem !important; }
-[class*="st-key-reveal_box"] button { min-height: 3.2rem; font-size: 1.35rem !important; font-weight: 600; }
+[class*="st-key-reveal_box"] button {
+  min-height: 3.2rem; font-size: 1.35rem !important; font-weight: 600; }
 </style>
 """
 
