@@ -347,7 +347,7 @@ def w_hh_growth(r: dict) -> float:
     return max_finite(r["w_hh_norm_raw"]) / r["w_hh_norm_start"]
 
 
-def _whh_jump_step(r: dict, factor: float = 10.0) -> int | None:
+def whh_jump_step(r: dict, factor: float = 10.0) -> int | None:
     """First step after which the raw run's W_hh norm is ``factor`` times its start."""
     start = r["w_hh_norm_start"]
     return next((i for i, v in enumerate(r["w_hh_norm_raw"])
@@ -355,7 +355,7 @@ def _whh_jump_step(r: dict, factor: float = 10.0) -> int | None:
 
 
 def _two_phases_evidence(r: dict) -> str:
-    jump, bad = _whh_jump_step(r), r["first_nonfinite_raw"]
+    jump, bad = whh_jump_step(r), r["first_nonfinite_raw"]
     return "; ".join([
         (f"W_hh norm past x10 at step {jump}" if jump is not None else "W_hh norm never x10")
         + f", up to x{w_hh_growth(r):.2g}",
@@ -370,7 +370,7 @@ def _two_phases_evidence(r: dict) -> str:
        perturb=lambda r: {**r, "w_hh_norm_raw": [r["w_hh_norm_start"]] * len(r["step"])},
        seeds=None)
 def _raw_two_phases(r: dict) -> bool:
-    bad, jump = r["first_nonfinite_raw"], _whh_jump_step(r)
+    bad, jump = r["first_nonfinite_raw"], whh_jump_step(r)
     return bad is not None and jump is not None and jump < bad["step"]
 
 

@@ -85,6 +85,8 @@ def test_exploding_run_blows_up_through_w_hh_while_frozen_and_clipped_twins_surv
     # phase 1: W_hh is thrown out well before the NaN; phase 2: the readout overshoots
     jump = next(i for i, v in enumerate(r["w_hh_norm_raw"]) if v > 10 * r["w_hh_norm_start"])
     assert jump < bad["step"] - 10
+    assert effects.whh_jump_step(r) == jump  # the step the page marks on its charts
+    assert effects.whh_jump_step({**r, "w_hh_norm_raw": [r["w_hh_norm_start"]] * 80}) is None
     assert r["saturation_start"] < 0.1 and r["saturation_raw"][bad["step"] - 1] > 0.9
     # saturation lowers the readout's learning-rate limit below lr; it cannot go below
     # 1 / (H + 1), since every row of [h_T, 1] has squared norm at most H + 1
