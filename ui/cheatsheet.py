@@ -1,8 +1,8 @@
 """The lesson's summary table and the one-page cheat sheet (Markdown and self-contained HTML).
 
 Pure Python: no Streamlit, no torch. The conclusion page draws ``SUMMARY`` as its table and
-offers ``markdown()`` and ``html()`` as downloads. Every figure is from ``../shared/science.md``
-or measured by a page of this app.
+offers ``markdown()`` and ``html()`` as downloads. Cited figures carry their source; measured
+ones are read from the pages' shipped runs (``ui.quiz.shipped``), never typed in.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 from .nav import by_file
+from .quiz import GATED, figure
 
 
 @dataclass(frozen=True)
@@ -53,8 +54,9 @@ SUMMARY: list[Row] = [
     Row("Drifting hidden-state scale",
         "Pre-activations grow, tanh units saturate, their slopes go to 0.",
         "Hidden values pinned near ±1; slow, uneven training.",
-        "Layer norm, or recurrent batch norm (per-step statistics, γ starts at 0.1): steadier "
-        "and faster, not a cure for vanishing.",
+        "Layer norm, or recurrent batch norm (per-step statistics, γ starts at 0.1): a steadier "
+        "scale and often faster training (Cooijmans et al. 2016); on its own it does not teach "
+        "long-range links.",
         ("s6_init_norm.py",)),
     Row("Numbers out of range",
         "float32 holds nothing between 0 and about 1e-45, and nothing above about 3.4e38.",
@@ -91,9 +93,28 @@ NUMBERS = [
     "(0.9994, 0.0333).",
     "LSTM forget-gate bias: 1. Recurrent batch norm: γ starts at 0.1, statistics per step.",
     "IRNN: ReLU, W_hh = identity, learning rate about 1e-4 or lower.",
-    "Gates help once trained, not at init (adding, T = 50, ||dL/dh_0|| / ||dL/dh_49||): at init "
-    "RNN 2e-12, LSTM 2e-11; after 600 Adam steps RNN 2e-10, LSTM 0.09, GRU 0.21.",
 ]
+
+
+def _gates_line() -> str | None:
+    """Section 5b's shipped run in one line (one seed: the figures move with the seed)."""
+    if not GATED:
+        return None
+    g, T = GATED, GATED["seq_len"]
+    try:
+        return (f"Gates help once trained, not at init (section 5b's run: adding, T = {T}, "
+                f"H = {g['hidden_size']}, seed {g['seed']}; ratio ||dL/dh_0|| / "
+                f"||dL/dh_{T - 1}||): at init RNN {figure(g['rnn']['ratio_init'])}, LSTM "
+                f"{figure(g['lstm']['ratio_init'])}, GRU {figure(g['gru']['ratio_init'])}; "
+                f"after {g['steps']} Adam steps LSTM {figure(g['lstm']['ratio_final'])}, GRU "
+                f"{figure(g['gru']['ratio_final'])}. One seed: at init such ratios swing by "
+                "orders of magnitude from seed to seed.")
+    except (KeyError, TypeError):
+        return None
+
+
+if _gates_line():
+    NUMBERS.append(_gates_line())
 
 CODE = """\
 loss.backward()

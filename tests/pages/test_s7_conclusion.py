@@ -123,3 +123,12 @@ def test_cheat_sheet_is_self_contained_and_complete():
     for name, eq in cheatsheet.EQUATIONS:
         assert eq in md
     assert "0.9994, 0.0333" in md and "1/6 = 0.167" in md
+    # the gates line quotes section 5b's shipped run, not typed-in numbers
+    g = quiz.shipped("gated.compare_cells")
+    runs, T = g["result"]["runs"], g["params"]["seq_len"]
+    line = next(n for n in cheatsheet.NUMBERS if n.startswith("Gates help once trained"))
+    assert f"T = {T}" in line and f"||dL/dh_{T - 1}||" in line and "One seed" in line
+    for rid, key in [("rnn", "ratio_init"), ("lstm", "ratio_init"), ("gru", "ratio_init"),
+                     ("lstm", "ratio_final"), ("gru", "ratio_final")]:
+        assert quiz.figure(runs[rid][key]) in line, (rid, key)
+    assert line in md

@@ -104,20 +104,43 @@ def test_tanh_jacobian_answer_matches_autograd():
     assert torch.allclose(J, torch.diag(1 - h1 ** 2) @ cell.weight_hh, atol=1e-12)
 
 
-def test_vanishing_sizes_quoted_in_question_one():
-    from core.models import build_model
-    from core.probes import gradient_norms_by_step, hidden_state_gradients
-    from core.tasks import make_task
-
+def test_measured_figures_are_read_from_the_shipped_runs():
+    """No measured number is typed into the quiz: each one is the shipped run's, formatted."""
+    s1 = quiz.shipped("vanishing.gradient_profile")
+    n = s1["result"]["grad_norm"]
+    T = len(n)
     q = Q["vanish_size"]
-    assert q.options[q.correct] == "About a hundred thousand times smaller"
-    assert "1e-5" in q.why and "1e-10" in q.why
-    task = make_task("adding", 50)
-    model = build_model("rnn", 2, 32, 1, seed=0)
-    x, y = task.sample(32, torch.Generator().manual_seed(1))
-    n = gradient_norms_by_step(hidden_state_gradients(
-        model, x, lambda out: task.loss(out, y.double()), dtype=torch.float64))
-    mid, first = (n[25] / n[49]).item(), (n[0] / n[49]).item()
-    assert 1e-6 < mid < 1e-4  # "about 1e-5"
-    assert 1e-11 < first < 1e-9  # "about 1e-10"
+    assert f"H = {s1['params']['hidden_size']}) reads {T} steps" in q.prompt
+    assert f"t = {T // 2}?" in q.prompt
+    assert quiz.figure(n[T // 2] / n[-1]) in q.why and quiz.figure(s1["result"]["ratio"]) in q.why
+    assert f"sigma_max = {s1['result']['sigma_max']:.2f}" in Q["bound"].why
+    g = quiz.shipped("gated.compare_cells")
+    runs, T = g["result"]["runs"], g["params"]["seq_len"]
+    q = Q["gates_init"]
+    assert f"T = {T}," in q.prompt and f"||dL/dh_{T - 1}||" in q.prompt
+    assert quiz.figure(runs["rnn"]["ratio_init"]) in q.prompt
+    for rid, key in [("lstm", "ratio_init"), ("lstm", "ratio_final"), ("gru", "ratio_final"),
+                     ("lstm_fb1", "ratio_init")]:
+        assert quiz.figure(runs[rid][key]) in q.why, (rid, key)
+    nc = quiz.shipped("init_norm.norm_compare")["result"]["runs"]
+    assert quiz.figure(nc["layer"]["ratio_init"]) in Q["norm_verdict"].why
+    assert f"{nc['none']['final_loss']:.3f}" in Q["norm_verdict"].why
+    lab2 = quiz.shipped("compare.tasks")["result"]["runs"]
+    assert f"{lab2['rnn']['eval_loss']:.3f}" in Q["chance"].why
+    lab1 = quiz.shipped("lab_clipping.compare")["result"]["runs"][0]
+    assert f"step {lab1['first_nonfinite']['step']}," in Q["explode_sign"].why
+    # a figure that was once typed in must not come back
+    for typed in ("about 1e-5", "about 2e-12", "2e-10 (loss", "1500 steps", "a billionth"):
+        assert all(typed not in x for q in quiz.QUESTIONS for x in (q.prompt, q.why)), typed
 
+
+def test_figure_formatting():
+    assert quiz.figure(3.2e-12) == "3e-12" and quiz.figure(0.0807) == "0.081"
+    assert quiz.figure(9.06e-6) == "9e-6" and quiz.figure(4.2e5) == "4e+5"
+    assert quiz.figure(float("nan")) == "not a number" and quiz.figure(0.0) == "0"
+
+
+def test_a_missing_shipped_run_drops_the_sentence_not_the_question(monkeypatch):
+    monkeypatch.setattr(quiz, "GATED", None)
+    q = quiz._q10()
+    assert q.correct == 1 and "Section 5b" not in q.why and "T = 50" in q.prompt
