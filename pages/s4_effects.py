@@ -1,7 +1,5 @@
 """Lesson section 4: what vanishing and exploding gradients do to training."""
 
-import math
-
 import pandas as pd
 import streamlit as st
 
@@ -11,6 +9,7 @@ from core.labels import cell_name
 from core.tasks import TASKS, make_task
 from ui import charts_effects as ce
 from ui import claims, demos, layout, palette, runner, state
+from ui import words_effects as words
 from ui.glossary import term
 
 FILE = "s4_effects.py"
@@ -26,21 +25,6 @@ BUDGET_FACTOR = B["steps"] // B["budget"]
 #: The exploding run's three runs (result key, legend label) and their colours.
 RUNS = (("raw", "no clipping"), ("frozen", "W_hh frozen"), ("clipped", "clipped at 1"))
 RUN_COLORS = [palette.BAD, palette.OKABE_ITO[0], palette.OKABE_ITO[3]]
-TASK_NOTES = {
-    "order": "Temporal order: two marked symbols hide among distractors, the first early on; at "
-             "the end the network names the pair, in order (4 classes). Guessing: 25% accuracy, "
-             "loss ln 4 = 1.386.",
-    "adding": "Adding problem: random numbers in [0, 1], two of them marked, one in each half; "
-              "at the end the network outputs their sum. Always answering 1: mean squared "
-              "error 1/6 = 0.167.",
-    "copy": "Copy memory: 10 symbols, T blanks, a go signal; the network replays the 10 "
-            "symbols. Guessing: 1/8 accuracy, loss 10 ln 8 / (T + 20) per step (blanks are "
-            "easy).",
-    "series": "Time series: a noisy series, one value per step drawn from N(0, 1); at the end "
-              "the network outputs the value from T steps back, the very first one, like a "
-              "forecast echoing a seasonal pattern. Always answering 0: mean squared error 1.",
-}
-
 layout.header(FILE, (
     "Trained for a fixed number of steps, a plain RNN learns a "
     f"{term('long-term dependency', 'dependency')} a few steps long, then stops learning once "
@@ -66,7 +50,7 @@ with controls, st.container(border=True):
     state.presets(PRESETS, defaults={"task": D["task"], "tmax": D["t_max"], "cell": D["cell"],
                                      "steps": D["steps"]})
     task = state.select("Task", "task", TASKS, D["task"])
-    st.caption(TASK_NOTES[task])
+    st.caption(words.TASK_NOTES[task])
     t_max = state.slider("Longest dependency T", "tmax", 20, 200, D["t_max"], step=2,
                          help="Five lengths from about T/6 up to this value are trained.")
     cell = state.select("Network", "cell", CELLS, D["cell"])
@@ -313,34 +297,15 @@ if bad_frozen is not None:
         f"{eres['readout_lr_limit']:.3g}: plain SGD on the readout alone diverges above it). "
         "Lower the learning rate to see the exploding gradient through the recurrence on its "
         "own.", icon=":material/warning:")
-limit = exp.readout_limit_before_nan(eres) if bad else math.nan
-if CLAIM["raw_two_phases"].holds(eres):
-    story = (
-        "Read the unclipped run in two phases. First the gradient on W_hh, which travels back "
-        "through all the time steps, grows large, and plain SGD steps throw W_hh far out (the "
-        "W_hh chart). "
-        + ("The hidden units are pushed to the ends of tanh's range, which lowers the learning "
-           f"rate the readout can take (2/λ, from {eres['readout_lr_limit']:.2g} at the start to "
-           f"{limit:.2g}) below this run's {elr:g}. Then the readout overshoots, further every "
-           "step, until the numbers overflow (the loss chart). "
-           if CLAIM["readout_takes_over"].holds(eres) else "Later the loss overflows. ")
-        + ("The control shows the first phase is needed: with W_hh frozen, the same start, "
-           "batches and learning rate stay finite. " if bad_frozen is None else ""))
-elif bad is not None:
-    story = ("In this run the loss turned non-finite without W_hh being thrown out first: "
-             "compare the control to see whether the recurrence is needed for it at all. ")
-else:
-    story = ("In this run the unclipped loss stays finite: the gradient through the recurrence "
-             "did not grow enough to throw the weights out. A larger gain or learning rate may "
-             "change that. ")
 layout.how_to_read(
     "Switch between the gradient's size, the size of W_hh and the loss; each y-axis is "
     "logarithmic. Crosses on the top edge mark steps whose value was NaN or inf; the dashed "
     "vertical line marks the first one in the unclipped run, the dotted one the step where its "
     "W_hh passed ten times its starting size. "
-    + story + "Once one weight is NaN, every output, loss and gradient computed from it is NaN "
-    "too: only a restart or an earlier checkpoint helps. With clipping at 1 every step moves "
-    f"the weights by at most the learning rate ({elr:g}), so W_hh cannot jump; clipping "
+    + words.exploding_story(eres) + "Once one weight is NaN, every output, loss and gradient "
+    "computed from it is NaN too: only a restart or an earlier checkpoint helps. With clipping "
+    f"at 1 every step moves the weights by at most the learning rate ({elr:g}), so W_hh cannot "
+    "jump; clipping "
     "prevents the crash, and whether the network then learns is another question (section 5a)."
     "\n\n:material/menu_book: Pascanu, Mikolov & Bengio (2013), arXiv:1211.5063: exploding "
     "gradients and norm clipping (section 3.2).")
