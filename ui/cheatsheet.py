@@ -54,9 +54,8 @@ SUMMARY: list[Row] = [
     Row("Drifting hidden-state scale",
         "Pre-activations grow, tanh units saturate, their slopes go to 0.",
         "Hidden values pinned near ±1; slow, uneven training.",
-        "Layer norm, or recurrent batch norm (per-step statistics, γ starts at 0.1): a steadier "
-        "scale and often faster training (Cooijmans et al. 2016); on its own it does not teach "
-        "long-range links.",
+        "Layer norm, or recurrent batch norm (per-step statistics, γ starts at 0.1): steadier, "
+        "often faster; alone, no long-range memory.",
         ("s6_init_norm.py",)),
     Row("Numbers out of range",
         "float32 holds nothing between 0 and about 1e-45, and nothing above about 3.4e38.",
@@ -102,13 +101,11 @@ def _gates_line() -> str | None:
         return None
     g, T = GATED, GATED["seq_len"]
     try:
-        return (f"Gates help once trained, not at init (section 5b's run: adding, T = {T}, "
-                f"H = {g['hidden_size']}, seed {g['seed']}; ratio ||dL/dh_0|| / "
-                f"||dL/dh_{T - 1}||): at init RNN {figure(g['rnn']['ratio_init'])}, LSTM "
-                f"{figure(g['lstm']['ratio_init'])}, GRU {figure(g['gru']['ratio_init'])}; "
-                f"after {g['steps']} Adam steps LSTM {figure(g['lstm']['ratio_final'])}, GRU "
-                f"{figure(g['gru']['ratio_final'])}. One seed: at init such ratios swing by "
-                "orders of magnitude from seed to seed.")
+        return (f"Gates help once trained, not at init. ||dL/dh_0|| / ||dL/dh_{T - 1}|| in "
+                f"section 5b's run (adding, T = {T}, one seed): at init RNN "
+                f"{figure(g['rnn']['ratio_init'])}, LSTM {figure(g['lstm']['ratio_init'])}, "
+                f"GRU {figure(g['gru']['ratio_init'])}; after {g['steps']} steps LSTM "
+                f"{figure(g['lstm']['ratio_final'])}, GRU {figure(g['gru']['ratio_final'])}.")
     except (KeyError, TypeError):
         return None
 

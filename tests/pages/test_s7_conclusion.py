@@ -127,7 +127,7 @@ def test_cheat_sheet_is_self_contained_and_complete():
     g = quiz.shipped("gated.compare_cells")
     runs, T = g["result"]["runs"], g["params"]["seq_len"]
     line = next(n for n in cheatsheet.NUMBERS if n.startswith("Gates help once trained"))
-    assert f"T = {T}" in line and f"||dL/dh_{T - 1}||" in line and "One seed" in line
+    assert f"T = {T}" in line and f"||dL/dh_{T - 1}||" in line and "one seed" in line
     for rid, key in [("rnn", "ratio_init"), ("lstm", "ratio_init"), ("gru", "ratio_init"),
                      ("lstm", "ratio_final"), ("gru", "ratio_final")]:
         assert quiz.figure(runs[rid][key]) in line, (rid, key)
