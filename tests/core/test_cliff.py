@@ -131,3 +131,33 @@ def test_edge_offset_is_zero_on_the_wall_where_x0_is_a_fixed_point():
         assert cliff.edge_offset(w, b, SPEC) == pytest.approx(0.0, abs=1e-12)
         assert w * torch.sigmoid(torch.tensor(SPEC.x0)).item() + b == pytest.approx(SPEC.x0)
     assert cliff.edge_offset(6.5, -2.35, SPEC) > 0 > cliff.edge_offset(6.5, -5.0, SPEC)
+
+
+def test_weight_map_is_square_and_keeps_nan_and_inf_off_the_colour_bar():
+    import json
+
+    from ui.charts_cliff import log_range, weight_map
+
+    w = [[0.1, float("nan")], [float("inf"), -2.0]]
+    spec = weight_map.uncached(w, domain=log_range(w), cell=7).to_dict()
+    view = spec["hconcat"][0]
+    assert view["width"] == view["height"] == {"step": 7}
+    cells, bad = view["layer"]
+    assert cells["encoding"]["color"]["field"] == "log10_w"
+    assert bad["encoding"]["fill"]["scale"]["domain"] == ["NaN: 1", "+inf: 1", "−inf: 0"]
+    rows = {r["status"]: r for r in spec["datasets"][cells["data"]["name"]]}
+    assert set(rows) == {"finite"}  # the colour bar only ever sees finite values
+    assert log_range(w) == (-1.0, math.log10(2.0))
+    assert json.dumps(spec)  # serialisable
+
+
+def test_histogram_axis_holds_the_tallest_bar():
+    from ui.charts_cliff import norm_bins, norm_histogram
+
+    norms = [1.0] * 50 + [2.0, 3.0, float("inf"), float("nan")]
+    hdf = norm_bins(norms, bins=5)
+    assert hdf["steps"].sum() == 52  # non-finite norms are left out
+    spec = norm_histogram.uncached(hdf, 1.0, reference=1.2).to_dict()
+    bars = next(lay for lay in spec["layer"] if lay["encoding"].get("y"))
+    assert bars["encoding"]["y"]["scale"]["domain"][1] >= 50
+    assert bars["encoding"]["y2"] == {"datum": 0}

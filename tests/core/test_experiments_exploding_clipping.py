@@ -201,3 +201,37 @@ def test_compare_tracks_w_hh_for_both_runs():
     c = r["clipped"]["w_norm"]
     lr, thr = r["lr"], r["threshold"]
     assert all(abs(b - a) <= lr * thr + 1e-6 for a, b in zip([r["w_norm_init"]] + c, c))
+
+
+def test_section_2_and_5a_show_the_same_exploding_run_at_the_same_step():
+    import json
+
+    from ui.demos import DEMO_DIR
+
+    blow = json.loads((DEMO_DIR / "exploding.blowup.json").read_text())
+    comp = json.loads((DEMO_DIR / "clipping.compare.json").read_text())
+    shared = ("nonlinearity", "gain", "seq_len", "hidden_size", "optimizer", "lr", "steps",
+              "batch_size", "seed")
+    assert {k: blow["params"][k] for k in shared} == {k: comp["params"][k] for k in shared}
+    a, b = blow["result"], comp["result"]["none"]
+    assert a["first_nonfinite"] == b["first_nonfinite"]
+    step = a["first_nonfinite"]["step"]
+    assert a["loss"][:step] == b["loss"][:step]  # the same run, loss for loss
+
+
+def test_the_pages_answers_are_read_from_the_runs():
+    from ui import words_cliff as words
+
+    base = {"first_nonfinite": None, "chance": 1 / 6, "loss": [1.0] * 30, "step": list(range(30))}
+    assert words.blowup_answer(base) == 1  # finite, not learning: stalls near chance
+    assert words.blowup_answer({**base, "loss": [1.0] + [0.01] * 29}) == 0  # learns
+    assert words.blowup_answer({**base, "loss": [1.0, 1e7] + [1.0] * 28}) == 2  # climbs
+    assert words.blowup_answer({**base, "first_nonfinite": {"step": 3}}) == 2
+    run = {"first_nonfinite": None, "loss": [1.0] * 10, "step": list(range(10)),
+           "final_loss": 0.17, "share_clipped": 0.5}
+    r = {"chance": 1 / 6, "clip": "norm", "threshold": 1.0,
+         "none": {**run, "first_nonfinite": {"step": 5}}, "clipped": run}
+    assert words.compare_answer(r) == 2  # survives, does not learn
+    assert words.compare_answer({**r, "clipped": {**run, "final_loss": 0.01}}) == 3
+    assert words.compare_answer({**r, "clipped": {**run, "first_nonfinite": {"step": 8}}}) == 0
+    assert words.compare_answer({**r, "clipped": {**run, "first_nonfinite": {"step": 2}}}) == 1

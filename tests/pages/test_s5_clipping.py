@@ -1,17 +1,31 @@
 import json
 import math
 
-from tests.conftest import no_exception, open_page, spec_fields, spec_rows, vega_specs
+from tests.conftest import (
+    code_blocks,
+    commit,
+    no_exception,
+    open_page,
+    spec_fields,
+    spec_rows,
+    vega_specs,
+)
 from ui.demos import DEMO_DIR
 
 FILE = "s5_clipping.py"
 SHIPPED = json.loads((DEMO_DIR / "clipping.compare.json").read_text())["result"]
+BLOWUP = json.loads((DEMO_DIR / "exploding.blowup.json").read_text())["result"]
 CLIFF = json.loads((DEMO_DIR / "clipping.cliff_compare.json").read_text())["result"]
+RIGHT = "It survives but stalls near chance"
 
 
-def _find(at, fields, without=()):
-    return [s for s in vega_specs(at)
-            if fields <= spec_fields(s) and not set(without) & spec_fields(s)]
+def _find(at, fields):
+    return [s for s in vega_specs(at) if fields <= spec_fields(s)]
+
+
+def _loss(at):
+    return next((s for s in vega_specs(at)
+                 if any(r.get("what") == "no clipping" for r in spec_rows(s))), None)
 
 
 def _vectors(at):
@@ -23,93 +37,125 @@ def _metric(at, label):
     return next(m.value for m in at.metric if m.label == label)
 
 
-def _markdown(at) -> str:
+def _md(at) -> str:
     return "\n".join(m.value for m in at.markdown)
 
 
-def test_opens_with_vectors_loss_overlay_histogram_sweep_and_cliff():
+def test_the_runs_are_held_back_until_the_learner_commits():
     at = open_page(FILE)
     no_exception(at)
+    assert "Commit a prediction" in str(vega_specs(at)[0])
+    assert _loss(at) is None
+    assert not _find(at, {"from", "to", "steps"})  # no histogram, no sweep yet
+    assert not _find(at, {"threshold", "final_loss"})
+    assert "run:** the clipped run stays finite" not in _md(at)
+    assert "steps clipped" not in [m.label for m in at.metric]
+    assert at.button(key="commit_s5").disabled
+    # the vector demo and the cliff do not give the answer away: they are there at once
+    assert _vectors(at)["value-clipped"] == (1.0, 1.0)
+    assert _find(at, {"w_lo", "log10_loss"})
+
+
+def test_after_commit_the_rescue_its_norms_the_sweep_and_every_claim():
+    at = commit(open_page(FILE), "s5", RIGHT)
+    no_exception(at)
+    assert any(f"Right: {RIGHT}" in s.value for s in at.success)
+    ev = SHIPPED["none"]["first_nonfinite"]
+    assert ev == BLOWUP["first_nonfinite"]  # the same run as section 2's, the same step
+    rows = spec_rows(_loss(at))
+    none = [r for r in rows if r.get("what") == "no clipping" and not r.get("flag")]
+    clipped = [r for r in rows if r.get("what") == "norm clipping, c = 1"]
+    assert max(r["step"] for r in none) == ev["step"] - 1 and len(clipped) == 200
+    assert any(r.get("what") == f"unclipped run: inf/NaN at step {ev['step']}" for r in rows)
+    assert _metric(at, "unclipped: first inf/NaN") == f"step {ev['step']}"
+    share = sum(g > 1.0 for g in SHIPPED["clipped"]["grad_norm"]) / 200
+    assert _metric(at, "steps clipped") == f"{100 * share:.0f}%"
+    # histogram: counts sum to the steps, the threshold and the band named in the legend
+    hist = _find(at, {"from", "to", "steps"})[0]
+    assert sum(r["steps"] for r in spec_rows(hist) if "steps" in r) == 200
+    assert any(r.get("what") == "your threshold c = 1" for r in spec_rows(hist))
+    mean = SHIPPED["clipped"]["mean_norm"]
+    band = next(r for r in spec_rows(hist) if str(r.get("what", "")).startswith("Pascanu"))
+    assert math.isclose(band["from"], 0.5 * mean) and math.isclose(band["to"], 10 * mean)
+    top = json.dumps(hist["layer"][1]["encoding"]["y"]["scale"]["domain"])
+    assert json.loads(top)[1] >= max(r["steps"] for r in spec_rows(hist) if "steps" in r)
+    sweep = _find(at, {"threshold", "final_loss"})[0]
+    assert len([r for r in spec_rows(sweep) if "share_clipped" in r]) == 6
+    md = _md(at)
+    assert md.count("Checked in this run") == 10  # vector 1, compare 3, sweep 3, cliff 3
+    assert "Not in this run" not in md
+    assert f"largest gradient it meets is {max(CLIFF['clipped']['grad_norm']):.3g}" in md
+
+
+def test_wrong_prediction_and_instructor_reveal():
+    at = commit(open_page(FILE), "s5", "It still blows up, only later")
+    assert any(f"the run shows {RIGHT}" in w.value for w in at.warning)
+    at = open_page(FILE)
+    at.toggle(key="instructor").set_value(True).run()
+    assert "Reveal" in at.button(key="commit_s5").label
+    commit(at, "s5")
+    assert any(f"Answer: {RIGHT}" in i.value for i in at.info)
+    assert _loss(at) is not None
+
+
+def test_the_vector_turns_at_its_default_and_follows_its_sliders_at_once():
+    at = open_page(FILE)
     v = _vectors(at)
     assert v["original gradient"] == (3.0, 1.0)
     assert math.isclose(v["norm-clipped"][0], 3 / math.sqrt(10), abs_tol=1e-6)
-    assert math.isclose(v["norm-clipped"][1], 1 / math.sqrt(10), abs_tol=1e-6)
     assert v["value-clipped"] == (1.0, 1.0)
     assert _metric(at, "value clip: turn") == "26.57°"  # 45 - atan(1/3) in degrees
-    md = _markdown(at)
-    assert "(3, 0.1) with c = 1 becomes (1, 0.1), a turn of only 3.8 degrees" in md
-    # every claim on the page holds for the shipped runs: vector 1, compare 3, sweep 3, cliff 3
-    assert md.count("Checked in this run") == 10
-    assert "Not in this run" not in md
-    assert "spikes a thousand-fold" not in md and "meets the same gradient" not in md
-    assert f"largest gradient it meets is {max(CLIFF['clipped']['grad_norm']):.3g}" in md
-    # loss with and without clipping, overlaid, with the unclipped run's NaN step marked
-    loss = _find(at, {"step", "loss", "run"})[0]
-    runs = {r["run"] for r in spec_rows(loss) if "run" in r}
-    assert runs == {"no clipping", "norm clipping, c = 1"}
-    ev = SHIPPED["none"]["first_nonfinite"]
-    none_steps = [r["step"] for r in spec_rows(loss) if r.get("run") == "no clipping"]
-    clip_steps = [r["step"] for r in spec_rows(loss) if r.get("run", "").startswith("norm")]
-    assert max(none_steps) == ev["step"] - 1 and max(clip_steps) == 199
-    assert any(f"step {ev['step']}" in str(r.get("label", "")) for r in spec_rows(loss))
-    # histogram of pre-clip norms: counts sum to the steps, threshold line at 1, heuristic band
-    hist = _find(at, {"from", "to", "steps"})[0]
-    bins = [r for r in spec_rows(hist) if "steps" in r]
-    assert sum(r["steps"] for r in bins) == 200
-    rows = spec_rows(hist)
-    assert any(r.get("label") == "threshold 1" for r in rows)
-    mean = SHIPPED["clipped"]["mean_norm"]
-    band = next(r for r in rows if str(r.get("label", "")).startswith("Pascanu heuristic"))
-    assert math.isclose(band["from"], 0.5 * mean, rel_tol=1e-6)
-    assert math.isclose(band["to"], 10 * mean, rel_tol=1e-6)
-    share = sum(g > 1.0 for g in SHIPPED["clipped"]["grad_norm"]) / 200
-    assert _metric(at, "steps clipped") == f"{100 * share:.0f}%"
-    # the threshold sweep and the two cliff maps
-    sweep = _find(at, {"threshold", "shown"})[0]
-    assert len([r for r in spec_rows(sweep) if "shown" in r]) == 6
-    cliffs = _find(at, {"w_lo", "log10_loss"})
-    assert len(cliffs) == 2
-    kinds = [{r.get("kind") for r in spec_rows(c)} for c in cliffs]
-    assert "exit" in kinds[0] and "exit" not in kinds[1]  # only the unclipped one is thrown
-    at.radio(key="predict_s5").set_value(
-        "It trains without blowing up, but the loss stays near chance (0.167)").run()
-    assert any("Right" in s.value for s in at.success)
-    assert not any("1e36" in s.value for s in at.success)
-
-
-def test_controls_re_render_and_value_clipping_trains_live():
-    at = open_page(FILE)
-    at.slider(key="vy").set_value(2.0)
-    at.slider(key="kc").set_value(50.0)
-    at.selectbox(key="clip").set_value("value")
-    at.slider(key="thr").set_value(0.1)
-    at.slider(key="steps").set_value(50)
-    at.slider(key="T").set_value(10).run()
+    legend = {r.get("what") for r in spec_rows(_find(at, {"x0", "y0", "vector"})[0])}
+    assert "value-clipped: turned 26.6°" in legend  # the turn is named, and drawn as an arc
+    assert "(3, 0.1) with c = 1 becomes (1, 0.1), a turn of only 3.8 degrees" in _md(at)
+    at.slider(key="vy").set_value(2.0).run()  # no Run button: the picture follows
     no_exception(at)
     v = _vectors(at)
     assert v["value-clipped"] == (1.0, 1.0)
     assert math.isclose(v["norm-clipped"][1] / v["norm-clipped"][0], 2 / 3, rel_tol=1e-9)
-    # c = 50: the clipped path meets the same huge gradient as the unclipped one, its step is
-    # capped at exactly learning rate x c = 0.05 x 50, and the page says so
-    longest = [m.value for m in at.metric if m.label == "longest step"]
-    assert longest[1] == "2.5" and float(longest[0]) > 10
-    biggest = [m.value for m in at.metric if m.label == "largest gradient"]
-    assert biggest[0] == biggest[1]
-    md = _markdown(at)
+    assert _metric(at, "value clip: turn") == f"{45 - math.degrees(math.atan2(2, 3)):.2f}°"
+
+
+def test_the_cliff_follows_its_start_and_its_threshold():
+    at = open_page(FILE, {"kc": "50"})
+    no_exception(at)
+    # c = 50: the clipped path meets the same huge gradient, its step capped at lr x c = 2.5
+    assert _metric(at, "clipped: longest step") == "2.5"
+    assert float(_metric(at, "unclipped: longest step")) > 10
+    md = _md(at)
     assert "Not in this run:** on this start the clipped path never meets" in md
-    assert f"Here it meets a gradient of {biggest[1]} too" in md
-    assert "Checked in this run:** value clipping turns this gradient" in md  # 11.3 degrees
-    assert any("Train both" in i.value for i in at.info)
+    at.slider(key="kw").set_value(10.65)
+    at.slider(key="kb").set_value(-0.8).run()
+    no_exception(at)
+    cliff = _find(at, {"w_lo", "log10_loss"})[0]
+    start = next(r for r in spec_rows(cliff) if r.get("label") == "start")
+    assert (start["w"], start["b"]) == (10.65, -0.8)
+    (pick,) = cliff["params"]  # clicking a cell of the surface selects its (w, b)
+    assert pick["name"] == "start" and pick["select"]["fields"] == ["w", "b"]
+
+
+def test_a_click_on_the_surface_becomes_the_start():
+    from ui.words_cliff import pick_start
+
+    assert pick_start([{"w": 10.644, "b": -0.81}]) == (10.65, -0.8)
+    assert pick_start({"w": [4.0], "b": [-3.0]}) == (4.0, -3.0)
+    assert pick_start([]) is None and pick_start({}) is None
+    assert pick_start([{"w": float("nan"), "b": 0.0}]) is None
+
+
+def test_value_clipping_trains_live():
+    at = open_page(FILE, {"clip": "value", "thr": "0.1", "steps": "50", "T": "10"})
+    commit(at, "s5", RIGHT)
+    assert "Press Train both below" in str(vega_specs(at)[0])
     at.button(key="run_s5").click().run()
     no_exception(at)
-    loss = _find(at, {"step", "loss", "run"})[0]
-    runs = {r["run"] for r in spec_rows(loss) if "run" in r}
-    assert runs == {"no clipping", "value clipping, c = 0.1"}
+    runs = {r.get("what") for r in spec_rows(_loss(at))}
+    assert {"no clipping", "value clipping, c = 0.1"} <= runs
 
 
 def test_links_restore_controls_and_presets_apply():
+    assert open_page(FILE).selectbox(key="preset").value == "explode_clip"  # the defaults
     at = open_page(FILE, {"preset": "loose"})
-    no_exception(at)
     assert math.isclose(at.slider(key="thr").value, 10.0)
     link = open_page(FILE, {"clip": "value", "thr": "0.5", "vx": "-2", "klr": "0.1"})
     no_exception(link)
@@ -117,3 +163,14 @@ def test_links_restore_controls_and_presets_apply():
     assert math.isclose(link.slider(key="thr").value, 0.5)
     assert math.isclose(link.slider(key="vx").value, -2.0)
     assert math.isclose(link.slider(key="klr").value, 0.1)
+
+
+def test_the_snippet_runs_and_gives_the_page_result():
+    at = open_page(FILE)
+    (src,) = [c for c in code_blocks(at) if "compare" in c]
+    ns: dict = {}
+    exec(compile(src.replace("print(", "(lambda *a: None)("), "<snippet>", "exec"), ns)
+    res = ns["res"]
+    assert res["none"]["first_nonfinite"] == SHIPPED["none"]["first_nonfinite"]
+    assert math.isclose(res["clipped"]["final_loss"], SHIPPED["clipped"]["final_loss"],
+                        rel_tol=1e-5)
