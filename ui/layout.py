@@ -207,7 +207,7 @@ def prediction(page: str, key: str, question: str, options: Sequence[str], corre
     elif options.index(pick) == correct:
         shown = ("success", f"**Right: {answer}.** {why}{tail}")
     else:
-        shown = ("warning", f"**Not this time: the run shows {answer}.** {why}{tail}")
+        shown = ("warning", f"**Not this time. The run shows: {answer}.** {why}{tail}")
     st.session_state[f"_verdict_{key}"] = shown
     return True
 

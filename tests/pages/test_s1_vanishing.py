@@ -51,7 +51,7 @@ def test_after_commit_the_profile_and_the_bound():
 
 def test_wrong_prediction_is_told_the_answer():
     at = commit(open_page(FILE), "s1", "About the same (within 10x)")
-    assert any("the run shows Less than a billionth" in w.value for w in at.warning)
+    assert any("The run shows: Less than a billionth" in w.value for w in at.warning)
 
 
 def test_instructor_reveal_needs_no_answer():

@@ -110,7 +110,7 @@ def test_the_weight_maps_are_square_with_nan_as_its_own_legend_entry():
 
 def test_wrong_prediction_is_told_the_answer():
     at = commit(open_page(FILE), "s2", "The loss falls, as usual")
-    assert any(f"the run shows {RIGHT}" in w.value for w in at.warning)
+    assert any(f"The run shows: {RIGHT}" in w.value for w in at.warning)
 
 
 def test_instructor_reveal_needs_no_answer():

@@ -66,7 +66,7 @@ def test_main_result_is_held_back_until_the_learner_commits():
 
 def test_wrong_prediction_is_told_the_answer():
     at = commit(open_page(FILE), "s3", "It grows by orders of magnitude")
-    assert any("the run shows It shrinks by orders of magnitude" in w.value for w in at.warning)
+    assert any("The run shows: It shrinks by orders of magnitude" in w.value for w in at.warning)
 
 
 def test_instructor_reveal_needs_no_answer():

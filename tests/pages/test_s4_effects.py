@@ -98,7 +98,7 @@ def test_claims_are_checked_beside_the_charts():
 
 def test_wrong_prediction_is_told_the_answer():
     at = commit(open_page(FILE), "s4", "All of them: it reads every input")
-    assert any(f"the run shows {RIGHT}" in w.value for w in at.warning)
+    assert any(f"The run shows: {RIGHT}" in w.value for w in at.warning)
 
 
 def test_instructor_reveal_needs_no_answer():

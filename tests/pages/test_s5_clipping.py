@@ -89,7 +89,7 @@ def test_after_commit_the_rescue_its_norms_the_sweep_and_every_claim():
 
 def test_wrong_prediction_and_instructor_reveal():
     at = commit(open_page(FILE), "s5", "It still blows up, only later")
-    assert any(f"the run shows {RIGHT}" in w.value for w in at.warning)
+    assert any(f"The run shows: {RIGHT}" in w.value for w in at.warning)
     at = open_page(FILE)
     at.toggle(key="instructor").set_value(True).run()
     assert "Reveal" in at.button(key="commit_s5").label

@@ -94,7 +94,7 @@ def test_cells_have_their_colours_on_every_chart():
 
 def test_wrong_prediction_is_told_the_answer():
     at = commit(open_page(FILE), "s5b", "Nearly all of it: the cell state is a highway")
-    assert any(f"the run shows {RIGHT}" in w.value for w in at.warning)
+    assert any(f"The run shows: {RIGHT}" in w.value for w in at.warning)
 
 
 def test_instructor_reveal_needs_no_answer():

@@ -95,7 +95,7 @@ def test_the_gain_moves_the_main_chart_at_once_without_training():
 
 def test_wrong_prediction_is_told_the_answer():
     at = commit(open_page(FILE), "s6_init", "Orthogonal (tanh RNN)")
-    assert any(f"the run shows {RIGHT}" in w.value for w in at.warning)
+    assert any(f"The run shows: {RIGHT}" in w.value for w in at.warning)
 
 
 def test_instructor_reveal_needs_no_answer():
@@ -132,7 +132,7 @@ def test_normalisation_is_held_back_then_scored_against_the_shipped_run():
     solved = [NORM["runs"][n]["final_loss"] < 0.05 for n in ("layer", "batch")]
     assert solved == [False, False]
     commit(at, "s6_norm", "Only with layer norm")
-    assert any("the run shows No, neither gets there" in w.value for w in at.warning)
+    assert any("The run shows: No, neither gets there" in w.value for w in at.warning)
     loss = by_fields(at, "normalisation", "smoothed loss")[0]
     assert {r["normalisation"] for r in rows_with(loss, "normalisation")} == {
         "No normalisation", "Layer norm", "Recurrent batch norm"}
