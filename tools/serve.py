@@ -33,6 +33,10 @@ def wait_ready(page, timeout_ms: int = 90_000, settle_ms: int = 800) -> None:
         "() => !document.querySelector('[data-testid=\"stStatusWidget\"]') && "
         f"document.getElementById('{PAGE_END_ID}') !== null", timeout=timeout_ms)
     page.wait_for_timeout(settle_ms)
+    # Charts paint after the script ends: wait until no element is stale or still loading.
+    page.wait_for_function(
+        "() => !document.querySelector('[data-stale=\"true\"]') && "
+        "!document.querySelector('[data-testid=\"stSkeleton\"]')", timeout=timeout_ms)
 
 
 def free_port() -> int:
