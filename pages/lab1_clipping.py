@@ -92,10 +92,10 @@ def summary_row(r: dict) -> dict:
         "threshold": "none" if r["threshold"] is None else f"{r['threshold']:g}",
         "steps trained": r["steps_done"],
         "first NaN/inf": "never" if fn is None else f"step {fn['step']}",
-        "final loss": r["final_loss"],
+        "final loss": f"{r['final_loss']:.3g}",  # text: 0.169 and 1.41e+35 both read well
         "share clipped (%)": 100.0 * r["share_clipped"],
         "median grad norm": r["median_grad_norm"],
-        "max grad norm": r["max_grad_norm"],
+        "max grad norm": f"{r['max_grad_norm']:.3g}",
     }
 
 
@@ -266,15 +266,18 @@ with main:
         if complete:
             ui_claims.show(res, params, [c for c in CLAIMS if c.name in SHARE_CLAIMS])
         st.markdown("#### Summary")
+        short = {"threshold": "thr.", "steps trained": "steps", "first NaN/inf": "NaN/inf",
+                 "final loss": "loss", "max grad norm": "max ‖g‖"}
         st.dataframe(f["summary"], hide_index=True, width="stretch", column_config={
-            "run": st.column_config.TextColumn(width="medium"),
-            "final loss": st.column_config.NumberColumn(format="%.4g"),
-            "share clipped (%)": st.column_config.NumberColumn(format="%.0f"),
-            "median grad norm": st.column_config.NumberColumn(format="%.3g"),
-            "max grad norm": st.column_config.NumberColumn(format="%.3g"),
+            **{c: st.column_config.Column(label, width="small") for c, label in short.items()},
+            "share clipped (%)": st.column_config.NumberColumn("clipped %", format="%.0f",
+                                                               width="small"),
+            "median grad norm": st.column_config.NumberColumn("median ‖g‖", format="%.3g",
+                                                              width="small"),
         })
-        st.caption("Final loss is the mean of the last 20 finite losses of a run; for a run "
-                   "that blew up, the mean just before the blow-up. The last row is the "
+        st.caption("‖g‖ is the gradient norm before clipping; loss is the mean of the last 20 "
+                   "finite losses of a run (for a run that blew up, the mean just before the "
+                   "blow-up). The last row is the "
                    "control: no clipping, with W_hh frozen at its start (same weights, same "
                    "batches), to show whether the blow-up runs through the recurrent weights. "
                    "It is not drawn on the charts.")

@@ -22,7 +22,7 @@ from .playground import FUSED_FACTOR, STEP_OVERHEAD
 #: The three runs, in the order they train and are drawn.
 MODES = ("none", "norm", "value")
 LABELS = {"none": "no clipping", "norm": "norm clipping", "value": "value clipping",
-          "frozen": "no clipping, W_hh frozen (control)"}
+          "frozen": "control, W_hh frozen"}
 #: How often (in steps) a live run hands a partial result to ``report``.
 REPORT_EVERY = 10
 
