@@ -112,10 +112,12 @@ def measure_lm_forward(cell: str, T: int, H: int, V: int, B: int) -> float:
     return _timed(go)
 
 
-def measure_lm(cell: str, T: int, H: int, V: int, B: int) -> float:
+def measure_lm(cell: str, T: int, H: int, V: int, B: int, embed: int = 32) -> float:
+    """One LM training step with an embedding of ``embed`` numbers (a small input, so what is
+    left over the step model is the readout over V characters at every step)."""
     from core.lm import CharLM, train_lm
 
-    lm = CharLM(cell, V, H, embed_dim=0, seed=0)
+    lm = CharLM(cell, V, H, embed_dim=embed, seed=0)
 
     def batch(b, g):
         ids = torch.randint(0, V, (b, T + 1), generator=g)
@@ -150,9 +152,11 @@ def _features(cell: str, T: int, H: int, B: int, I: int = 2) -> list[float]:
     return list(cost.features(cell, T, H, B, I))
 
 
-def nnls_relative(X: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Non-negative least squares on relative error (rows scaled by 1 / y)."""
-    A, b = X / y[:, None], np.ones_like(y)
+def nnls_relative(X: np.ndarray, y: np.ndarray, power: float = 1.0) -> np.ndarray:
+    """Non-negative least squares on error relative to ``y ** power``: 1 = relative error,
+    0 = absolute error (the largest workloads, which decide a cap, weigh most)."""
+    w = y ** -power
+    A, b = X * w[:, None], y * w
     scale = np.abs(A).max(axis=0)
     scale[scale == 0] = 1.0
     try:
@@ -175,13 +179,16 @@ def _fmt(v) -> str:
     return "(" + ", ".join(f"{x:.3g}" for x in v) + ")"
 
 
-def calibrate(grid_t=GRID_T, grid_h=GRID_H, out=sys.stdout) -> dict:
+def calibrate(grid_t=GRID_T, grid_h=GRID_H, out=sys.stdout, steps: bool = True) -> dict:
+    """Measure and fit; ``steps=False`` keeps core.cost's STEP and PROBE and refits the rest."""
     torch.set_num_threads(1)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else math.nan
     started = time.process_time()
     fitted: dict = {"STEP": {}, "PROBE": {}}
     worst: dict = {"STEP": {}, "PROBE": {}}
-    for cell in CELLS:
+    if not steps:
+        fitted = {"STEP": dict(cost.STEP), "PROBE": dict(cost.PROBE)}
+    for cell in CELLS if steps else ():
         for norm in cost.NORMS:
             for what, measure, batches in (("STEP", measure_steps, (64, 16)),
                                            ("PROBE", measure_probe, (32, 8))):
@@ -215,7 +222,7 @@ def calibrate(grid_t=GRID_T, grid_h=GRID_H, out=sys.stdout) -> dict:
             ys.append(measure_lm_forward(cell, T, H, V, B))
             rows.append(list(cost.features(cell, T, H, B, V))[:4] + [B * T * V * (H + 1)])
         X, y = np.array(rows), np.array(ys)
-        forward[cell] = tuple(float(c) for c in nnls_relative(X, y))
+        forward[cell] = tuple(float(c) for c in nnls_relative(X, y, power=0.5))
         rel = np.abs(X @ np.array(forward[cell]) / y - 1)
         print(f"FORWARD {cell:4s} {_fmt(forward[cell])}  worst fit error {100 * rel.max():.0f} %",
               file=out, flush=True)
@@ -225,7 +232,7 @@ def calibrate(grid_t=GRID_T, grid_h=GRID_H, out=sys.stdout) -> dict:
     for cell in CELLS:
         for T, H, V, B in ((20, 32, 13, 64), (48, 64, 100, 32), (100, 128, 100, 32)):
             m = measure_lm(cell, T, H, V, B)
-            base = cost._form(fitted["STEP"][(cell, "none")], cell, T, H, B, V)
+            base = cost._form(fitted["STEP"][(cell, "none")], cell, T, H, B, 32)
             heads.append(max(m - base, 0.0) / (B * T * V * (H + 1)))
     lm_head = statistics.median(heads)
     setup = statistics.median(measure_setup(c) for c in CELLS)
@@ -346,6 +353,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--tune-malloc", action="store_true",
                     help="fix glibc's mmap/trim thresholds first (see tune_malloc)")
+    ap.add_argument("--keep-steps", action="store_true",
+                    help="keep core.cost's STEP and PROBE; refit forward, LM, set-up, sampling")
     ap.add_argument("names", nargs="*")
     a = ap.parse_args(argv)
     if a.tune_malloc:
@@ -355,7 +364,7 @@ def main(argv: list[str] | None = None) -> None:
         off = [r for r in rows if not 0.7 <= r["ratio"] <= 1.3]
         print(f"{len(rows) - len(off)} of {len(rows)} within +-30 %", flush=True)
     else:
-        calibrate()
+        calibrate(steps=not a.keep_steps)
 
 
 if __name__ == "__main__":

@@ -46,46 +46,47 @@ NORMS = ("none", "layer", "batch")
 # --- fitted constants (python -m bench.calibrate; CPU seconds, one torch thread) -------------
 #: (cell, norm) -> (per_step, per_t, per_elem, per_mac, per_t2) of one training step.
 STEP: dict[tuple[str, str], tuple[float, ...]] = {
-    ("rnn", "none"): (0.00104, 3.35e-05, 8.78e-09, 7.98e-11, 1.42e-11),
-    ("rnn", "layer"): (0.00148, 0.000101, 2.79e-09, 1.32e-10, 2.32e-10),
-    ("rnn", "batch"): (0.00177, 0.000224, 1.69e-08, 1.28e-10, 2.48e-10),
-    ("lstm", "none"): (0.00124, 0, 3.46e-09, 3.59e-11, 7.14e-12),
-    ("lstm", "layer"): (0.00183, 7.08e-05, 9.69e-09, 7.81e-11, 3.78e-10),
-    ("lstm", "batch"): (0.00346, 0.000333, 0, 2.49e-10, 5.87e-10),
-    ("gru", "none"): (0.00118, 0.000126, 5.16e-09, 8.09e-11, 0),
-    ("gru", "layer"): (0.00261, 0.000141, 0, 1.4e-10, 3.57e-10),
-    ("gru", "batch"): (0.00227, 0.000346, 1.46e-08, 1.97e-10, 4.23e-10),
+    ("rnn", "none"): (0.000549, 3.27e-05, 4.04e-09, 1.01e-10, 1.68e-11),
+    ("rnn", "layer"): (0.000745, 9.11e-05, 1.32e-08, 6.2e-11, 2.08e-10),
+    ("rnn", "batch"): (0.000742, 0.000223, 1.74e-08, 1.34e-10, 2.23e-10),
+    ("lstm", "none"): (0.000848, 0, 2.46e-09, 3.98e-11, 1.12e-11),
+    ("lstm", "layer"): (0.00131, 0.000101, 9.42e-09, 8.29e-11, 2.92e-10),
+    ("lstm", "batch"): (0.00224, 0.000308, 1.68e-08, 1.39e-10, 4.26e-10),
+    ("gru", "none"): (0.000553, 9.77e-05, 4.7e-09, 7.73e-11, 3.38e-13),
+    ("gru", "layer"): (0.00111, 0.000125, 3.27e-09, 9.5e-11, 2.63e-10),
+    ("gru", "batch"): (0.000473, 0.000286, 2.07e-08, 1.21e-10, 2.55e-10),
 }
 #: (cell, norm) -> the same five constants for one float64 probe.
 PROBE: dict[tuple[str, str], tuple[float, ...]] = {
-    ("rnn", "none"): (0.000581, 1.16e-05, 4.62e-09, 1.75e-10, 1.24e-11),
-    ("rnn", "layer"): (0.000546, 6.57e-05, 1.21e-08, 1.09e-10, 2.03e-11),
-    ("rnn", "batch"): (0.00055, 0.000166, 2.27e-08, 2.17e-10, 2.66e-11),
-    ("lstm", "none"): (0.000262, 3.98e-05, 1.72e-09, 1.44e-10, 1.27e-12),
-    ("lstm", "layer"): (0.000789, 0.000176, 1.55e-08, 9.69e-11, 2.51e-13),
-    ("lstm", "batch"): (0.000529, 0.000387, 3.06e-08, 1.92e-10, 4.83e-12),
-    ("gru", "none"): (0.000604, 4.7e-05, 6.58e-09, 1.17e-10, 0),
-    ("gru", "layer"): (0.000975, 0.00018, 1.46e-08, 1.01e-10, 0),
-    ("gru", "batch"): (0.00111, 0.000289, 3.83e-08, 1.15e-10, 0),
+    ("rnn", "none"): (0.000435, 9.47e-06, 8.5e-09, 1.17e-10, 9.09e-12),
+    ("rnn", "layer"): (0.000386, 6.28e-05, 6.52e-09, 1.46e-10, 2.61e-11),
+    ("rnn", "batch"): (0.000217, 0.000157, 5.15e-08, 0, 1.93e-11),
+    ("lstm", "none"): (0.00034, 3.4e-05, 3.08e-09, 1.31e-10, 0),
+    ("lstm", "layer"): (0.000236, 0.00014, 1.33e-08, 7.58e-11, 1.44e-11),
+    ("lstm", "batch"): (0.000739, 0.000378, 2.36e-08, 1.78e-10, 2.83e-12),
+    ("gru", "none"): (0.00033, 3.58e-05, 4.5e-09, 1.04e-10, 1.03e-12),
+    ("gru", "layer"): (0.000319, 0.000134, 1.35e-08, 8.04e-11, 0),
+    ("gru", "batch"): (0, 0.00028, 2.53e-08, 1.49e-10, 0),
 }
 #: Seconds per B T V (H + 1) of a language model's readout and loss at every step.
-LM_HEAD = 1.2e-10
+LM_HEAD = 6.13e-11
 #: A forward pass (evaluation, no gradient) as a share of a training step's work: used for the
 #: step loop (normalisation), which :data:`FORWARD` does not cover.
-FORWARD_SHARE = 0.305
+FORWARD_SHARE = 0.345
 #: cell -> (per_call, per_t, per_elem, per_mac, per_out) of one forward pass without gradient
 #: (fused kernel); ``per_out`` multiplies B T V (H + 1), a readout over V outputs at every step.
 FORWARD: dict[str, tuple[float, ...]] = {
-    "rnn": (0, 0, 7.27e-09, 1.35e-12, 9.02e-11),
-    "lstm": (0, 0, 1.5e-09, 2.64e-12, 1.07e-10),
-    "gru": (0, 0, 3.95e-09, 1.86e-11, 4.04e-11),
+    "rnn": (0, 0, 1.36e-08, 0, 4.33e-11),
+    "lstm": (0, 0, 3.33e-09, 0, 1.38e-10),
+    "gru": (0, 0, 7.21e-09, 0, 1.27e-10),
 }
 #: Building the model, optimiser and first batch of one run.
-RUN_SETUP = 0.000499
+RUN_SETUP = 0.000416
 #: Sampling one character from a language model (one step, batch 1, no gradient).
-SAMPLE_CHAR = {"rnn": 6.08e-05, "lstm": 7.14e-05, "gru": 7.99e-05}
+SAMPLE_CHAR = {"rnn": 5.11e-05, "lstm": 6.52e-05, "gru": 7.21e-05}
 #: Where these constants were measured (printed by the calibration).
-CALIBRATED_ON = "x86_64, 2 cores, torch 2.13.0+cpu, load average 9.8 at start, 167 CPU s"
+CALIBRATED_ON = ("x86_64, 2 cores, torch 2.13.0+cpu; steps and probes at load average 3.4 "
+                 "(156 CPU s), the rest at load average 4.5; glibc thresholds not tuned")
 
 
 
