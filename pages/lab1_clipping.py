@@ -46,7 +46,7 @@ with controls, st.container(border=True):
                  "lr": "0.05", "T": 20, "opt": "sgd", "init": "orthogonal"},
         "long": {"label": "Longer sequences, T = 60", "gain": 2.0, "act": "tanh",
                  "lr": "0.05", "T": 60, "opt": "sgd", "init": "orthogonal"},
-    })
+    }, default="explode")
     gain = state.slider("Recurrent gain (x W_hh)", "gain", 0.5, 4.0, D["gain"], step=0.1,
                         help="Multiplies the recurrent weights after initialisation. With the "
                              "orthogonal start every singular value of W_hh equals the gain.")

@@ -72,7 +72,7 @@ with controls, st.container(border=True):
                        "K": 40, "bH": 32, "bsteps": 1000, "blr": "0.01"},
         "text": {"label": "English text (pydoc), 200 steps", "part": "text", "tH": 64,
                  "tT": 48, "tsteps": 200, "tlr": "0.01"},
-    })
+    }, default="adding50")
     part = state.select("Experiment", "part", PARTS, "tasks",
                         help="Each experiment trains the three cells one after another.")
     if part == "tasks":

@@ -56,7 +56,7 @@ with controls, st.container(border=True):
         "sgdboom": {"label": "Plain SGD, big gain, no clipping", "cell": "rnn", "act": "tanh",
                     "init": "orthogonal", "gain": 2.0, "task": "adding", "T": 30,
                     "norm": "none", "opt": "sgd", "lr": "0.1", "clip": "none"},
-    })
+    }, default="gru30")
     st.markdown("**Task**")
     task = state.select("Task", "task", TASKS, D["task"])
     T = state.slider("Sequence length T (copy memory: the delay)", "T", 10, 300, D["seq_len"],

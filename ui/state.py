@@ -229,15 +229,18 @@ def matching_preset(options: Mapping[str, Mapping[str, Any]],
 
 
 def presets(options: Mapping[str, Mapping[str, Any]], *, where: Any = None,
-            defaults: Mapping[str, Any] | None = None) -> str | None:
+            defaults: Mapping[str, Any] | None = None, default: str | None = None) -> str | None:
     """A "Preset" picker. ``options`` maps a URL-safe preset id to ``{"label": ..., key: value}``.
 
     Picking one writes its values into the controls (which then write the URL). A link with
     ``?preset=ID`` opens the page with that preset applied. With ``defaults`` (each control's
     key -> default value) the picker names the preset the current settings equal, so a page
-    opened at its defaults shows the preset it matches instead of "Custom". Returns the active
-    preset id.
+    opened at its defaults shows the preset it matches instead of "Custom"; ``default`` names
+    the preset whose values are the page's defaults (a shorthand for ``defaults``). Returns the
+    active preset id.
     """
+    if defaults is None and default is not None:
+        defaults = {k: v for k, v in options[default].items() if k != "label"}
     ids = ["custom", *options]
     labels = {"custom": "Custom (your settings)",
               **{k: v.get("label", k) for k, v in options.items()}}

@@ -18,3 +18,13 @@ def test_parse_number(raw, lo, hi, integer, want):
         assert got is None
     else:
         assert got == want and isinstance(got, int) is integer and math.isfinite(got)
+
+
+def test_matching_preset_compares_numbers_by_value():
+    from ui.state import matching_preset
+
+    opts = {"a": {"label": "A", "T": 50, "lr": "0.01"}, "b": {"label": "B", "T": 100}}
+    assert matching_preset(opts, {"T": 50.0, "lr": "0.01"}) == "a"
+    assert matching_preset(opts, {"T": 100, "lr": "0.02"}) == "b"
+    assert matching_preset(opts, {"T": 70, "lr": "0.01"}) == "custom"
+    assert matching_preset(opts, {"lr": "0.01"}) == "custom"  # a missing control never matches
