@@ -272,7 +272,7 @@ HEAVIEST: dict[str, tuple[dict, list[int]]] = {
                              list(range(50, 3001, 50))),
     "playground.train_run/norm": ({"cell": "gru", "norm": "layer", "seq_len": 300,
                                    "hidden_size": 64}, list(range(50, 3001, 50))),
-    "lab_clipping.compare": ({"seq_len": 200, "hidden_size": 128, "gain": 1.0},
+    "lab_clipping.compare": ({"seq_len": 200, "hidden_size": 128, "gain": 1.0, "lr": 0.01},
                              list(range(50, 2001, 50))),
     "clipping.compare": ({"seq_len": 150, "gain": 1.0}, list(range(50, 501, 50))),
     "clipping.sweep": ({"seq_len": 150, "gain": 1.0}, [80]),
