@@ -80,7 +80,7 @@ for section, intro in (("Lesson", "Seven sections, in order: the problems, their
 st.header("How to use it")
 c1, c2 = st.columns(2, gap="large")
 with c1, st.container(border=True, height="stretch"):
-    st.markdown("#### :material/school: On your own")
+    st.markdown("### :material/school: On your own")
     st.markdown(
         "1. **Predict first.** Every page opens with a question. Commit to an answer before "
         "you study the chart; being surprised is how the idea sticks.\n"
@@ -93,7 +93,7 @@ with c1, st.container(border=True, height="stretch"):
         "4. **Check yourself** with the quiz at the end of the lesson, and keep the one-page "
         "cheat sheet.")
 with c2, st.container(border=True, height="stretch"):
-    st.markdown("#### :material/co_present: Teaching a class")
+    st.markdown("### :material/co_present: Teaching a class")
     s1 = by_file("s1_vanishing.py")
     st.markdown(
         "- **Presets.** Each page has ready-made setups in its *Preset* menu (on section 1: "

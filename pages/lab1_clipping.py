@@ -157,7 +157,7 @@ def draw_partial(partial: dict) -> None:
 
 
 with main:
-    st.subheader("Three runs, one seed")
+    st.header("Three runs, one seed")
     live = runner.live("lab1", exp.compare, params, draw=draw_partial, refusal=refusal,
                        run_label="Run all three")
     st.caption(f"Estimated training time for these settings: about {est:.1f} s on one CPU "
@@ -189,7 +189,7 @@ with main:
                 "blow-up.",
             observed=observed + ".")
 
-        st.markdown("#### Training loss")
+        st.markdown("### Training loss")
         zoom = state.select(
             "Vertical axis", "view", {"full": "Whole range (log scale)",
                                       "zoom": "Zoom on the runs that did not blow up"},
@@ -221,7 +221,7 @@ with main:
         if complete:
             ui_claims.show(res, params, [c for c in CLAIMS if c.name not in SHARE_CLAIMS])
 
-        st.markdown("#### Gradient norm before clipping")
+        st.markdown("### Gradient norm before clipping")
         thr_rules = {}
         if "norm" in by:
             thr_rules[f"norm threshold {by['norm']['threshold']:g}"] = by["norm"]["threshold"]
@@ -249,7 +249,7 @@ with main:
         layout.cite("Pascanu, Mikolov & Bengio (2013), On the difficulty of training recurrent "
                     "neural networks, arXiv:1211.5063, Algorithm 1 (norm clipping).")
 
-        st.markdown("#### How often did each rule step in?")
+        st.markdown("### How often did each rule step in?")
         share = f["summary"][f["summary"]["run"].isin(LABELS)][["run", "share clipped (%)"]]
         layout.show(charts_labs.clip_share_bars(share, color_domain=LABELS, height=160), share,
                     key="lab1_share", name="lab1_share_clipped", alt_text=(
@@ -265,7 +265,7 @@ with main:
             "typical gradient norm (the median in the summary below).")
         if complete:
             ui_claims.show(res, params, [c for c in CLAIMS if c.name in SHARE_CLAIMS])
-        st.markdown("#### Summary")
+        st.markdown("### Summary")
         short = {"threshold": "thr.", "steps trained": "steps", "first NaN/inf": "NaN/inf",
                  "final loss": "loss", "max grad norm": "max ‖g‖"}
         st.dataframe(f["summary"], hide_index=True, width="stretch", column_config={

@@ -126,7 +126,7 @@ def show_heatmaps(res: dict, key: str, what: str, reads: int) -> None:
     hdf = heat_df(res)
     if hdf.empty:
         return
-    st.subheader("Where does the error signal reach, while each cell learns?")
+    st.header("Where does the error signal reach, while each cell learns?")
     last = hdf[hdf["training step"] == hdf.groupby("cell")["training step"].transform("max")]
     far = last[last["lag"] == last.groupby("cell")["lag"].transform("max")]
     far_txt = ", ".join(f"{c} 10^{v:.0f}" if math.isfinite(v) else f"{c} 0"
@@ -164,7 +164,7 @@ def session_runs(key: str, out: dict | None, params: dict, metric, metric_name: 
             cell_run = r["result"]["runs"].get(c)
             row[f"{LABEL[c]}: {metric_name}"] = None if cell_run is None else metric(cell_run)
         rows.append({**row, **r["params"]})
-    st.subheader("Your runs this session")
+    st.header("Your runs this session")
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
     st.caption("Every live run you made here, newest last. Change only the **seed** and run "
                "again to see how much of a gap between the cells is luck: Chung et al. (2014) "
@@ -232,7 +232,7 @@ def part_tasks() -> None:
               "series": "an MSE of 1 (always answering 0, the series' mean; each value is "
                         "drawn afresh from a standard normal)"}[task]
     pslot = st.container()
-    st.subheader("Loss while training (one curve per cell)")
+    st.header("Loss while training (one curve per cell)")
     out = runner.live("lab2_tasks", exp.tasks, params, draw=draw_tasks,
                       refusal=refusal_for(est))
     observed = None
@@ -424,7 +424,7 @@ def part_brackets() -> None:
         "at a time and predict the next, everywhere. Only the closing bracket needs a memory.",
         title="The bracket language")
     pslot = st.container()
-    st.subheader("Accuracy at the closing bracket while training")
+    st.header("Accuracy at the closing bracket while training")
     out = runner.live("lab2_brackets", exp.brackets, params, draw=draw_brackets,
                       refusal=refusal_for(est))
     observed = None
@@ -466,7 +466,7 @@ def part_brackets() -> None:
         "way yet to hold the opening bracket; after it, it climbs. Learning a long dependency "
         "looks like a search, then a climb, not one smooth slope.")
 
-    st.subheader("Accuracy against the dependency distance")
+    st.header("Accuracy against the dependency distance")
     rows = []
     for c, r in res["runs"].items():
         if r["acc_by_distance"]:
@@ -513,7 +513,7 @@ def part_brackets() -> None:
         f"{res['max_distance']} predictions). Perplexity is e to the loss: the number of "
         "equally likely characters the model is, on average, choosing among.")
 
-    st.subheader("What each trained model writes")
+    st.header("What each trained model writes")
     srows = [(LABEL[c], s, v) for c, r in res["runs"].items()
              for s, v in zip(r["samples"], r["verdicts"])]
     sdf = pd.DataFrame(srows, columns=["cell", "sampled sequence", "closing bracket"])
@@ -590,7 +590,7 @@ def part_text() -> None:
         "character, and its error is sent back through all of them.",
         title="Character-level language modelling")
     pslot = st.container()
-    st.subheader("Loss on training batches and on held-out text")
+    st.header("Loss on training batches and on held-out text")
     out = runner.live("lab2_text", exp.char_lm, params, draw=draw_text,
                       refusal=refusal_for(est))
     observed = None
@@ -651,7 +651,7 @@ def part_text() -> None:
                f"{res['n_train']:,} for training (text fingerprint {res['corpus_digest']}, "
                "from this server's Python).")
 
-    st.subheader("Text written by each trained model")
+    st.header("Text written by each trained model")
     temps = {str(t): f"temperature {t}" for t in res["temperatures"]}
     tpick = state.select("Sampling temperature", "temp", temps, str(res["temperatures"][-1]),
                          radio=True, help="Below 1 the model plays safe and repeats common "

@@ -232,7 +232,7 @@ def _draw_partial(partial: dict) -> None:
 
 
 with main:
-    st.subheader("Train")
+    st.header("Train")
     live = runner.live("play", exp.train_run, params, refusal=refusal,
                        draw=_draw_partial)
     st.caption(f"Estimated time for this run: about {est:.1f} s on one CPU thread (cap "
@@ -273,7 +273,7 @@ with main:
         ghosts = [] if all_colour else names[:-1]
         latest = kept[-1]["result"]
         tasks = {r["result"]["config"]["task"] for r in kept}
-        st.markdown("#### Training loss")
+        st.markdown("### Training loss")
         rule = {f"chance, newest run: {latest['chance']:.3g}": latest["chance"]}
         layout.show(curve_chart(f["curves"], "loss", names, ghosts, y_title=(
             f"training loss, {latest['loss_name']} (log)" if len(tasks) == 1
@@ -300,7 +300,7 @@ with main:
             st.caption(":material/warning: The runs mix tasks, so their losses are in "
                        "different units; compare within a task.")
 
-        st.markdown("#### Gradient norm before clipping")
+        st.markdown("### Gradient norm before clipping")
         thr_rule = ({f"newest run's norm threshold {latest['config']['clip_threshold']:g}":
                      latest["config"]["clip_threshold"]}
                     if latest["config"]["clip"] == "norm" else None)
@@ -320,7 +320,7 @@ with main:
             "dashed line were rescaled to it.")
 
         if any(r["result"]["accuracy"] is not None for r in kept):
-            st.markdown("#### Accuracy")
+            st.markdown("### Accuracy")
             acc_runs = [r["name"] for r in kept if r["result"]["accuracy"] is not None]
             adf = f["curves"][f["curves"]["run"].isin(acc_runs)]
             acc_rules = ({f"chance, newest run: {latest['chance_accuracy']:.0%}":
@@ -338,7 +338,7 @@ with main:
                 "recalled symbols count; temporal order: the class at the end). The dashed "
                 "line is guessing.")
 
-        st.markdown("#### Does the gradient reach the start of the sequence?")
+        st.markdown("### Does the gradient reach the start of the sequence?")
         pr = latest["probes"]
         if pr:
             pdf = pd.concat([pd.DataFrame({
@@ -368,7 +368,7 @@ with main:
                                [c for c in CLAIMS if c.name in PROBE_CLAIMS])
 
 if kept:
-    st.markdown("#### Compare the runs")
+    st.markdown("### Compare the runs")
     st.dataframe(f["runs"], hide_index=True, column_config={
         "final loss": st.column_config.NumberColumn(format="%.4g"),
         "chance loss": st.column_config.NumberColumn(format="%.4g"),

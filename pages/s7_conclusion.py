@@ -33,7 +33,7 @@ layout.header(FILE, (
     "back, and that repeated multiplication makes it fade (vanishing) or blow up (exploding). "
     "Below: the whole lesson on one table, a quiz to check yourself, and a sheet to keep."))
 
-st.subheader("The lesson on one table")
+st.header("The lesson on one table")
 st.markdown(cheatsheet.summary_markdown(links=True))
 st.caption("The links in the last column open that page in a new tab. The same table heads "
            "the cheat sheet at the bottom of this page.")
@@ -57,7 +57,7 @@ layout.explain(
     title="The thread through the lesson")
 
 # -- quiz ---------------------------------------------------------------------------------------
-st.subheader(f"Quiz: {len(quiz.QUESTIONS)} questions across the lesson")
+st.header(f"Quiz: {len(quiz.QUESTIONS)} questions across the lesson")
 st.caption("Your answers stay in this browser tab: they are not part of the page's link and "
            "nobody else sees them. Answer all the questions, then check them.")
 
@@ -121,7 +121,7 @@ if score is not None:
                   key="quiz_retake", help="Clears your answers and the score.")
 
 # -- cheat sheet --------------------------------------------------------------------------------
-st.subheader("Take it with you: a one-page cheat sheet")
+st.header("Take it with you: a one-page cheat sheet")
 c1, c2, c3 = st.columns([1.2, 1.2, 2], vertical_alignment="center")
 c1.download_button("Cheat sheet (HTML)", cheatsheet.html(),
                    "rnn_gradients_cheatsheet.html", "text/html", key="cheat_html",

@@ -21,7 +21,7 @@ def test_every_page_loads_without_exception(page, app_url, info):
     wait_ready(page)
     assert exceptions(page) == 0
     assert page.locator("h1").first.inner_text().strip().startswith(info.title.split(" ·")[0])
-    if info.file not in ("home.py", "glossary.py", "s7_conclusion.py"):
+    if info.file not in ("home.py", "glossary.py", "s7_conclusion.py", "class_summary.py"):
         # the page's precomputed result is drawn on first load, with no click
         page.locator("[data-testid='stVegaLiteChart']").first.wait_for(timeout=60_000)
 
@@ -68,6 +68,8 @@ def test_hostile_link_shows_a_note_not_a_traceback(page, app_url):
 def test_instructor_mode_hides_advanced_controls_and_enlarges_text(page, app_url):
     page.goto(f"{app_url}/vanishing")
     wait_ready(page)
+    page.get_by_text("More settings").click()  # advanced controls fold on a laptop
+    page.get_by_text("Hidden size H").wait_for(timeout=30_000)
     assert page.get_by_text("Hidden size H").count() == 1
     normal = page.locator("h1").first.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")
     page.goto(f"{app_url}/vanishing?instructor=true")
@@ -98,3 +100,33 @@ def test_pressing_run_on_a_lab_trains_live_and_draws_the_curve(page, app_url):
     charts = page.locator("[data-testid='stVegaLiteChart']")
     assert charts.count() >= 2
     charts.first.locator("canvas, svg").first.wait_for(timeout=30_000)
+
+
+def _chart_kinds(page) -> str:
+    """The text of every chart's accessible description (the held-back chart says so)."""
+    return " ".join(page.locator("[data-testid='stVegaLiteChart']").all_inner_texts())
+
+
+def test_predict_commit_reveal_in_the_browser(page, app_url):
+    page.goto(f"{app_url}/vanishing")
+    wait_ready(page)
+    commit = page.get_by_role("button", name="Commit and see the run")
+    assert commit.is_disabled()
+    assert page.get_by_text("first / last").count() == 0  # no metric before the commit
+    page.get_by_text("Less than a billionth").click()
+    wait_ready(page)
+    commit.click()
+    page.get_by_text("Right: Less than a billionth").wait_for(timeout=60_000)
+    wait_ready(page)
+    assert exceptions(page) == 0
+    assert page.get_by_text("first / last").count() == 1
+    assert page.get_by_text("Checked in this run").count() >= 1
+
+
+def test_instructor_reveal_shows_the_answer_without_a_pick(page, app_url):
+    page.goto(f"{app_url}/vanishing?instructor=true")
+    wait_ready(page)
+    page.get_by_role("button", name="Reveal the run").click()
+    page.get_by_text("Answer: Less than a billionth").wait_for(timeout=60_000)
+    wait_ready(page)
+    assert exceptions(page) == 0

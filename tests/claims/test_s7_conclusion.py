@@ -18,6 +18,11 @@ from ui import quiz
 from ui.demos import canonical
 
 
+#: For tests/claims/test_coverage.py: the declared claims the quiz relies on, and its own checks.
+CLAIM_KEYS = list(quiz.DECLARED)
+EXTRA_CLAIMS = list(quiz.CHECKS)
+
+
 def _declared():
     for key in quiz.DECLARED:
         importlib.import_module(f"core.experiments.{key.split('.', 1)[0]}")
