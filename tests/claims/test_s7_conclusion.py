@@ -17,7 +17,6 @@ from tests.claims.helpers import check_perturbed, result_for, run_case
 from ui import quiz
 from ui.demos import canonical
 
-
 #: For tests/claims/test_coverage.py: the declared claims the quiz relies on, and its own checks.
 CLAIM_KEYS = list(quiz.DECLARED)
 EXTRA_CLAIMS = list(quiz.CHECKS)
