@@ -69,7 +69,10 @@ params = dict(cell=cell, seq_len=T, hidden_size=H, init=init, gain=gain,
 X_TITLE, Y_TITLE = "time step t (loss at the last step)", "||dL/dh_t|| (log scale)"
 RECIPE = notebook.Recipe(exp.gradient_profile, params, frames.gradient_profile, charts.log_lines,
                          dict(x="t", y="norm", color="kind", dashed="bound", x_title=X_TITLE,
-                              y_title=Y_TITLE, height=280), headline=("ratio", "sigma_max"))
+                              y_title=Y_TITLE, height=280,
+                              color_domain=["measured ||dL/dh_t||",
+                                            "Pascanu bound (σ_max·γ)^lag"]),
+                         headline=("ratio", "sigma_max"))
 res = RECIPE.run(demos.run)
 name = f"{params['nonlinearity']} RNN" if cell == "rnn" else CELL_NAMES[cell]
 ratio = res["ratio"]
