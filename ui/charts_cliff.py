@@ -42,15 +42,20 @@ def _finite(v) -> np.ndarray:
 def run_lines(df: pd.DataFrame, x: str, y: str, series: str, *, order: Sequence[str],
               colors: Sequence[str], vrules: Sequence[dict] = (), hrules: Sequence[dict] = (),
               x_title: str | None = None, y_title: str | None = None, log: bool = True,
-              height: int = 280, floor: float = 1e-12) -> alt.LayerChart:
+              height: int = 280, floor: float = 1e-12, styles: dict | None = None,
+              y_ticks: Sequence[float] | None = None, legend: bool = True,
+              cross_size: int = 90) -> alt.LayerChart:
     """Curves of ``y`` against ``x``, one per ``series`` (in ``order``, coloured ``colors``),
     over reference lines named in the same legend.
 
     ``vrules``: vertical lines ``{"x", "label", "kind"}``; ``hrules``: horizontal lines
     ``{"y", "label", "kind"}``; ``kind`` picks the style in :data:`RULE_STYLE`. Non-finite
     values (a run that overflowed) are crosses on the top edge with their own legend entry;
-    on a log axis values below ``floor`` are drawn at ``floor``.
+    on a log axis values below ``floor`` are drawn at ``floor``. ``styles`` replaces
+    :data:`RULE_STYLE`; ``y_ticks`` fixes a log axis's ticks and domain (e.g. whole powers of
+    ten); ``legend=False`` leaves the legend to a neighbouring chart with the same colours.
     """
+    styles = RULE_STYLE if styles is None else styles
     data = df[[x, y, series]].copy()
     v = pd.to_numeric(data[y], errors="coerce").astype(float)
     ok = np.isfinite(v)
@@ -59,18 +64,23 @@ def run_lines(df: pd.DataFrame, x: str, y: str, series: str, *, order: Sequence[
     data = data.rename(columns={series: "what"})
     rules = [(r, "v") for r in vrules] + [(r, "h") for r in hrules]
     domain = list(order) + [r["label"] for r, _ in rules]
-    rng = list(colors) + [RULE_STYLE[r.get("kind", "ref")][0] for r, _ in rules]
-    dash = [palette.SOLID] * len(order) + [RULE_STYLE[r.get("kind", "ref")][1] for r, _ in rules]
-    legend = alt.Legend(orient="bottom", columns=2, labelLimit=360, symbolType="stroke",
-                        symbolStrokeWidth=3)
+    rng = list(colors) + [styles[r.get("kind", "ref")][0] for r, _ in rules]
+    dash = [palette.SOLID] * len(order) + [styles[r.get("kind", "ref")][1] for r, _ in rules]
+    leg = alt.Legend(orient="bottom", columns=2, labelLimit=360, symbolType="stroke",
+                     symbolStrokeWidth=3) if legend else None
     color = alt.Color("what:N", title=None, scale=alt.Scale(domain=domain, range=rng),
-                      legend=legend)
+                      legend=leg)
     stroke = alt.StrokeDash("what:N", title=None, scale=alt.Scale(domain=domain, range=dash),
-                            legend=legend)
+                            legend=leg)
     enc_x = alt.X(f"{x}:Q", title=x_title or x)
-    enc_y = alt.Y("_y:Q", title=y_title or y,
-                  scale=alt.Scale(type="log") if log else alt.Undefined,
-                  axis=alt.Axis(format=palette.LOG_TICK_FORMAT) if log else alt.Undefined)
+    if log and y_ticks:
+        scale = alt.Scale(type="log", domain=[y_ticks[0], y_ticks[-1]])
+        axis = alt.Axis(format=palette.LOG_TICK_FORMAT, values=list(y_ticks))
+    elif log:
+        scale, axis = alt.Scale(type="log"), alt.Axis(format=palette.LOG_TICK_FORMAT)
+    else:
+        scale = axis = alt.Undefined
+    enc_y = alt.Y("_y:Q", title=y_title or y, scale=scale, axis=axis)
     layers: list = []
     if vrules:
         rdf = pd.DataFrame({"x": [r["x"] for r in vrules], "what": [r["label"] for r in vrules]})
@@ -86,13 +96,13 @@ def run_lines(df: pd.DataFrame, x: str, y: str, series: str, *, order: Sequence[
         x=enc_x, y=enc_y, color=color, strokeDash=stroke, tooltip=tips))
     if (~ok).any():
         bad = data[~ok].assign(flag=palette.NAN_MARK)
-        layers.append(alt.Chart(bad).mark_point(shape="cross", size=90, filled=True,
+        layers.append(alt.Chart(bad).mark_point(shape="cross", size=cross_size, filled=True,
                                                 color=palette.BAD).encode(
             x=enc_x, y=alt.value(4), tooltip=tips,
             shape=alt.Shape("flag:N", title=None, scale=alt.Scale(
                 domain=[palette.NAN_MARK], range=["cross"]),
                 legend=alt.Legend(orient="top", symbolFillColor=palette.BAD,
-                                  symbolStrokeColor=palette.BAD))))
+                                  symbolStrokeColor=palette.BAD) if legend else None)))
     return alt.layer(*layers).properties(height=height)
 
 

@@ -26,7 +26,7 @@ import pandas as pd
 from core.labels import cell_name
 from core.tasks import make_task
 
-from . import chartcache, palette
+from . import chartcache, charts_cliff, palette
 
 LEARNED, NOT_LEARNED = "learned", "not learned"
 #: Colours of up to five lengths, light to dark (viridis from 0.8 down to 0): longer is darker.
@@ -230,44 +230,10 @@ def run_lines(df: pd.DataFrame, x: str, y: str, series: str, *, order: Sequence[
     drawn at it; non-finite values (a run that overflowed) are crosses on the top edge with
     their own legend entry. ``legend=False`` leaves the legend to a neighbouring chart with the
     same colours."""
-    data = df[[x, y, series]].copy()
-    v = pd.to_numeric(data[y], errors="coerce").astype(float)
-    ok = np.isfinite(v)
-    data["_y"] = np.where(ok, np.maximum(v, floor), np.nan)
-    data["value"] = [f"{a:.4g}" if np.isfinite(a) else str(a) for a in v]
-    data = data.rename(columns={series: "what"})
-    rules = list(vrules) + list(hrules)
-    domain = list(order) + [r["label"] for r in rules]
-    rng = list(colors) + [RULE_STYLE[r.get("kind", "ref")][0] for r in rules]
-    dash = [palette.SOLID] * len(order) + [RULE_STYLE[r.get("kind", "ref")][1] for r in rules]
-    leg = alt.Legend(**_LEGEND) if legend else None
-    color = alt.Color("what:N", scale=alt.Scale(domain=domain, range=rng), legend=leg)
-    stroke = alt.StrokeDash("what:N", scale=alt.Scale(domain=domain, range=dash), legend=leg)
-    enc_x = alt.X(f"{x}:Q", title=x_title or x)
-    ticks = decades(list(data["_y"]) + [r["y"] for r in hrules])
-    enc_y = alt.Y("_y:Q", title=y_title or y,
-                  scale=alt.Scale(type="log", domain=[ticks[0], ticks[-1]]),
-                  axis=alt.Axis(format=palette.LOG_TICK_FORMAT, values=ticks))
-    layers: list = []
-    if vrules:
-        rdf = pd.DataFrame({"x": [r["x"] for r in vrules], "what": [r["label"] for r in vrules]})
-        layers.append(alt.Chart(rdf).mark_rule(strokeWidth=2).encode(
-            x=alt.X("x:Q"), color=color, strokeDash=stroke, tooltip=["what:N"]))
-    if hrules:
-        rdf = pd.DataFrame({"y": [r["y"] for r in hrules], "what": [r["label"] for r in hrules]})
-        layers.append(alt.Chart(rdf).mark_rule(strokeWidth=2).encode(
-            y=alt.Y("y:Q"), color=color, strokeDash=stroke, tooltip=["what:N"]))
-    tips = [alt.Tooltip("what:N", title=series), alt.Tooltip(f"{x}:Q", title=x_title or x),
-            alt.Tooltip("value:N", title=y_title or y)]
-    layers.append(alt.Chart(data[ok]).mark_line(strokeWidth=2.5).encode(
-        x=enc_x, y=enc_y, color=color, strokeDash=stroke, tooltip=tips))
-    if (~ok).any():
-        bad = data[~ok].assign(flag=palette.NAN_MARK)
-        layers.append(alt.Chart(bad).mark_point(shape="cross", size=60, filled=True,
-                                                color=palette.BAD).encode(
-            x=enc_x, y=alt.value(4), tooltip=tips,
-            shape=alt.Shape("flag:N", title=None, scale=alt.Scale(
-                domain=[palette.NAN_MARK], range=["cross"]),
-                legend=alt.Legend(orient="top", symbolFillColor=palette.BAD,
-                                  symbolStrokeColor=palette.BAD) if legend else None)))
-    return alt.layer(*layers).properties(height=height)
+    v = pd.to_numeric(df[y], errors="coerce").astype(float)
+    shown = np.where(np.isfinite(v), np.maximum(v, floor), np.nan)
+    ticks = decades(list(shown) + [r["y"] for r in hrules])
+    return charts_cliff.run_lines.uncached(
+        df, x, y, series, order=order, colors=colors, vrules=vrules, hrules=hrules,
+        x_title=x_title, y_title=y_title, height=height, floor=floor, styles=RULE_STYLE,
+        y_ticks=ticks, legend=legend, cross_size=60)
