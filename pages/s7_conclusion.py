@@ -1,19 +1,21 @@
-"""Lesson section 7: conclusion. The summary table, a scored quiz and a cheat sheet.
+"""Lesson section 7: conclusion. The summary table, a quiz marked as you go and a cheat sheet.
 
 The quiz answers live only in this session (never in the URL): they are the learner's own.
+Each question is marked as soon as the learner checks it (right or wrong, with the
+explanation under it); the score counts the questions checked so far. A committed answer is
+counted anonymously in the class pulse when the session is in a room, and the instructor who
+holds the room's key sees the live tally beside each question.
 Imports nothing heavy.
 """
 
 import streamlit as st
 
-from ui import cheatsheet, layout, quiz, state
+from ui import cheatsheet, layout, pulse, quiz, state
 from ui.glossary import term
 from ui.nav import by_file
 
 FILE = "s7_conclusion.py"
-SUBMITTED = "quiz_submitted"  # snapshot of the graded answers: {question key: option index}
-
-
+ANSWERED = "quiz_answered"  # the committed answers: {question key: option index}
 ATTEMPT = "quiz_attempt"  # bumped by Retake: fresh widgets, so the browser forgets the picks
 
 
@@ -21,11 +23,55 @@ def _answer_key(q: quiz.Question) -> str:
     return f"quiz{st.session_state.get(ATTEMPT, 0)}_{q.key}"
 
 
+def _check_key(q: quiz.Question) -> str:
+    return f"quiz_check{st.session_state.get(ATTEMPT, 0)}_{q.key}"
+
+
+def _commit(q: quiz.Question) -> None:
+    """Lock in the learner's pick for ``q`` (it is then marked, and counted for the class)."""
+    i = quiz.choice_index(q, st.session_state.get(_answer_key(q)))
+    if i is not None:
+        st.session_state.setdefault(ANSWERED, {})[q.key] = i
+
+
 def _retake() -> None:
     for q in quiz.QUESTIONS:
         st.session_state.pop(_answer_key(q), None)
-    st.session_state.pop(SUBMITTED, None)
+    st.session_state.pop(ANSWERED, None)
     st.session_state[ATTEMPT] = st.session_state.get(ATTEMPT, 0) + 1
+
+
+def _question(n: int, q: quiz.Question, answers: dict) -> None:
+    """Question ``n``: its options, a Check button, and once checked its verdict and the
+    explanation right under it. Committed answers go to the class pulse."""
+    st.markdown(f"**{n}. {q.prompt}**  \n:gray[{q.topic}, from {by_file(q.page).title}]")
+    key = _answer_key(q)
+    i = quiz.choice_index(q, answers.get(q.key))
+    answered = i is not None
+    if answered:
+        # a checked answer is locked and always shown (also after a visit to another page,
+        # when Streamlit has dropped the widget's own state)
+        st.session_state[key] = i
+    pick = st.radio(f"Question {n}", list(range(len(q.options))),
+                    format_func=q.options.__getitem__, key=key,
+                    label_visibility="collapsed", disabled=answered,
+                    **({} if key in st.session_state else {"index": None}))
+    if not answered:
+        st.button("Check this answer", key=_check_key(q), on_click=_commit, args=(q,),
+                  disabled=pick is None, icon=":material/fact_check:")
+        if state.instructor():
+            with st.expander("Answer, for discussion"):
+                st.markdown(f"**{q.options[q.correct]}.** {q.why}")
+        return
+    pulse.record(f"quiz:{q.key}", q.options[i], list(q.options), correct=q.correct,
+                 prompt=q.prompt)
+    if i == q.correct:
+        st.success(f"**Right.** {q.why}", icon=":material/check_circle:")
+    else:
+        st.error(f"**Not quite.** The answer: **{q.options[q.correct]}**. {q.why}",
+                 icon=":material/cancel:")
+    if q.terms:
+        st.caption("Read more in the glossary: " + ", ".join(term(t) for t in q.terms))
 
 
 layout.header(FILE, (
@@ -49,7 +95,8 @@ layout.explain(
     f"vanishing ones. {term('LSTM', 'LSTMs')} and {term('GRU', 'GRUs')} add a path whose "
     f"step-to-step factor is a {term('gate')} the network can learn to hold near 1; they help "
     "**once trained**: freshly initialised, they pass less than a millionth of the gradient "
-    "back over fifty steps, like a plain RNN. A careful start ({term('orthogonal initialisation', 'orthogonal')} or identity "
+    "back over fifty steps, like a plain RNN. A careful start "
+    f"({term('orthogonal initialisation', 'orthogonal')} or identity "
     f"W_hh, {term('forget-gate bias')} 1) gives training a better place to begin, and "
     f"{term('layer normalisation', 'normalisation')} keeps the hidden state in a sensible range. "
     "None of them is a guarantee, which is why the last habit is the most useful one: measure "
@@ -59,64 +106,48 @@ layout.explain(
 # -- quiz ---------------------------------------------------------------------------------------
 st.header(f"Quiz: {len(quiz.QUESTIONS)} questions across the lesson")
 st.caption("Your answers stay in this browser tab: they are not part of the page's link and "
-           "nobody else sees them. Answer all the questions, then check them.")
+           "nobody else sees them (in a class room they are counted anonymously). Check each "
+           "answer as you go: it is marked at once, with the reason.")
 
-graded: dict | None = st.session_state.get(SUBMITTED)
-score = quiz.score(graded) if graded is not None else None
+answers: dict = st.session_state.get(ANSWERED) or {}
+teacher = pulse.is_instructor()  # holds the room's key: the live tally sits beside each question
+for n, q in enumerate(quiz.QUESTIONS, start=1):
+    answered = quiz.choice_index(q, answers.get(q.key)) is not None
+    with st.container(border=True, key=f"quiz_box_{q.key}"):
+        if teacher:
+            left, right = st.columns([3, 2])
+            with left:
+                _question(n, q, answers)
+            with right:
+                pulse.tally(f"quiz:{q.key}", list(q.options), correct=q.correct,
+                            reveal=answered)
+        else:
+            _question(n, q, answers)
 
-with st.form("quiz_form", border=False):
-    for n, q in enumerate(quiz.QUESTIONS, start=1):
-        with st.container(border=True):
-            st.markdown(f"**{n}. {q.prompt}**  \n:gray[{q.topic}, from {by_file(q.page).title}]")
-            key = _answer_key(q)
-            if graded is not None:
-                # graded answers are locked and always shown as graded (also after a visit to
-                # another page, when Streamlit has dropped the widget's own state)
-                st.session_state[key] = graded.get(q.key)
-            st.radio(f"Question {n}", list(range(len(q.options))),
-                     format_func=q.options.__getitem__, key=key,
-                     label_visibility="collapsed", disabled=score is not None,
-                     **({} if key in st.session_state else {"index": None}))
-            if score is not None:
-                result = score.results[q.key]
-                right = f"The answer: **{q.options[q.correct]}**. {q.why}"
-                if result is True:
-                    st.success(f"**Right.** {q.why}", icon=":material/check_circle:")
-                elif result is False:
-                    st.error(f"**Not quite.** {right}", icon=":material/cancel:")
-                else:
-                    st.info(f"**Not answered.** {right}", icon=":material/help:")
-                if q.terms:
-                    st.caption("Read more in the glossary: "
-                               + ", ".join(term(t) for t in q.terms))
-            elif state.instructor():
-                with st.expander("Answer, for discussion"):
-                    st.markdown(f"**{q.options[q.correct]}.** {q.why}")
-    submitted = st.form_submit_button("Check my answers", type="primary",
-                                      icon=":material/fact_check:", disabled=score is not None)
-
-if submitted:
-    st.session_state[SUBMITTED] = {
-        q.key: st.session_state.get(_answer_key(q)) for q in quiz.QUESTIONS}
-    st.rerun()
-
-if score is not None:
+score = quiz.score(answers)
+if score.answered:
+    checked = [q for q in quiz.QUESTIONS if score.results[q.key] is not None]
     with st.container(border=True):
         st.markdown("### Your score")
-        c1, c2 = st.columns([1, 3], vertical_alignment="center")
+        c1, c2, c3 = st.columns([1, 1, 3], vertical_alignment="center")
         c1.metric("correct", f"{score.correct} / {score.total}",
-                  help=f"{score.answered} of {score.total} answered")
-        with c2:
+                  help=f"{score.correct} right of the {score.answered} checked so far")
+        c2.metric("answered", f"{score.answered} / {score.total}")
+        with c3:
             st.progress(score.correct / score.total, text=f"{score.percent:.0f}%")
-            st.markdown(quiz.verdict(score))
-        missed = score.missed_pages()
+            if score.answered == score.total:
+                st.markdown(quiz.verdict(score))
+            else:
+                todo = score.total - score.answered
+                st.markdown(f"{todo} question{'s' if todo != 1 else ''} still to check.")
+        missed = quiz.score(answers, checked).missed_pages()  # wrong answers only
         if missed:
             st.markdown("**Worth revisiting:**")
             with st.container(horizontal=True):
                 for f in missed:
                     info = by_file(f)
                     st.page_link(f"pages/{f}", label=info.title, icon=info.icon)
-        st.caption("Your answers are locked while graded. Retake to clear them and try again.")
+        st.caption("Checked answers are locked. Retake to clear them and try again.")
         st.button("Retake the quiz", on_click=_retake, icon=":material/restart_alt:",
                   key="quiz_retake", help="Clears your answers and the score.")
 
@@ -134,7 +165,7 @@ c3.caption("One printed page (A4, landscape): the table above, the five equation
            "file in a browser and print it, or save it as a PDF.")
 with st.expander("Preview the rest of the sheet (below its table)",
                  icon=":material/visibility:"):
-    st.markdown(cheatsheet.extras_markdown(level=4))
+    st.markdown(cheatsheet.extras_markdown(level=3))
 
 st.markdown("Forgotten a word? The glossary has every term with the page that shows it. "
             "Want to try the fixes yourself? The labs come next.")

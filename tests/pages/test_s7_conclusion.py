@@ -1,11 +1,14 @@
-"""Conclusion page: summary table, the scored and retakeable quiz, the cheat sheet."""
+"""Conclusion page: summary table, the quiz marked question by question (and counted in the
+class pulse), the cheat sheet."""
 
 import re
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import APP, no_exception, open_page
-from ui import cheatsheet, quiz
+from ui import cheatsheet, pulse, quiz
+from ui import pulse_store as ps
 from ui.glossary import term
 from ui.nav import PAGES, by_file
 
@@ -22,6 +25,18 @@ def _button(at, label):
     return next(b for b in at.button if b.label == label)
 
 
+def _check(at, q):
+    """The Check button of question ``q`` (quiz_check<attempt>_<key>)."""
+    return next(b for b in at.button if b.key and b.key.startswith("quiz_check")
+                and b.key.endswith(f"_{q.key}"))
+
+
+def _answer(at, q, i):
+    """Pick option ``i`` of ``q`` and commit it."""
+    _radio(at, q).set_value(i).run()
+    _check(at, q).click().run()
+
+
 def test_opens_with_the_summary_table_and_an_unanswered_quiz():
     at = open_page(FILE)
     no_exception(at)
@@ -36,8 +51,41 @@ def test_opens_with_the_summary_table_and_an_unanswered_quiz():
     assert not at.metric  # no score before checking
     assert {b.proto.label for b in at.get("download_button")} == {
         "Cheat sheet (HTML)", "Cheat sheet (Markdown)"}
-    extras = cheatsheet.extras_markdown(level=4).strip()
+    assert "{term(" not in " ".join(m.value for m in at.markdown)  # every link is rendered
+    extras = cheatsheet.extras_markdown(level=3).strip()
     assert any(m.value.strip() == extras for m in at.markdown)  # the preview
+
+
+def test_answering_one_question_marks_it_at_once_and_leaves_the_others_unmarked():
+    at = open_page(FILE)
+    q = QS[0]
+    _radio(at, q).set_value(q.correct).run()
+    assert not at.success and not at.error and not at.metric  # picked, not yet committed
+    _check(at, q).click().run()
+    no_exception(at)
+    assert len(at.success) == 1 and not at.error  # only this question is marked
+    assert q.why in at.success[0].value
+    assert _radio(at, q).disabled and _radio(at, q).value == q.correct  # locked in
+    assert all(_radio(at, o).value is None and not _radio(at, o).disabled for o in QS[1:])
+    assert {b.key for b in at.button if b.key.startswith("quiz_check")} == {
+        f"quiz_check0_{o.key}" for o in QS[1:]}  # the others still wait for a check
+    assert at.metric[0].value == f"1 / {len(QS)}"
+    assert at.metric[1].value == f"1 / {len(QS)}"  # answered
+    assert not dict(at.query_params)  # answers never go into the link
+
+    wrong = QS[1]
+    _answer(at, wrong, (wrong.correct + 1) % len(wrong.options))
+    no_exception(at)
+    assert len(at.success) == 1 and len(at.error) == 1
+    assert wrong.why in at.error[0].value and wrong.options[wrong.correct] in at.error[0].value
+    assert at.metric[0].value == f"1 / {len(QS)}" and at.metric[1].value == f"2 / {len(QS)}"
+
+
+def test_the_check_button_waits_for_a_pick():
+    at = open_page(FILE)
+    assert all(_check(at, q).disabled for q in QS)
+    _radio(at, QS[2]).set_value(0).run()
+    assert not _check(at, QS[2]).disabled and _check(at, QS[3]).disabled
 
 
 def test_quiz_is_scored_explained_locked_and_retakeable():
@@ -45,27 +93,37 @@ def test_quiz_is_scored_explained_locked_and_retakeable():
     right = QS[:6]
     wrong = QS[6]
     for q in right:
-        _radio(at, q).set_value(q.correct)
-    _radio(at, wrong).set_value((wrong.correct + 1) % len(wrong.options))
-    assert not dict(at.query_params)  # answers never go into the link
-    _button(at, "Check my answers").click().run()
+        _answer(at, q, q.correct)
+    _answer(at, wrong, (wrong.correct + 1) % len(wrong.options))
     no_exception(at)
     expected = quiz.score({**{q.key: q.correct for q in right},
                            wrong.key: (wrong.correct + 1) % len(wrong.options)})
-    assert expected.correct == 6
+    assert (expected.correct, expected.answered) == (6, 7)
     assert at.metric[0].value == f"{expected.correct} / {len(QS)}"
-    assert len(at.success) == 6 and len(at.error) == 1 and len(at.info) == len(QS) - 7
-    assert wrong.why in at.error[0].value and wrong.options[wrong.correct] in at.error[0].value
+    assert at.metric[1].value == f"{expected.answered} / {len(QS)}"
+    assert len(at.success) == 6 and len(at.error) == 1 and not at.info
     assert all(q.why in " ".join(s.value for s in at.success) for q in right)
     captions = " ".join(c.value for c in at.caption)
-    assert all(term(t) in captions for q in QS for t in q.terms)  # glossary links per answer
-    assert all(r.disabled for r in at.radio)  # graded answers are locked, and shown
+    assert all(term(t) in captions for q in QS[:7] for t in q.terms)  # glossary links
     assert [_radio(at, q).value for q in right] == [q.correct for q in right]
     assert not [k for k in at.query_params if k.startswith("quiz")]
     labels = [el.proto.label for el in at.get("page_link")]
-    missed = [by_file(f).title for f in expected.missed_pages()]
-    assert missed and all(t in labels for t in missed)  # links to revisit what was missed
-    assert by_file(right[0].page).title not in labels  # fully right pages are not suggested
+    assert by_file(wrong.page).title in labels  # the wrong answer's page is suggested
+    assert by_file(right[0].page).title not in labels or right[0].page == wrong.page
+    unanswered = {q.page for q in QS[7:]} - {q.page for q in QS[:7]}
+    assert not {by_file(f).title for f in unanswered} & set(labels)  # not for unchecked ones
+    text = " ".join(m.value for m in at.markdown)
+    left = len(QS) - 7
+    assert f"{left} question{'s' if left != 1 else ''} still to check" in text
+
+    for q in QS[7:]:
+        _answer(at, q, q.correct)
+    no_exception(at)
+    assert at.metric[0].value == f"{len(QS) - 1} / {len(QS)}"
+    assert quiz.verdict(quiz.score({**{q.key: q.correct for q in QS},
+                                    wrong.key: (wrong.correct + 1) % len(wrong.options)})) \
+        in " ".join(m.value for m in at.markdown)
+    assert all(r.disabled for r in at.radio)
 
     keys_before = {r.key for r in at.radio}
     _button(at, "Retake the quiz").click().run()
@@ -76,26 +134,17 @@ def test_quiz_is_scored_explained_locked_and_retakeable():
     assert not at.metric and not at.success and not at.error
 
 
-def test_graded_quiz_survives_a_visit_to_another_page():
+def test_a_checked_answer_survives_a_visit_to_another_page():
     at = open_page(FILE)
     q = QS[0]
-    _radio(at, q).set_value(q.correct)
-    _button(at, "Check my answers").click().run()
+    _answer(at, q, q.correct)
     at.switch_page("pages/glossary.py").run()
     at.switch_page(f"pages/{FILE}").run()
     no_exception(at)
     assert at.metric[0].value == f"1 / {len(QS)}"
-    assert _radio(at, q).value == q.correct
+    assert _radio(at, q).value == q.correct and _radio(at, q).disabled
+    assert len(at.success) == 1
     assert not at.warning
-
-
-def test_unanswered_quiz_scores_zero_and_shows_every_answer():
-    at = open_page(FILE)
-    _button(at, "Check my answers").click().run()
-    no_exception(at)
-    assert at.metric[0].value == f"0 / {len(QS)}"
-    info = " ".join(i.value for i in at.info)
-    assert all(q.options[q.correct] in info for q in QS)
 
 
 def test_instructor_mode_offers_each_answer_for_discussion():
@@ -107,6 +156,79 @@ def test_instructor_mode_offers_each_answer_for_discussion():
     no_exception(at)
     labels = [e.label for e in at.expander]
     assert labels.count("Answer, for discussion") == len(QS)
+
+
+def _headings(node) -> list[int]:
+    """Heading levels in page order: st.title/header/subheader and markdown "#" lines."""
+    out: list[int] = []
+    kind = getattr(node, "type", None)
+    if kind in ("title", "header", "subheader"):
+        out.append(int(node.tag[1]))
+    elif kind == "markdown":
+        prose = re.sub(r"^```.*?^```", "", node.value, flags=re.M | re.S)  # not code comments
+        out += [len(m) for m in re.findall(r"^(#{1,6}) ", prose, flags=re.M)]
+    for child in getattr(node, "children", {}).values():
+        out += _headings(child)
+    return out
+
+
+def test_headings_go_in_order():
+    at = open_page(FILE)
+    _answer(at, QS[0], QS[0].correct)  # the score box adds its own heading
+    levels = _headings(at.main)
+    assert levels[0] == 1 and levels.count(1) == 1
+    assert 3 in levels  # "Your score"
+    assert all(b <= a + 1 for a, b in zip(levels, levels[1:])), levels
+
+
+# -- class pulse -------------------------------------------------------------------------------
+@pytest.fixture
+def room(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path}/pulse.sqlite"
+    monkeypatch.setenv(ps.ENV_URL, url)
+    engine = ps.make_engine(url)
+    store = ps.store_for(engine)
+    yield store, *store.create_room()
+    engine.dispose()
+
+
+def _bars(at) -> list[str]:
+    return [p.proto.text for p in at.get("progress")]
+
+
+def test_a_committed_quiz_answer_shows_in_the_instructors_tally(room):
+    store, code, key = room
+    q = QS[0]
+    pick = (q.correct + 1) % len(q.options)
+    learner = open_page(FILE, {"room": code})
+    no_exception(learner)
+    assert not any(b.startswith(pulse._md(q.options[0])) for b in _bars(learner))
+    teacher = open_page(FILE, {"room": code, "key": key})
+    no_exception(teacher)
+    assert "0 learners answered" in " ".join(m.value for m in teacher.markdown)
+
+    _radio(learner, q).set_value(pick).run()  # picked, not committed: nothing is counted
+    assert store.tally(code).get(f"quiz:{q.key}", {}) in ({}, {o: 0 for o in q.options})
+    _check(learner, q).click().run()
+    no_exception(learner)
+    assert "Counted anonymously in class room" in " ".join(c.value for c in learner.caption)
+    assert store.tally(code)[f"quiz:{q.key}"][q.options[pick]] == 1
+
+    teacher.run()
+    no_exception(teacher)
+    text = " ".join(m.value for m in teacher.markdown)
+    assert "1 learner answered" in text
+    assert any(b.startswith(f"{pulse._md(q.options[pick])}: **1** (100%)")
+               for b in _bars(teacher))
+    # the learner sees no tally; the teacher's tally does not mark the answer before its own
+    # check of that question
+    assert not any("learner" in m.value and "answered" in m.value for m in learner.markdown)
+    assert not any("**correct**" in b for b in _bars(teacher))
+    _answer(teacher, q, q.correct)  # once the instructor has checked it, the key is marked
+    no_exception(teacher)
+    assert any(b.startswith(pulse._md(q.options[q.correct])) and "**correct**" in b
+               for b in _bars(teacher))
+    assert store.tally(code)[f"quiz:{q.key}"][q.options[pick]] == 1
 
 
 def test_cheat_sheet_is_self_contained_and_complete():

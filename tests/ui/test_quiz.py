@@ -144,3 +144,16 @@ def test_a_missing_shipped_run_drops_the_sentence_not_the_question(monkeypatch):
     monkeypatch.setattr(quiz, "GATED", None)
     q = quiz._q10()
     assert q.correct == 1 and "Section 5b" not in q.why and "T = 50" in q.prompt
+
+
+def test_a_partly_checked_sheet_scores_what_was_checked():
+    """The page marks questions one by one: the score counts the checked ones, and pages to
+    revisit come from the wrong answers only (grading just the checked questions)."""
+    qs = quiz.QUESTIONS
+    wrong = next(q for q in qs[1:] if q.page != qs[0].page)
+    answers = {qs[0].key: qs[0].correct, wrong.key: (wrong.correct + 1) % len(wrong.options)}
+    s = quiz.score(answers)
+    assert (s.correct, s.answered, s.total) == (1, 2, len(qs))
+    checked = [q for q in qs if s.results[q.key] is not None]
+    assert quiz.score(answers, checked).missed_pages() == [wrong.page]
+    assert len(s.missed_pages()) > 1  # the whole sheet also counts the unchecked ones
