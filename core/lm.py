@@ -26,7 +26,7 @@ import torch.nn.functional as F
 from .models import RecurrentNet, build_model
 from .probes import gradient_norms_by_step, hidden_state_gradients
 
-__all__ = ["CharLM", "lm_loss", "perplexity", "train_lm", "sample", "lm_estimate_seconds",
+__all__ = ["CharLM", "lm_loss", "perplexity", "train_lm", "sample",
            "lm_script", "FINAL_WINDOW"]
 
 #: Final loss = mean training loss over this many last steps.
@@ -205,18 +205,6 @@ def sample(lm: CharLM, prompt: list[int], n_chars: int, *, generator: torch.Gene
         tok = torch.tensor([[nxt]])
     lm.train(was)
     return out
-
-
-def lm_estimate_seconds(cell: str, seq_len: int, hidden_size: int, vocab_size: int, *,
-                        steps: int, batch_size: int, input_size: int) -> float:
-    """Rough wall time of ``steps`` LM training steps on one CPU thread: the recurrent part
-    (``core.training.estimate_seconds``' flop count) plus the readout over V characters."""
-    from .training import estimate_seconds
-
-    rec = estimate_seconds(cell, seq_len, hidden_size, steps=steps, batch_size=batch_size,
-                           input_size=input_size)
-    head = 6.0 * batch_size * seq_len * hidden_size * vocab_size * 2 / 2.0e10
-    return rec + steps * head
 
 
 # ---------------------------------------------------------------------------------------------

@@ -22,8 +22,7 @@ from .models import RecurrentNet
 from .probes import gradient_norms_by_step, hidden_state_gradients
 from .tasks import Task
 
-__all__ = ["OPTIMIZERS", "CLIPS", "History", "make_optimizer", "train", "evaluate",
-           "estimate_seconds"]
+__all__ = ["OPTIMIZERS", "CLIPS", "History", "make_optimizer", "train", "evaluate"]
 
 OPTIMIZERS = ("sgd", "momentum", "rmsprop", "adam")
 CLIPS = ("none", "norm", "value")
@@ -198,24 +197,3 @@ def evaluate(model: RecurrentNet, task: Task, *, batch_size: int = 256, seed: in
     return {"loss": float(task.loss(out, y)), "accuracy": acc}
 
 
-#: Per time step cost of the explicit step loop (seconds), measured on one CPU thread.
-_LOOP_OVERHEAD = {"rnn": 2.5e-4, "gru": 1.0e-3, "lstm": 1.4e-3}
-_FLOPS_PER_SECOND = 2.0e10
-_GATES = {"rnn": 1, "gru": 3, "lstm": 4}
-
-
-def estimate_seconds(cell: str, seq_len: int, hidden_size: int, *, steps: int,
-                     batch_size: int = 64, input_size: int = 2, fused: bool = True) -> float:
-    """Rough wall time of ``steps`` training steps on one CPU thread: the flop count alone.
-
-    Forward plus backward is about three matrix products per step: ``6 B T G (H + I)`` flops at
-    ~2e10 flop/s, plus the Python overhead of a step loop when the fused kernel cannot be used
-    (normalisation inside the cell). Superseded by :func:`core.cost.seconds` (fitted to
-    measurements, with the per-step and per-time-step costs this count misses, probes and
-    evaluations); kept unchanged while callers still multiply it by their own corrections.
-    New code: ``core.cost.estimate(key, params)`` or ``core.cost.seconds(...)``.
-    """
-    G = _GATES[cell] * hidden_size
-    flops = 6.0 * batch_size * seq_len * G * (hidden_size + input_size)
-    per_step = flops / _FLOPS_PER_SECOND + (0.0 if fused else seq_len * _LOOP_OVERHEAD[cell])
-    return steps * (per_step + 2e-4)

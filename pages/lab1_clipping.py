@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from core import cost
 from core.claims import claims_for
 from core.experiments import lab_clipping as exp
 from ui import charts_labs, export, layout, runner, state
@@ -79,7 +80,7 @@ with controls, st.container(border=True):
 params = dict(seq_len=T, hidden_size=H, nonlinearity=act, init=init, gain=gain,
               optimizer=opt, lr=lr, norm_threshold=n_thr, value_threshold=v_thr,
               steps=steps, seed=seed)
-est = exp.estimate(T, H, steps)
+est = cost.estimate("lab_clipping.compare", params)
 refusal = runner.over_cap(est, f"These settings (three runs of {steps} steps at T = {T}, "
                           f"H = {H})", "Lower the steps, T or H.")
 

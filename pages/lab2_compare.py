@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from core import cost
 from core import lm as core_lm
 from core.claims import claims_for
 from core.experiments import compare as exp
@@ -225,7 +226,7 @@ def draw_tasks(res: dict) -> None:
 
 def part_tasks() -> None:
     params = dict(task=task, seq_len=T, hidden_size=H, steps=steps, lr=lr, seed=seed)
-    est = exp.estimate_tasks(task, T, H, steps)
+    est = cost.estimate("compare.tasks", params)
     chance = {"adding": "an MSE of 1/6 (always answering 1)",
               "copy": "the loss of guessing the 10 symbols (10 ln 8 / (T + 20) per step)",
               "order": "ln 4 = 1.386 nats (guessing one of four classes)",
@@ -413,7 +414,7 @@ def draw_brackets(res: dict) -> None:
 
 def part_brackets() -> None:
     params = dict(max_distance=K, hidden_size=H, steps=steps, lr=lr, seed=seed)
-    est = exp.estimate_brackets(K, H, steps)
+    est = cost.estimate("compare.brackets", params)
     lang_ex = "f c ( h a b | )"
     layout.explain(
         f"Every sequence is {K + 1} characters: random filler letters (a to h), one opening "
@@ -581,7 +582,7 @@ def part_text() -> None:
         return
     params = dict(hidden_size=H, embed_dim=int(E), seq_len=T, steps=steps, lr=lr,
                   batch_size=B, seed=seed)
-    est = exp.estimate_char_lm(H, int(E), T, steps, B)
+    est = cost.estimate("compare.char_lm", params)
     layout.explain(
         "The text is the help pages that ship inside Python itself (`pydoc_data.topics`, what "
         f"`help('if')` prints): {len(corpus.text):,} characters of English mixed with code, "

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from core import cost
 from core.claims import claims_for
 from core.experiments import playground as exp
 from ui import charts, charts_labs, export, layout, runner, state
@@ -99,7 +100,7 @@ with controls, st.container(border=True):
 params = dict(cell=cell, nonlinearity=act if cell == "rnn" else "tanh", init=init, gain=gain,
               norm=norm, optimizer=opt, lr=lr, clip=clip, clip_threshold=thr, task=task,
               seq_len=T, hidden_size=H, steps=steps, seed=seed)
-est = exp.estimate(cell=cell, task=task, seq_len=T, hidden_size=H, steps=steps, norm=norm)
+est = cost.estimate("playground.train_run", params)
 why_slow = ("Normalisation runs the step-by-step loop, several times slower than the fused "
             "kernel. " if norm != "none" else "")
 refusal = runner.over_cap(est, f"This run ({steps} steps, {exp.task_length(task, T)} time "

@@ -6,11 +6,11 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from core import cost
 from core.experiments import exploding as exp
 from core.experiments.exploding import num
 from core.labels import cell_name
 from core.tasks import make_task
-from core.training import estimate_seconds
 from ui import charts_cliff as cc
 from ui import claims, demos, layout, palette, runner, state
 from ui import words_cliff as words
@@ -73,7 +73,7 @@ with controls, st.container(border=True):
 
 params = dict(nonlinearity=act, gain=gain, seq_len=T, hidden_size=H, optimizer=opt, lr=lr,
               steps=steps, batch_size=D["batch_size"], seed=seed)
-est = 2 * estimate_seconds("rnn", T, H, steps=steps, batch_size=D["batch_size"])
+est = cost.estimate("exploding.blowup", params)
 refusal = runner.over_cap(est, "These settings (the run and its control)",
                           "Fewer steps, a shorter T or a smaller H will run.")
 chance = make_task("adding", T).chance

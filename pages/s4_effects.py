@@ -3,6 +3,7 @@
 import pandas as pd
 import streamlit as st
 
+from core import cost
 from core.claims import claims_for, finite
 from core.experiments import effects as exp
 from core.labels import cell_name
@@ -66,7 +67,7 @@ with controls, st.container(border=True):
                "(nothing can explode here: this sweep is about vanishing).")
 
 params = dict(task=task, t_max=t_max, cell=cell, hidden_size=H, steps=steps, lr=lr, seed=seed)
-est = exp.sweep_seconds(task, t_max, cell, H, steps)
+est = cost.estimate("effects.length_sweep", params)
 refusal = runner.over_cap(est, "These settings", "Lower the longest T, the steps or H.")
 OPTIONS = ["All of them: it reads every input", "Only the short ones: then it stays at chance",
            "None: a plain RNN can't learn this task"]
@@ -196,7 +197,7 @@ else:
                 f"T = {failed[0]}, the shortest length not learned, trains again for "
                 f"{bparams['steps']} steps ({BUDGET_FACTOR} times the budget); its first "
                 f"{r['steps']} are the sweep's run exactly.")
-            best = exp.budget_seconds(r["task"], failed[0], r["cell"], H, bparams["steps"])
+            best = cost.estimate("effects.longer_budget", bparams)
             brun = runner.live("s4_budget", exp.longer_budget, bparams,
                                draw=lambda p: p.get("curve_step") and layout.draw_chart(
                                    ce.budget_chart(p, cached=False, height=180)),

@@ -3,11 +3,11 @@
 import pandas as pd
 import streamlit as st
 
+from core import cost
 from core.experiments import clipping as exp
 from core.experiments.exploding import num
 from core.labels import CLIP_LABELS
 from core.tasks import make_task
-from core.training import estimate_seconds
 from ui import charts_cliff as cc
 from ui import claims, demos, layout, runner, state
 from ui import words_cliff as words
@@ -59,7 +59,7 @@ with controls, st.container(border=True):
 params = dict(clip=clip, threshold=thr, nonlinearity="tanh", gain=gain, seq_len=T,
               hidden_size=D["hidden_size"], optimizer="sgd", lr=lr, steps=steps,
               batch_size=D["batch_size"], seed=seed)
-est = 2 * estimate_seconds("rnn", T, D["hidden_size"], steps=steps, batch_size=D["batch_size"])
+est = cost.estimate("clipping.compare", params)
 refusal = runner.over_cap(est, "These two runs", "Fewer steps or a shorter T will run.")
 chance = make_task("adding", T).chance
 RUNS = ["no clipping", f"{clip} clipping, c = {thr:g}"]
@@ -200,8 +200,7 @@ else:
     sparams = dict(thresholds=S["thresholds"], nonlinearity="tanh", gain=gain, seq_len=T,
                    hidden_size=S["hidden_size"], optimizer="sgd", lr=lr, steps=S["steps"],
                    batch_size=S["batch_size"], seed=seed)
-    sest = len(S["thresholds"]) * estimate_seconds("rnn", T, S["hidden_size"], steps=S["steps"],
-                                                   batch_size=S["batch_size"])
+    sest = cost.estimate("clipping.sweep", sparams)
     h1, h2 = st.columns(2, gap="medium")
     with h1:
         st.markdown(f"**The clipped run's gradient norms** (average {num(ref)})")

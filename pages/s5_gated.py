@@ -3,6 +3,7 @@
 import pandas as pd
 import streamlit as st
 
+from core import cost
 from core.claims import claims_for, finite
 from core.experiments import gated as exp
 from ui import charts_gated as charts
@@ -55,7 +56,7 @@ with controls, st.container(border=True):
                             help="The tanh RNN has its own rate. The preset 'Same learning "
                                  "rate for all' gives it the gated cells' rate.")
         seed = state.seed(D["seed"])
-    est = exp.estimate_compare(T, H, steps)
+    est = cost.estimate("gated.compare_cells", dict(seq_len=T, hidden_size=H, steps=steps))
     st.caption(f"Training all four cells takes about {est:.0f} s on one CPU thread (more "
                "when the server is busy).")
 

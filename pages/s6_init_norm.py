@@ -3,6 +3,7 @@
 import pandas as pd
 import streamlit as st
 
+from core import cost
 from core.claims import claims_for, finite
 from core.experiments import init_norm as exp
 from core.labels import INIT_LABELS
@@ -184,7 +185,7 @@ def loss_chart(res: dict, series: str, order: list[str], colours: list[str], *,
 run = runner.live("s6_init", exp.init_schemes, iparams, run_label="Train all six",
                   draw=lambda r: layout.draw_chart(loss_chart(
                       r, "start", START_ORDER, START_COLOURS, labels=SHORT, cached=False)[0]),
-                  refusal=runner.over_cap(exp.estimate_init(iT, iH, isteps), "These settings",
+                  refusal=runner.over_cap(cost.estimate("init_norm.init_schemes", iparams), "These settings",
                                           "Lower T, H or the steps."))
 if run is not None:
     res, runs = run["result"], run["result"]["runs"]
@@ -240,7 +241,7 @@ with st.container(border=True):
 nparams = dict(cell=ncell, seq_len=nT, hidden_size=nH, steps=nsteps, lr=nlr, seed=seed)
 npre = runner.live("s6_norm", exp.norm_compare, nparams, run_label="Train all three",
                    refusal=runner.over_cap(
-                       exp.estimate_norm(ncell, nT, nH, nsteps), "These settings",
+                       cost.estimate("init_norm.norm_compare", nparams), "These settings",
                        "Normalised models run a slower step loop: lower T, H or the steps."))
 NCOL = [charts.norm_colors(ncell)[n] for n, _ in exp.NORMS]
 if npre is None or not layout.revealed("s6_norm"):

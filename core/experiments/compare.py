@@ -24,11 +24,11 @@ import numpy as np
 import torch
 
 from ..claims import claim, finite
-from ..lm import CharLM, lm_estimate_seconds, lm_loss, perplexity, sample, train_lm
+from ..lm import CharLM, lm_loss, perplexity, sample, train_lm
 from ..models import build_model
 from ..tasks import make_task
 from ..text import BracketLanguage, load_corpus
-from ..training import estimate_seconds, evaluate, train
+from ..training import evaluate, train
 from . import experiment
 
 CELLS = ("rnn", "lstm", "gru")
@@ -38,9 +38,6 @@ LABELS = {"rnn": "tanh RNN", "lstm": "LSTM", "gru": "GRU"}
 CAP_SECONDS = 30.0
 #: Probes per run (columns of the lag x training-step maps).
 N_PROBES = 12
-#: Python-side cost of one training step beyond the matrix products (optimiser, clipping,
-#: logging, evaluation, probes), measured on the 2-core server: added to every estimate.
-STEP_OVERHEAD = 5e-3
 #: Seconds between partial reports during a live run.
 REPORT_INTERVAL = 0.8
 #: Temperatures the text samples are drawn at.
@@ -81,21 +78,6 @@ def task_seq_len(task: str, seq_len: int) -> int:
     """Steps a network actually reads: copy memory adds 2 x 10 symbols to the delay; the time
     series reads its lag plus one (the value to recall, then ``seq_len`` more)."""
     return seq_len + {"copy": 20, "series": 1}.get(task, 0)
-
-
-#: Inputs per step of each synthetic task (for the time estimate).
-INPUT_SIZE = {"adding": 2, "copy": 10, "order": 6, "series": 1}
-
-
-def estimate_tasks(task: str, seq_len: int, hidden_size: int, steps: int,
-                   batch_size: int = 64) -> float:
-    """Estimated seconds for all three cells (``core.training.estimate_seconds``), plus the
-    gradient probes (about one float64 forward-backward on 32 sequences each)."""
-    t = task_seq_len(task, seq_len)
-    size = INPUT_SIZE[task]
-    return sum(estimate_seconds(c, t, hidden_size, steps=steps + 2 * N_PROBES,
-                                batch_size=batch_size, input_size=size)
-               + steps * STEP_OVERHEAD for c in CELLS)
 
 
 @experiment(task="adding", seq_len=50, hidden_size=32, steps=500, lr=0.01, seed=0)
@@ -153,15 +135,6 @@ def tasks(task, seq_len, hidden_size, steps, lr, seed, report=None):
 
 # ---------------------------------------------------------------------------------------------
 # The bracket language
-
-
-def estimate_brackets(max_distance: int, hidden_size: int, steps: int,
-                      batch_size: int = 64) -> float:
-    lang = BracketLanguage(int(max_distance))
-    return sum(lm_estimate_seconds(c, lang.max_distance, hidden_size, lang.vocab_size,
-                                   steps=steps + 2 * N_PROBES, batch_size=batch_size,
-                                   input_size=lang.vocab_size)
-               + steps * STEP_OVERHEAD for c in CELLS)
 
 
 def _bracket_check(lang: BracketLanguage, ids: list[int]) -> str:
@@ -250,15 +223,6 @@ def brackets(max_distance, hidden_size, steps, lr, seed, report=None):
 
 # ---------------------------------------------------------------------------------------------
 # Character-level language modelling of the pydoc topics
-
-
-def estimate_char_lm(hidden_size: int, embed_dim: int, seq_len: int, steps: int,
-                     batch_size: int) -> float:
-    corpus = load_corpus()
-    return sum(lm_estimate_seconds(c, seq_len, hidden_size, corpus.vocab_size,
-                                   steps=steps + 2 * N_PROBES, batch_size=batch_size,
-                                   input_size=embed_dim or corpus.vocab_size)
-               + steps * STEP_OVERHEAD for c in CELLS)
 
 
 def unigram_loss(corpus) -> float:

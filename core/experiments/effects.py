@@ -9,16 +9,13 @@ import torch
 from ..claims import claim, finite
 from ..models import build_model
 from ..tasks import make_task
-from ..training import estimate_seconds, evaluate, train, weights_ok
+from ..training import evaluate, train, weights_ok
 from . import experiment
 
 #: Shortest length each task accepts (temporal order places its markers at T/10 and 5T/10).
 MIN_LEN = {"adding": 2, "copy": 1, "order": 10, "series": 1}
 #: Fractions of the longest length used for the sweep.
 FRACTIONS = (1 / 6, 1 / 3, 1 / 2, 3 / 4, 1.0)
-#: Python and optimiser overhead per training step on one shared CPU thread (measured here:
-#: a 300-step run at T = 10, H = 32 took 1.2-3 s, which ``estimate_seconds`` alone misses).
-STEP_OVERHEAD = 4e-3
 #: Training steps are grouped into this many points when a curve is shipped (mean per group).
 CURVE_POINTS = 100
 
@@ -27,20 +24,6 @@ def sweep_lengths(task: str, t_max: int) -> list[int]:
     """The dependency lengths of a sweep: five values from about t_max/6 up to ``t_max``."""
     lo = MIN_LEN[task]
     return sorted({max(lo, int(round(t_max * f))) for f in FRACTIONS})
-
-
-def _seq_len(task: str, T: int) -> int:
-    """Steps the network actually runs: copy memory adds 10 symbols and 10 answer steps; the
-    lagged series reads T + 1 values (the answer is T steps back from the last one)."""
-    return T + 20 if task == "copy" else T + 1 if task == "series" else T
-
-
-def sweep_seconds(task: str, t_max: int, cell: str, hidden_size: int, steps: int) -> float:
-    """Rough wall time of :func:`length_sweep` on one CPU thread (for the compute cap)."""
-    inputs = make_task(task, max(MIN_LEN[task], 10)).input_size
-    return sum(estimate_seconds(cell, _seq_len(task, T), hidden_size, steps=steps,
-                                input_size=inputs) + steps * STEP_OVERHEAD
-               for T in sweep_lengths(task, t_max))
 
 
 def _binned(values: list[float], points: int = CURVE_POINTS) -> tuple[list[int], list[float]]:
@@ -163,13 +146,6 @@ def longer_budget(task, T, cell, hidden_size, steps, budget, lr, seed, report=No
                learned=bool(ev["loss"] < 0.5 * tk.chance), steps_done=len(losses),
                first_below_half=first_below(losses, 0.5 * tk.chance))
     return out
-
-
-def budget_seconds(task: str, T: int, cell: str, hidden_size: int, steps: int) -> float:
-    """Rough wall time of :func:`longer_budget` on one CPU thread (for the compute cap)."""
-    inputs = make_task(task, max(MIN_LEN[task], 10)).input_size
-    return (estimate_seconds(cell, _seq_len(task, T), hidden_size, steps=steps,
-                             input_size=inputs) + steps * STEP_OVERHEAD)
 
 
 def readout_lr_limit(model, x: torch.Tensor) -> float:

@@ -21,7 +21,7 @@ from ..claims import claim, finite
 from ..models import build_model
 from ..probes import gradient_norms_by_step, hidden_state_gradients
 from ..tasks import make_task
-from ..training import estimate_seconds, train
+from ..training import train
 from . import experiment
 
 #: The runs of :func:`compare_cells`, in drawing order: (id, cell, forget-gate bias, label).
@@ -148,18 +148,6 @@ def _fill(run: dict, hist) -> dict:
     run["solved_step"] = first_below(run["loss"], SOLVED)
     run["first_nonfinite"] = hist.first_nonfinite
     return run
-
-
-#: Measured CPU seconds of :func:`compare_cells` over the sum of ``estimate_seconds`` for its
-#: four runs (3.9 at T=30, H=32, 200 steps, one thread): the probes and torch's GRU kernel on
-#: CPU cost more than the generic estimate assumes.
-CALIBRATION = 4.0
-
-
-def estimate_compare(seq_len: int, hidden_size: int, steps: int) -> float:
-    """Rough one-thread CPU time of :func:`compare_cells` (seconds), for the page's cap."""
-    return CALIBRATION * sum(estimate_seconds(cell, seq_len, hidden_size, steps=steps,
-                                              batch_size=64) for _, cell, _, _ in RUNS)
 
 
 @experiment(seq_len=40, hidden_size=32, steps=600, lr_rnn=1e-3, lr_gated=2e-2, seed=0)

@@ -23,7 +23,7 @@ from ..claims import claim, finite
 from ..models import build_model, recurrent_blocks
 from ..probes import gradient_norms_by_step, hidden_state_gradients, spectrum
 from ..tasks import make_task
-from ..training import estimate_seconds, train
+from ..training import train
 from . import experiment
 
 #: Initialisation schemes: (id, cell, init, nonlinearity, forget bias, label).
@@ -60,17 +60,6 @@ def recurrent_singular_values(model) -> list[float]:
     blocks = recurrent_blocks(model)
     w = blocks["a"] if "a" in blocks else blocks["g"]
     return spectrum(w)["singular"].tolist()
-
-
-#: Measured CPU seconds over the sum of ``estimate_seconds`` (one thread, T=30, H=32):
-#: 2.7 for :func:`init_schemes`, 1.7 for :func:`norm_compare` (probes and set-up included).
-CALIBRATION_INIT, CALIBRATION_NORM = 3.0, 2.0
-
-
-def estimate_init(seq_len: int, hidden_size: int, steps: int) -> float:
-    """Rough one-thread CPU time of :func:`init_schemes` (seconds), for the page's cap."""
-    return CALIBRATION_INIT * sum(estimate_seconds(cell, seq_len, hidden_size, steps=steps)
-                                  for _, cell, *_ in SCHEMES)
 
 
 @experiment(seq_len=50, hidden_size=32, gain=1.0, steps=150, lr=1e-3, seed=0)
@@ -236,14 +225,6 @@ def hidden_scale(model, x: torch.Tensor) -> list[float]:
     with torch.no_grad():
         hs = torch.stack(model.hidden_states(x), dim=1).double()  # (B, T, H)
     return hs.pow(2).mean(dim=(0, 2)).sqrt().tolist()
-
-
-def estimate_norm(cell: str, seq_len: int, hidden_size: int, steps: int) -> float:
-    """Rough one-thread CPU time of :func:`norm_compare` (seconds): two of the three models
-    run the slower explicit step loop, because the normalisation sits inside the step."""
-    return CALIBRATION_NORM * (
-        estimate_seconds(cell, seq_len, hidden_size, steps=steps)
-        + 2 * estimate_seconds(cell, seq_len, hidden_size, steps=steps, fused=False))
 
 
 #: Mean of the adding problem's target, E[U1 + U2] = 1: where :func:`norm_compare` starts the

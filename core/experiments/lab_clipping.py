@@ -15,9 +15,8 @@ from collections.abc import Callable
 from ..claims import claim, finite
 from ..models import build_model
 from ..tasks import make_task
-from ..training import History, estimate_seconds, train
+from ..training import History, train
 from . import experiment
-from .playground import FUSED_FACTOR, STEP_OVERHEAD
 
 #: The three runs, in the order they train and are drawn.
 MODES = ("none", "norm", "value")
@@ -37,15 +36,6 @@ def mode_config(mode: str, *, seq_len: int, hidden_size: int, nonlinearity: str,
                 clip_threshold={"none": 1.0, "norm": norm_threshold,
                                 "value": value_threshold}[mode],
                 steps=steps, batch_size=batch_size, seed=seed)
-
-
-def estimate(seq_len: int, hidden_size: int, steps: int, batch_size: int = 64) -> float:
-    """Estimated seconds for the three runs and the control on one CPU thread (fused kernel),
-    including the training loop's per-step bookkeeping (``STEP_OVERHEAD``) and the measured
-    correction of the fused RNN kernel (``FUSED_FACTOR``)."""
-    return (len(MODES) + 1) * (estimate_seconds("rnn", seq_len, hidden_size, steps=steps,
-                                 batch_size=batch_size, input_size=2, fused=True)
-                * FUSED_FACTOR["rnn"] + steps * STEP_OVERHEAD)
 
 
 def _summary(mode: str, cfg: dict, hist: History, done: bool) -> dict:
@@ -88,9 +78,9 @@ def compare(seq_len, hidden_size, nonlinearity, init, gain, optimizer, lr, norm_
     Every run starts from the same weights (``build_model(seed=seed)``) and sees the same
     batches (``train(seed=seed)``). A run stops early only if its weights turn NaN/inf.
 
-    Returns ``{"runs": [run, run, run], "control": run or None, "chance": 1/6,
-    "estimate_seconds": float}``; ``control`` is the unclipped run again with W_hh frozen
-    (mode ``"frozen"``; None until it has trained). Each run
+    Returns ``{"runs": [run, run, run], "control": run or None, "chance": 1/6}``
+    (its cost: ``core.cost.estimate("lab_clipping.compare", params)``); ``control`` is the
+    unclipped run again with W_hh frozen (mode ``"frozen"``; None until it has trained). Each run
     has ``mode``, ``label``, ``threshold``, ``config`` (for ``core.script``), per-step lists
     ``step``, ``loss``, ``grad_norm`` (pre-clip), ``clipped``, ``nonfinite``, and
     ``first_nonfinite`` (None or ``{"step", "where", "tensor"}``), ``steps_done``,
@@ -100,13 +90,11 @@ def compare(seq_len, hidden_size, nonlinearity, init, gain, optimizer, lr, norm_
     """
     task = make_task("adding", seq_len)
     runs: list[dict] = []
-    est = estimate(seq_len, hidden_size, steps)
 
     control: dict = {"run": None}
 
     def result(extra: list[dict]) -> dict:
-        return {"runs": runs + extra, "control": control["run"], "chance": task.chance,
-                "estimate_seconds": est}
+        return {"runs": runs + extra, "control": control["run"], "chance": task.chance}
 
     n_runs = len(MODES) + 1
 

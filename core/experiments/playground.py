@@ -13,33 +13,17 @@ from collections.abc import Callable
 from ..claims import claim, finite
 from ..models import build_model
 from ..tasks import make_task
-from ..training import History, estimate_seconds, train
+from ..training import History, train
 from . import experiment
 
 #: How often (in steps) a live run hands a partial result to ``report``.
 REPORT_EVERY = 10
-#: Per-step bookkeeping of the training loop (optimiser, clipping, NaN checks) on one CPU
-#: thread, on top of ``estimate_seconds``'s arithmetic (measured: about 1-1.5 ms at small sizes).
-STEP_OVERHEAD = 1.5e-3
-#: Measured / estimated time of the fused kernels on one thread (2-core machine, Nov 2026):
-#: ``estimate_seconds`` is about right for the LSTM and the step loop, low for these two.
-FUSED_FACTOR = {"rnn": 1.4, "gru": 1.6, "lstm": 1.0}
 
 
 def task_length(task: str, seq_len: int) -> int:
     """Steps the network actually reads: copy memory adds 20 (10 symbols + 10 recall steps),
     the time series 1 (the value to recall, then ``seq_len`` more)."""
     return seq_len + {"copy": 20, "series": 1}.get(task, 0)
-
-
-def estimate(*, cell: str, task: str, seq_len: int, hidden_size: int, steps: int, norm: str,
-             batch_size: int = 64) -> float:
-    """Estimated seconds of one run on one CPU thread. Normalisation runs the step loop."""
-    input_size = {"adding": 2, "copy": 10, "order": 6, "series": 1}.get(task, 2)
-    fused = norm == "none"
-    base = estimate_seconds(cell, task_length(task, seq_len), hidden_size, steps=steps,
-                            batch_size=batch_size, input_size=input_size, fused=fused)
-    return base * (FUSED_FACTOR[cell] if fused else 1.0) + steps * STEP_OVERHEAD
 
 
 def _result(config: dict, task, hist: History, done: bool) -> dict:

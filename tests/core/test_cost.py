@@ -78,3 +78,53 @@ def test_the_calibration_check_covers_every_estimator():
     for name in HEAVIEST:
         key, params = heaviest(name)
         assert cost.estimate(key, params) <= 30 or params.get("steps") == HEAVIEST[name][1][0]
+
+
+def _live_runs(tree) -> list[tuple[str, str]]:
+    """(experiments module, function) of every ``runner.live(name, exp.fn, ...)`` on a page."""
+    import ast
+
+    alias = {a.asname or a.name: a.name for node in ast.walk(tree)
+             if isinstance(node, ast.ImportFrom) and node.module == "core.experiments"
+             for a in node.names}
+    out = []
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "live" and len(node.args) > 1
+                and isinstance(node.args[1], ast.Attribute)
+                and isinstance(node.args[1].value, ast.Name)):
+            out.append((alias[node.args[1].value.id], node.args[1].attr))
+    return out
+
+
+def test_no_page_computes_its_own_estimate():
+    """Every training run a page offers is priced by ``cost.estimate`` under its own key, and
+    no module outside core/cost.py keeps a cost constant or estimator of its own."""
+    import ast
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    seen = set()
+    for page in sorted((root / "pages").glob("*.py")):
+        src = page.read_text()
+        for module, fn in _live_runs(ast.parse(src)):
+            key = f"{module}.{fn}"
+            assert key in cost.ESTIMATORS, (page.name, key)
+            assert f'cost.estimate("{key}"' in src, (page.name, key)
+            seen.add(key)
+        # no estimator called on an experiment module (or anything but core.cost)
+        assert not re.search(r"\b(?!cost\.)\w+\.(estimate\w*|\w+_seconds)\(", src), page.name
+    assert len(seen) >= 12  # the pages' live runs were found
+    banned = re.compile(r"^(STEP_OVERHEAD|FUSED_FACTOR|CALIBRATION\w*)$")
+    for path in [*(root / "core").rglob("*.py"), *(root / "ui").rglob("*.py"),
+                 *(root / "pages").glob("*.py")]:
+        if path == root / "core" / "cost.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = ([t.id for t in ast.walk(node) if isinstance(t, ast.Name)]
+                     if isinstance(node, (ast.Assign, ast.AnnAssign)) else [])
+            assert not any(banned.match(n) for n in names), (path.name, names)
+            if isinstance(node, ast.FunctionDef):
+                assert not re.match(r"(estimate\w*|\w*estimate_seconds|sweep_seconds|"
+                                    r"budget_seconds)$", node.name), (path.name, node.name)

@@ -6,6 +6,7 @@ import sys
 import pytest
 import torch
 
+from core import cost
 from core import script as core_script
 from core.experiments import compare
 from core.lm import lm_script
@@ -96,15 +97,12 @@ def test_char_lm_small_run_has_curves_samples_and_an_exact_unigram_baseline():
 
 
 def test_estimates_grow_and_defaults_fit_under_the_cap():
-    d = compare.tasks.defaults
-    assert compare.estimate_tasks(d["task"], d["seq_len"], d["hidden_size"], d["steps"]) < 30
-    assert compare.estimate_tasks("adding", 200, 128, 2000) > 30
-    b = compare.brackets.defaults
-    assert compare.estimate_brackets(b["max_distance"], b["hidden_size"], b["steps"]) < 30
-    L = compare.char_lm.defaults
-    assert compare.estimate_char_lm(L["hidden_size"], L["embed_dim"], L["seq_len"],
-                                    L["steps"], L["batch_size"]) < 30
-    assert compare.estimate_char_lm(256, 32, 128, 1000, 64) > 30
+    for key in ("compare.tasks", "compare.brackets", "compare.char_lm"):
+        assert cost.estimate(key) < 30, key
+    big = dict(task="adding", seq_len=200, hidden_size=128, steps=2000)
+    assert cost.estimate("compare.tasks", big) > 30
+    big_lm = dict(hidden_size=256, embed_dim=32, seq_len=128, steps=1000, batch_size=64)
+    assert cost.estimate("compare.char_lm", big_lm) > 30
 
 
 def test_tasks_runs_the_time_series_and_reads_lag_plus_one_steps():
@@ -112,7 +110,7 @@ def test_tasks_runs_the_time_series_and_reads_lag_plus_one_steps():
     assert res["reads"] == 7 == compare.task_seq_len("series", 6)
     assert res["chance"] == 1.0 and res["chance_accuracy"] is None
     assert all(len(row) == 7 for run in res["runs"].values() for row in run["log_grad"])
-    assert compare.estimate_tasks("series", 50, 32, 500) > 0
+    assert cost.estimate("compare.tasks", dict(task="series", seq_len=50, steps=500)) > 0
 
 
 def test_far_ratio_reads_the_lag_profile():

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 import torch
 
+from core import cost
 from core.experiments import gated, init_norm
 from core.models import build_model
 from core.probes import gradient_norms_by_step, hidden_state_gradients_naive
 from core.tasks import make_task
-from core.training import estimate_seconds
 from ui.demos import DEMO_DIR
 
 
@@ -163,11 +163,12 @@ def test_norm_compare_starts_every_readout_at_the_target_mean():
 
 
 def test_estimates_grow_with_the_work_and_norm_costs_the_step_loop():
-    D = gated.compare_cells.defaults
-    assert gated.estimate_compare(D["seq_len"], D["hidden_size"], D["steps"]) < 30  # fits
-    assert gated.estimate_compare(100, 128, 1500) > 30  # the largest setting is refused
-    fused = estimate_seconds("rnn", 50, 32, steps=200)
-    assert init_norm.estimate_norm("rnn", 50, 32, 200) > 3 * fused  # two run the step loop
+    assert cost.estimate("gated.compare_cells") < 30  # the defaults fit
+    largest = dict(seq_len=100, hidden_size=128, steps=1500)
+    assert cost.estimate("gated.compare_cells", largest) > 30  # the largest setting is refused
+    fused = cost.seconds("rnn", 50, 32, steps=200)
+    small = dict(cell="rnn", seq_len=50, hidden_size=32, steps=200)
+    assert cost.estimate("init_norm.norm_compare", small) > 3 * fused  # two run the step loop
 
 
 def test_fresh_cells_are_the_training_runs_first_probe_without_training():

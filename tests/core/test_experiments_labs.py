@@ -4,9 +4,8 @@ import math
 
 import pytest
 
-from core import script
+from core import cost, script
 from core.experiments import lab_clipping, playground
-from core.training import estimate_seconds
 
 SMALL_CLIP = dict(lab_clipping.compare.defaults, seq_len=12, hidden_size=8, steps=30)
 SMALL_PLAY = dict(playground.train_run.defaults, seq_len=10, hidden_size=8, steps=30)
@@ -121,18 +120,11 @@ def test_an_exploding_playground_run_is_recorded_not_raised():
 
 def test_estimates():
     kw = dict(cell="gru", task="adding", seq_len=50, hidden_size=64, steps=100)
-    fused = playground.estimate(norm="none", **kw)
-    loop = playground.estimate(norm="layer", **kw)
-    assert loop > fused > 0
-    assert fused == pytest.approx(1.6 * estimate_seconds("gru", 50, 64, steps=100)
-                                  + 100 * playground.STEP_OVERHEAD)
-    assert loop == pytest.approx(estimate_seconds("gru", 50, 64, steps=100, fused=False)
-                                 + 100 * playground.STEP_OVERHEAD)
+    fused = cost.estimate("playground.train_run", {**kw, "norm": "none"})
+    loop = cost.estimate("playground.train_run", {**kw, "norm": "layer"})
+    assert loop > fused > 0  # normalisation runs the step loop
     assert playground.task_length("copy", 30) == 50
-    assert lab_clipping.estimate(20, 32, 300) == pytest.approx(
-        4 * (1.4 * estimate_seconds("rnn", 20, 32, steps=300)
-             + 300 * playground.STEP_OVERHEAD))
     # the cap bites where the page says: the largest Lab 1 setting is refused
-    assert lab_clipping.estimate(200, 128, 2000) > 30
-    assert lab_clipping.estimate(**{k: lab_clipping.compare.defaults[k]
-                                    for k in ("seq_len", "hidden_size", "steps")}) < 30
+    big = dict(seq_len=200, hidden_size=128, steps=2000)
+    assert cost.estimate("lab_clipping.compare", big) > 30
+    assert cost.estimate("lab_clipping.compare") < 30

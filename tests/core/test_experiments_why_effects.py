@@ -3,6 +3,7 @@ import math
 import pytest
 import torch
 
+from core import cost
 from core.experiments import effects, why
 from core.theory import gradient_ratio, regime
 
@@ -53,8 +54,10 @@ def test_sweep_lengths_respect_each_task():
     assert effects.sweep_lengths("order", 60) == [10, 20, 30, 45, 60]
     assert effects.sweep_lengths("order", 20) == [10, 15, 20]
     assert min(effects.sweep_lengths("adding", 12)) == 2
-    assert effects.sweep_seconds("order", 200, "lstm", 128, 1500) > 30
-    assert effects.sweep_seconds("order", 60, "rnn", 32, 300) < 30
+    big = dict(task="order", t_max=200, cell="lstm", hidden_size=128, steps=1500)
+    assert cost.estimate("effects.length_sweep", big) > 30
+    assert cost.estimate("effects.length_sweep",
+                         dict(task="order", t_max=60, cell="rnn", hidden_size=32, steps=300)) < 30
 
 
 def test_length_sweep_shape_chance_and_progress():
@@ -156,7 +159,8 @@ def test_series_task_runs_in_the_sweep():
                              lr=1e-2, seed=0)
     assert r["chance_loss"] == [1.0] * len(r["lengths"]) and r["chance_accuracy"] is None
     assert r["final_accuracy"] == [None] * len(r["lengths"]) and r["loss_name"] == "MSE"
-    assert effects.sweep_seconds("series", 60, "rnn", 32, 300) < 30
+    assert cost.estimate("effects.length_sweep",
+                         dict(task="series", t_max=60, cell="rnn", hidden_size=32, steps=300)) < 30
 
 
 def test_activation_compare_reuses_the_matrix_case():

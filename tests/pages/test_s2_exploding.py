@@ -1,6 +1,7 @@
 import json
 import math
 
+from core import cost
 from tests.conftest import (
     code_blocks,
     commit,
@@ -152,7 +153,9 @@ def test_links_restore_controls_presets_apply_and_the_cap_refuses():
     assert at.selectbox(key="opt").value == "adam"
     assert math.isclose(at.slider(key="clr").value, 0.1)
     commit(at, "s2", RIGHT)
-    assert at.button(key="run_s2").proto.disabled  # far over the cap
+    big = dict(gain=3.0, seq_len=200, hidden_size=128, optimizer="adam", steps=600)
+    assert cost.estimate("exploding.blowup", big) > 30  # the one cost model says: over the cap
+    assert at.button(key="run_s2").proto.disabled
     assert any("cap" in w.value for w in at.warning)
     calm = open_page(FILE, {"preset": "calm"})
     assert math.isclose(calm.slider(key="gain").value, 1.0)
