@@ -31,7 +31,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["SEEDS", "CLAIMS", "Claim", "claim", "claims_for", "finite", "safe_log10"]
+__all__ = ["SEEDS", "CLAIMS", "Claim", "claim", "claims_for", "finite", "finite_values",
+           "safe_log10"]
 
 #: The seeds a seed-dependent claim is checked over.
 SEEDS: tuple[int, ...] = (0, 1, 2, 3, 4)
@@ -112,6 +113,11 @@ def claims_for(experiment_key: str) -> list[Claim]:
 def finite(x: Any) -> bool:
     """True for a real, finite number (None, NaN and inf are not)."""
     return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def finite_values(xs: Iterable[Any]) -> list[float]:
+    """The real, finite numbers of ``xs`` in order (None, NaN and inf left out)."""
+    return [x for x in xs if finite(x)]
 
 
 def safe_log10(x: Any) -> float:

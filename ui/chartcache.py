@@ -112,8 +112,7 @@ def memo(builder: Callable[..., Any]) -> Callable[..., Any]:
 def is_memoised(chart: Any) -> bool:
     """True for a chart object that :func:`memo` built and still holds."""
     with _lock:
-        key = _ids.get(id(chart))
-        return key is not None and _charts.get(key) is chart
+        return _held(chart)
 
 
 def spec(chart: Any, style: str, finish: Callable[[Any], dict]) -> dict:
@@ -128,14 +127,15 @@ def spec(chart: Any, style: str, finish: Callable[[Any], dict]) -> dict:
     if done is None:
         done = finish(chart)
         with _lock:
-            if is_memoised_locked(chart):
+            if _held(chart):
                 _specs[sk] = done
                 while len(_specs) > 2 * MAX_CHARTS:
                     _specs.popitem(last=False)
     return copy.deepcopy(done)
 
 
-def is_memoised_locked(chart: Any) -> bool:
+def _held(chart: Any) -> bool:
+    """Whether ``chart`` is a memoised chart still held (call with ``_lock`` held)."""
     key = _ids.get(id(chart))
     return key is not None and _charts.get(key) is chart
 

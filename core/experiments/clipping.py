@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from .. import cliff
-from ..claims import SEEDS, claim, finite
+from ..claims import SEEDS, claim, finite, finite_values
 from ..models import build_model
 from ..tasks import make_task
 from ..training import train
@@ -160,16 +160,13 @@ def _reference(rows: list[dict]) -> float:
 VALUE_PRESET = {"clip": "value", "threshold": 0.1}
 
 
-def _finite(xs) -> list[float]:
-    return [x for x in xs if finite(x)]
-
 
 @claim(compare, "clipped_stays_finite",
        "the clipped run stays finite for all its steps and its loss never exceeds twice its "
        "first value, while the unclipped twin's loss climbs more than a million-fold",
        observed=lambda r: (f"clipped: largest loss {max(r['clipped']['loss']):.3g} from "
                            f"{r['clipped']['loss'][0]:.3g}; unclipped: "
-                           f"×{num(max(_finite(r['none']['loss'])) / r['none']['loss'][0])}"),
+                           f"×{num(max(finite_values(r['none']['loss'])) / r['none']['loss'][0])}"),
        perturb=lambda r: {**r, "clipped": {**r["clipped"],
                                            "loss": r["clipped"]["loss"] + [float("inf")]}},
        settings=[{}, VALUE_PRESET], seeds=SEEDS)
@@ -177,7 +174,7 @@ def clipped_stays_finite(r: dict) -> bool:
     c, n = r["clipped"], r["none"]
     return (c["first_nonfinite"] is None and len(c["loss"]) > 0
             and all(finite(v) for v in c["loss"]) and max(c["loss"]) <= 2.0 * c["loss"][0]
-            and max(_finite(n["loss"])) > 1e6 * n["loss"][0])
+            and max(finite_values(n["loss"])) > 1e6 * n["loss"][0])
 
 
 @claim(compare, "w_hh_held",
@@ -185,14 +182,14 @@ def clipped_stays_finite(r: dict) -> bool:
        "grows more than a thousand-fold",
        observed=lambda r: (f"clipped: {min(r['clipped']['w_norm']):.4g} to "
                            f"{max(r['clipped']['w_norm']):.4g} from {r['w_norm_init']:.4g}; "
-                           f"unclipped: up to {num(max(_finite(r['none']['w_norm'])))}"),
+                           f"unclipped: up to {num(max(finite_values(r['none']['w_norm'])))}"),
        perturb=lambda r: {**r, "clipped": {**r["clipped"], "w_norm": r["clipped"]["w_norm"]
                                            + [2.0 * r["w_norm_init"]]}},
        settings=[{}, VALUE_PRESET], seeds=SEEDS)
 def w_hh_held(r: dict) -> bool:
     w0, c = r["w_norm_init"], r["clipped"]["w_norm"]
     return (len(c) > 0 and all(finite(v) and abs(v / w0 - 1.0) <= 0.01 for v in c)
-            and max(_finite(r["none"]["w_norm"])) > 1e3 * w0)
+            and max(finite_values(r["none"]["w_norm"])) > 1e3 * w0)
 
 
 @claim(compare, "survives_not_learns",
@@ -226,14 +223,14 @@ def _step_cap(r: dict) -> float:
        "on this start the clipped path never meets a gradient as steep as the one that "
        "throws the unclipped path: its largest is less than a tenth of it",
        observed=lambda r: (f"largest gradient: clipped {max(r['clipped']['grad_norm']):.3g}, "
-                           f"unclipped {max(_finite(r['unclipped']['grad_norm'])):.3g}"),
+                           f"unclipped {max(finite_values(r['unclipped']['grad_norm'])):.3g}"),
        perturb=lambda r: {**r, "clipped": {**r["clipped"], "grad_norm": r["clipped"]["grad_norm"]
-                                           + [max(_finite(r["unclipped"]["grad_norm"]))]}},
+                                           + [max(finite_values(r["unclipped"]["grad_norm"]))]}},
        settings=[{}], seeds=None)
 def clipped_meets_less(r: dict) -> bool:
     c = r["clipped"]["grad_norm"]
     return (len(c) > 0 and all(finite(g) for g in c)
-            and max(c) < 0.1 * max(_finite(r["unclipped"]["grad_norm"])))
+            and max(c) < 0.1 * max(finite_values(r["unclipped"]["grad_norm"])))
 
 
 @claim(cliff_compare, "steps_capped",
@@ -241,14 +238,14 @@ def clipped_meets_less(r: dict) -> bool:
        "2-D), while one unclipped step is more than 100 times that long",
        observed=lambda r: (f"cap {_step_cap(r):.3g}; longest step: clipped "
                            f"{max(r['clipped']['step_size']):.3g}, unclipped "
-                           f"{max(_finite(r['unclipped']['step_size'])):.3g}"),
+                           f"{max(finite_values(r['unclipped']['step_size'])):.3g}"),
        perturb=lambda r: {**r, "clipped": {**r["clipped"], "step_size": r["clipped"]["step_size"]
                                            + [2.0 * _step_cap(r)]}},
        settings=[{}], seeds=None)
 def steps_capped(r: dict) -> bool:
     cap = _step_cap(r)
     return (max(r["clipped"]["step_size"]) <= cap * (1.0 + 1e-9)
-            and max(_finite(r["unclipped"]["step_size"])) > 100.0 * cap)
+            and max(finite_values(r["unclipped"]["step_size"])) > 100.0 * cap)
 
 
 @claim(cliff_compare, "only_unclipped_lost",

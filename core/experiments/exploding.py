@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from .. import cliff
-from ..claims import SEEDS, claim, finite
+from ..claims import SEEDS, claim, finite, finite_values
 from ..models import build_model
 from ..probes import jacobian_log_norms, spectrum
 from ..tasks import make_task
@@ -258,9 +258,6 @@ def wall_line(spec: cliff.CliffSpec) -> dict:
 
 
 # -- what the page says about these runs (checked by tests/claims/) ---------------------------
-def _finite(xs) -> list[float]:
-    return [x for x in xs if finite(x)]
-
 
 def num(x: float) -> str:
     """A number for a sentence: 3 significant digits, powers of ten for very big or small."""
@@ -273,7 +270,7 @@ def _after(r: dict) -> dict:
 
 def _growth_tail(r: dict) -> list[float]:
     """||W_hh|| from the end of its growth to the end of the run (finite values)."""
-    return _finite(r["w_norm"][r["phases"]["growth_end"]:])
+    return finite_values(r["w_norm"][r["phases"]["growth_end"]:])
 
 
 @claim(blowup, "w_grows_then_stops",
@@ -328,7 +325,7 @@ def overflow_iff_unstable(r: dict) -> bool:
        "climbs more than a million-fold",
        observed=lambda r: (f"frozen: largest loss {max(r['frozen']['loss']):.3g} from "
                            f"{r['frozen']['loss'][0]:.3g}; full run: "
-                           f"×{num(max(_finite(r['loss'])) / r['loss'][0])}"),
+                           f"×{num(max(finite_values(r['loss'])) / r['loss'][0])}"),
        perturb=lambda r: {**r, "frozen": {**r["frozen"],
                                           "loss": r["frozen"]["loss"] + [float("nan")]}},
        settings=[{}], seeds=SEEDS)
@@ -336,7 +333,7 @@ def frozen_control(r: dict) -> bool:
     f = r["frozen"]
     return (f is not None and f["first_nonfinite"] is None and len(f["loss"]) > 0
             and all(finite(v) for v in f["loss"]) and max(f["loss"]) <= 2.0 * f["loss"][0]
-            and max(_finite(r["loss"])) > 1e6 * r["loss"][0])
+            and max(finite_values(r["loss"])) > 1e6 * r["loss"][0])
 
 
 @claim(blowup, "calm_at_gain_1",
@@ -354,7 +351,7 @@ def calm_at_gain_1(r: dict) -> bool:
 @claim(blowup, "adam_survives",
        "with Adam the same explosive start stays finite, and ||W_hh|| grows less than "
        "tenfold",
-       observed=lambda r: (f"||W_hh|| at most {max(_finite(r['w_norm'])):.3g} "
+       observed=lambda r: (f"||W_hh|| at most {max(finite_values(r['w_norm'])):.3g} "
                            f"(start {r['w_norm_init']:.3g})"),
        perturb=lambda r: {**r, "first_nonfinite": {"step": 0, "where": "loss",
                                                    "tensor": "loss"}},
