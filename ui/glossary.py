@@ -114,9 +114,10 @@ TERMS: list[Term] = [
          "gamma x sigma_max(W_hh), so an error travelling k steps back is at most that number to "
          "the power k times what it started as. If gamma x sigma_max < 1, vanishing is "
          "**guaranteed** (a sufficient condition). The reverse is not true: sigma_max > 1/gamma "
-         "is only **necessary** for exploding. PyTorch's default tanh RNN (H = 64) has sigma_max "
-         "about 1.14, above 1, yet its gradient 100 steps back is about 1e-21 of the last "
-         "step's (measured in section 1).",
+         "is only **necessary** for exploding. PyTorch's default tanh RNN has sigma_max a little "
+         "above 1 (random-matrix theory puts it near 2/sqrt(3), about 1.15, for large H), so "
+         "the bound promises nothing, yet its gradient still fades by many orders of magnitude "
+         "over 100 steps: section 1 measures how many.",
          ("s1_vanishing.py", "s3_why.py"), ("Pascanu et al. bound",),
          ("gamma", "singular-value")),
     Term("Saturation", "saturation", _G1,
@@ -248,9 +249,10 @@ TERMS: list[Term] = [
     # -- initialisation and normalisation ------------------------------------------------------
     Term("Default initialisation (PyTorch)", "default-init", _G4,
          "PyTorch starts every weight of its RNN, LSTM and GRU layers uniformly in "
-         "[-1/sqrt(H), 1/sqrt(H)]. At H = 64 that gives a W_hh with largest singular value "
-         "about 1.14 but spectral radius about 0.63 (measured): most directions shrink, and "
-         "the gradient of a tanh RNN vanishes.",
+         "[-1/sqrt(H), 1/sqrt(H)]. For large H random-matrix theory puts that W_hh's largest "
+         "singular value near 2/sqrt(3) (about 1.15) but its spectral radius only near "
+         "1/sqrt(3) (about 0.58): repeated products shrink, and the gradient of a tanh RNN "
+         "vanishes.",
          ("s1_vanishing.py", "s6_init_norm.py"), ("default init", "PyTorch default"),
          ("xavier-init", "orthogonal-init")),
     Term("Xavier (Glorot) initialisation", "xavier-init", _G4,
