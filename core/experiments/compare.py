@@ -89,7 +89,8 @@ def tasks(task, seq_len, hidden_size, steps, lr, seed, report=None):
     read per sequence) and ``runs[cell]`` with ``step``, ``loss`` (per training step),
     ``accuracy`` (per step, or None), ``final_loss`` (mean of the last 20 steps), ``eval_loss``,
     ``eval_accuracy`` (on 256 fresh sequences), ``probe_steps`` (S,), ``log_grad`` (S, T) =
-    log10 ||dL/dh|| by lag (0 = the step the loss is on), ``first_nonfinite``, ``status``.
+    log10 ||dL/dh|| by lag (0 = the step the loss is on), ``first_nonfinite``, ``status``;
+    and the headline ``eval_loss_<cell>`` (the same fresh-sequence losses, top level).
     (No wall times: a result must be the same on every run of the same settings.)
     """
     tk = make_task(task, int(seq_len))
@@ -130,7 +131,9 @@ def tasks(task, seq_len, hidden_size, steps, lr, seed, report=None):
                                          "eval_accuracy": ev["accuracy"]})
         if report is not None:
             report((i + 1) / len(CELLS), {**meta, "runs": dict(runs)})
-    return {**meta, "runs": runs}
+    # the headline numbers, one scalar per cell (notebooks and snippets print them)
+    heads = {f"eval_loss_{c}": runs[c]["eval_loss"] for c in CELLS}
+    return {**meta, **heads, "runs": runs}
 
 
 # ---------------------------------------------------------------------------------------------
