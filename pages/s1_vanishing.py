@@ -162,114 +162,120 @@ with c2:
     layout.draw_chart(chart, f"w^k for w = {w:.2f}, from 1 at k = 0 to {wk:.2g} at k = {T}.")
 
 # -- go deeper: which units, whose updates, and does training fix it ---------------------------
-st.header("Which hidden units still hear the loss?")
-heat = np.asarray(res["heat"])
-hdf = pd.DataFrame([(int(t), int(u), float(heat[i, j]))
-                    for i, t in enumerate(res["heat_t"])
-                    for j, u in enumerate(res["heat_units"])],
-                   columns=["t", "unit", "grad"])
-with np.errstate(divide="ignore", invalid="ignore"):
-    unit_ratio = np.nanmax(heat[0] / heat[-1]) if heat[-1].all() else math.nan
-layout.show(charts.heatmap(hdf, "t", "unit", "grad", x_title="time step t",
-                           y_title="hidden unit", value_title="log10 |dL/dh_t|", height=220),
-            hdf, key="s1_heat", name="vanishing_heatmap", alt_text=(
-                f"Heatmap of |dL/dh_t| for {heat.shape[1]} hidden units over "
-                f"{heat.shape[0]} time columns at T = {T}. At step 0 the unit that keeps the "
-                f"most has {unit_ratio:.1e} of its gradient at the last step."))
-claims.show(res, params, [CLAIM["every_unit_fades"]])
-layout.how_to_read(
-    "Each row is one hidden unit, each column a time step of the run above (averaged over the "
-    "batch and, for long sequences, over neighbouring steps). Colour is log10 of the "
-    "gradient's size: yellow is large, dark purple tiny. A vanishing gradient shows as a "
-    "bright band on the right that darkens towards the left **for every unit at once**: no "
-    "unit keeps a private channel to the past.")
-
-st.header("Weights update slowly: who pays into dL/dW_hh?")
-wparams = {"seq_len": T, "seed": seed}
-wres = demos.run(exp.weight_update_shares, **wparams)
-wT = len(wres["t"])
-sdf = pd.DataFrame({"t": wres["t"], "contribution": wres["contribution"]})
-c1, c2 = st.columns([2.6, 1], gap="large")
-with c1:
-    layout.show(charts.bars(sdf, "t", "contribution", log_y=True, x_title="time step t",
-                            y_title="||step t's term of dL/dW_hh|| (log)", height=200),
-                sdf, key="s1_shares", name="weight_update_shares", alt_text=(
-                    f"The last 5 of {wT} steps supply "
-                    f"{100 * sum(wres['share'][-5:]):.1f}% of the recurrent weight gradient."))
-with c2:
-    st.metric("share from the last 5 steps", f"{100 * sum(wres['share'][-5:]):.1f}%")
-    st.metric("share from the first half", f"{100 * sum(wres['share'][:wT // 2]):.1e}%")
-claims.show(wres, {**exp.weight_update_shares.defaults, **wparams},
-            [CLAIM["last_steps_dominate"], CLAIM["step0_zero"]])
-layout.how_to_read(
-    "dL/dW_hh is a sum of one term per step. Each bar is the size of one term (fresh tanh "
-    f"RNN, T = {wT}, log scale). Step 0's term is a product with the state before step 0, "
-    "which is all zeros, so its bar sits on the baseline. The update the optimiser applies is "
-    "the sum: the right-most bars decide it.")
-
-st.header("Does training fix it?")
-tparams = {"seq_len": min(T, TRAIN_MAX_T), "seed": seed}
-TP = {**exp.training_heatmap.defaults, **tparams}
-tres = demos.run(exp.training_heatmap, **tparams)
-tT, tS, tshort = tres["seq_len"], tres["steps"], tres["short_len"]
-if T > TRAIN_MAX_T:
-    st.caption(f"Training runs at T = {tT}: longer sequences take too long to train live.")
-rows = [(s, lag, v) for s, row in zip(tres["probe_steps"], tres["log_grad"])
-        for lag, v in enumerate(row)]
-tdf = pd.DataFrame(rows, columns=["training step", "lag", "log10 grad"])
-tdf["grad"] = 10.0 ** tdf["log10 grad"]
-gap = min(row[0] - row[-1] for row in tres["log_grad"])
-c1, c2 = st.columns([1.6, 1], gap="large")
-with c1:
-    layout.show(charts.heatmap(tdf, "training step", "lag", "grad", y_title="lag (steps back)",
-                               value_title="log10 ||dL/dh||", height=220,
-                               y_descending=True),
-                tdf, key="s1_train_heat", name="lag_by_training_step", alt_text=(
-                    f"Over {tS} Adam steps at T = {tT}, the gradient reaching lag {tT - 1} "
-                    f"is never more than {pow10_text(-gap)} of the gradient at lag 0."))
-with c2:
-    window = 20
-    ldf = pd.concat([
-        pd.DataFrame({"step": tres["step"], "run": f"T = {tT} (the heatmap)",
-                      "loss": pd.Series(tres["loss"]).rolling(window, min_periods=1).mean()}),
-        pd.DataFrame({"step": tres["short_step"], "run": f"T = {tshort} (control)",
-                      "loss": pd.Series(tres["short_loss"]).rolling(window, min_periods=1
-                                                                    ).mean()})])
-    layout.show(charts.lines(ldf, "step", "loss", color="run", x_title="training step",
-                             y_title=f"loss (mean of {window} steps)", height=170,
-                             rules={"chance": tres["chance"]}),
-                ldf, key="s1_train_loss", name="training_loss_by_length", alt_text=(
-                    f"Loss of the T = {tT} run ends at {tres['final_loss']:.3f}; the same "
-                    f"training at T = {tshort} ends at {tres['short_final_loss']:.3f}. "
-                    f"Chance is {tres['chance']:.3f}."))
-verdicts = claims.show(tres, TP, [CLAIM[n] for n in ("far_lags_stay_dark",
-                                                     "long_stays_at_chance", "short_learns")])
-if all(verdicts):
-    st.markdown(
-        f"Is the long run stuck because {tS} steps are too few? The control answers that: the "
-        f"same network, with the same steps and learning rate, learns when the sequence is "
-        f"{tshort} steps long. So in these runs the length, not the step budget, holds the "
-        f"T = {tT} network back: the far lags never receive a usable gradient. Section 4 "
-        "repeats this over a range of lengths.")
+# Held back until the learner commits: every chart below shows the fade.
+if not shown:
+    st.header("Go deeper")
+    st.caption(":material/lock: Commit your prediction above to see which hidden units still hear "
+               "the loss, which steps pay into the weight update, and whether training fixes it.")
 else:
-    st.markdown("These runs do not tell the usual story cleanly: read the checks above and the "
-                "two charts for what happened.")
-layout.how_to_read(
-    f"Heatmap columns are moments during one training run (tanh RNN, adding problem, T = {tT}, "
-    f"{tS} Adam steps, learning rate {tres['lr']:g}); rows are how many steps back from the "
-    "loss (lag 0, the last step, at the bottom). If training opened a path to the past, the "
-    "dark upper rows would brighten as you go right. The line chart puts the same run's loss "
-    f"beside a control trained on sequences of {tshort} steps.")
+    st.header("Which hidden units still hear the loss?")
+    heat = np.asarray(res["heat"])
+    hdf = pd.DataFrame([(int(t), int(u), float(heat[i, j]))
+                        for i, t in enumerate(res["heat_t"])
+                        for j, u in enumerate(res["heat_units"])],
+                       columns=["t", "unit", "grad"])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        unit_ratio = np.nanmax(heat[0] / heat[-1]) if heat[-1].all() else math.nan
+    layout.show(charts.heatmap(hdf, "t", "unit", "grad", x_title="time step t",
+                               y_title="hidden unit", value_title="log10 |dL/dh_t|", height=220),
+                hdf, key="s1_heat", name="vanishing_heatmap", alt_text=(
+                    f"Heatmap of |dL/dh_t| for {heat.shape[1]} hidden units over "
+                    f"{heat.shape[0]} time columns at T = {T}. At step 0 the unit that keeps the "
+                    f"most has {unit_ratio:.1e} of its gradient at the last step."))
+    claims.show(res, params, [CLAIM["every_unit_fades"]])
+    layout.how_to_read(
+        "Each row is one hidden unit, each column a time step of the run above (averaged over the "
+        "batch and, for long sequences, over neighbouring steps). Colour is log10 of the "
+        "gradient's size: yellow is large, dark purple tiny. A vanishing gradient shows as a "
+        "bright band on the right that darkens towards the left **for every unit at once**: no "
+        "unit keeps a private channel to the past.")
 
-with layout.section("Why it happens, in one paragraph"):
-    st.markdown(
-        "Backpropagation through time passes the error from step t+1 to step t by multiplying "
-        "it with the Jacobian dh_{t+1}/dh_t = diag(tanh') W_hh. Both parts tend to shrink "
-        "vectors: tanh' is at most 1 and much smaller when units saturate, and a default-scale "
-        "W_hh stretches most directions by less than 1. Multiply a few dozen of them and the "
-        "product is astronomically small. The weights still get updated, but almost entirely "
-        "from the last few steps, so the network cannot learn that an input far back mattered. "
-        "Section 3 takes the product apart; section 5 shows the cures.")
+    st.header("Weights update slowly: who pays into dL/dW_hh?")
+    wparams = {"seq_len": T, "seed": seed}
+    wres = demos.run(exp.weight_update_shares, **wparams)
+    wT = len(wres["t"])
+    sdf = pd.DataFrame({"t": wres["t"], "contribution": wres["contribution"]})
+    c1, c2 = st.columns([2.6, 1], gap="large")
+    with c1:
+        layout.show(charts.bars(sdf, "t", "contribution", log_y=True, x_title="time step t",
+                                y_title="||step t's term of dL/dW_hh|| (log)", height=200),
+                    sdf, key="s1_shares", name="weight_update_shares", alt_text=(
+                        f"The last 5 of {wT} steps supply "
+                        f"{100 * sum(wres['share'][-5:]):.1f}% of the recurrent weight gradient."))
+    with c2:
+        st.metric("share from the last 5 steps", f"{100 * sum(wres['share'][-5:]):.1f}%")
+        st.metric("share from the first half", f"{100 * sum(wres['share'][:wT // 2]):.1e}%")
+    claims.show(wres, {**exp.weight_update_shares.defaults, **wparams},
+                [CLAIM["last_steps_dominate"], CLAIM["step0_zero"]])
+    layout.how_to_read(
+        "dL/dW_hh is a sum of one term per step. Each bar is the size of one term (fresh tanh "
+        f"RNN, T = {wT}, log scale). Step 0's term is a product with the state before step 0, "
+        "which is all zeros, so its bar sits on the baseline. The update the optimiser applies is "
+        "the sum: the right-most bars decide it.")
+
+    st.header("Does training fix it?")
+    tparams = {"seq_len": min(T, TRAIN_MAX_T), "seed": seed}
+    TP = {**exp.training_heatmap.defaults, **tparams}
+    tres = demos.run(exp.training_heatmap, **tparams)
+    tT, tS, tshort = tres["seq_len"], tres["steps"], tres["short_len"]
+    if T > TRAIN_MAX_T:
+        st.caption(f"Training runs at T = {tT}: longer sequences take too long to train live.")
+    rows = [(s, lag, v) for s, row in zip(tres["probe_steps"], tres["log_grad"])
+            for lag, v in enumerate(row)]
+    tdf = pd.DataFrame(rows, columns=["training step", "lag", "log10 grad"])
+    tdf["grad"] = 10.0 ** tdf["log10 grad"]
+    gap = min(row[0] - row[-1] for row in tres["log_grad"])
+    c1, c2 = st.columns([1.6, 1], gap="large")
+    with c1:
+        layout.show(charts.heatmap(tdf, "training step", "lag", "grad", y_title="lag (steps back)",
+                                   value_title="log10 ||dL/dh||", height=220,
+                                   y_descending=True),
+                    tdf, key="s1_train_heat", name="lag_by_training_step", alt_text=(
+                        f"Over {tS} Adam steps at T = {tT}, the gradient reaching lag {tT - 1} "
+                        f"is never more than {pow10_text(-gap)} of the gradient at lag 0."))
+    with c2:
+        window = 20
+        ldf = pd.concat([
+            pd.DataFrame({"step": tres["step"], "run": f"T = {tT} (the heatmap)",
+                          "loss": pd.Series(tres["loss"]).rolling(window, min_periods=1).mean()}),
+            pd.DataFrame({"step": tres["short_step"], "run": f"T = {tshort} (control)",
+                          "loss": pd.Series(tres["short_loss"]).rolling(window, min_periods=1
+                                                                        ).mean()})])
+        layout.show(charts.lines(ldf, "step", "loss", color="run", x_title="training step",
+                                 y_title=f"loss (mean of {window} steps)", height=170,
+                                 rules={"chance": tres["chance"]}),
+                    ldf, key="s1_train_loss", name="training_loss_by_length", alt_text=(
+                        f"Loss of the T = {tT} run ends at {tres['final_loss']:.3f}; the same "
+                        f"training at T = {tshort} ends at {tres['short_final_loss']:.3f}. "
+                        f"Chance is {tres['chance']:.3f}."))
+    verdicts = claims.show(tres, TP, [CLAIM[n] for n in ("far_lags_stay_dark",
+                                                         "long_stays_at_chance", "short_learns")])
+    if all(verdicts):
+        st.markdown(
+            f"Is the long run stuck because {tS} steps are too few? The control answers that: the "
+            f"same network, with the same steps and learning rate, learns when the sequence is "
+            f"{tshort} steps long. So in these runs the length, not the step budget, holds the "
+            f"T = {tT} network back: the far lags never receive a usable gradient. Section 4 "
+            "repeats this over a range of lengths.")
+    else:
+        st.markdown("These runs do not tell the usual story cleanly: read the checks above and the "
+                    "two charts for what happened.")
+    layout.how_to_read(
+        f"Heatmap columns are moments during one training run (tanh RNN, adding problem, T = {tT}, "
+        f"{tS} Adam steps, learning rate {tres['lr']:g}); rows are how many steps back from the "
+        "loss (lag 0, the last step, at the bottom). If training opened a path to the past, the "
+        "dark upper rows would brighten as you go right. The line chart puts the same run's loss "
+        f"beside a control trained on sequences of {tshort} steps.")
+
+    with layout.section("Why it happens, in one paragraph"):
+        st.markdown(
+            "Backpropagation through time passes the error from step t+1 to step t by multiplying "
+            "it with the Jacobian dh_{t+1}/dh_t = diag(tanh') W_hh. Both parts tend to shrink "
+            "vectors: tanh' is at most 1 and much smaller when units saturate, and a default-scale "
+            "W_hh stretches most directions by less than 1. Multiply a few dozen of them and the "
+            "product is astronomically small. The weights still get updated, but almost entirely "
+            "from the last few steps, so the network cannot learn that an input far back mattered. "
+            "Section 3 takes the product apart; section 5 shows the cures.")
 layout.code_for(exp.gradient_profile, params, show=RECIPE.headline)
 layout.notebook_download(FILE, (
     "A recurrent network learns from the end of a sequence by sending its error back through "

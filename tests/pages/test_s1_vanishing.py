@@ -26,6 +26,9 @@ def test_main_result_is_held_back_until_the_learner_commits():
     at = open_page(FILE)
     no_exception(at)
     assert not any("norm" in spec_fields(s) for s in vega_specs(at))  # empty axes only
+    # the deeper charts show the fade too: only the w^k warm-up is drawn before the commit
+    assert [spec_fields(s) >= {"k", "w^k"} for s in vega_specs(at)][1:] == [True]
+    assert any("Commit your prediction above to see" in c.value for c in at.caption)
     assert "Commit a prediction" in str(vega_specs(at)[0])
     assert not at.metric or "first / last" not in [m.label for m in at.metric]
     assert "Checked in this run:** less than a billionth" not in _text(at)
