@@ -127,3 +127,27 @@ def safe_log10(x: Any) -> float:
     -inf or an error, and charts mark it as its own legend entry.
     """
     return math.log10(x) if finite(x) and x > 0 else float("nan")
+
+
+def held_while_blown(held: dict | None, blown_loss: Sequence[Any], *, held_factor: float = 2.0,
+                     blown_factor: float = 1e6) -> bool:
+    """The control pattern "this run stays finite and its loss never exceeds ``held_factor``
+    times its first value, while the other run's loss climbs more than ``blown_factor``-fold".
+
+    ``held``: a run dict with ``loss`` (list) and ``first_nonfinite`` (None when finite);
+    ``blown_loss``: the other run's losses (non-finite ones are skipped).
+    """
+    if held is None or held.get("first_nonfinite") is not None or not held["loss"]:
+        return False
+    loss, blown = held["loss"], finite_values(blown_loss)
+    return (all(finite(v) for v in loss) and max(loss) <= held_factor * loss[0]
+            and bool(blown) and finite(blown_loss[0])
+            and max(blown) > blown_factor * blown_loss[0])
+
+
+def held_while_blown_text(held_name: str, held_loss: Sequence[float], blown_name: str,
+                          blown_loss: Sequence[Any]) -> str:
+    """What :func:`held_while_blown` saw, for a claim's ``observed`` line."""
+    growth = max(finite_values(blown_loss)) / blown_loss[0]
+    return (f"{held_name}: largest loss {max(held_loss):.3g} from {held_loss[0]:.3g}; "
+            f"{blown_name}: ×{growth:.3g}")

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from .. import cliff
-from ..claims import SEEDS, claim, finite, finite_values
+from ..claims import SEEDS, claim, finite, finite_values, held_while_blown, held_while_blown_text
 from ..models import build_model
 from ..tasks import make_task
 from ..training import train
@@ -164,17 +164,13 @@ VALUE_PRESET = {"clip": "value", "threshold": 0.1}
 @claim(compare, "clipped_stays_finite",
        "the clipped run stays finite for all its steps and its loss never exceeds twice its "
        "first value, while the unclipped twin's loss climbs more than a million-fold",
-       observed=lambda r: (f"clipped: largest loss {max(r['clipped']['loss']):.3g} from "
-                           f"{r['clipped']['loss'][0]:.3g}; unclipped: "
-                           f"×{num(max(finite_values(r['none']['loss'])) / r['none']['loss'][0])}"),
+       observed=lambda r: held_while_blown_text("clipped", r["clipped"]["loss"], "unclipped",
+                                                r["none"]["loss"]),
        perturb=lambda r: {**r, "clipped": {**r["clipped"],
                                            "loss": r["clipped"]["loss"] + [float("inf")]}},
        settings=[{}, VALUE_PRESET], seeds=SEEDS)
 def clipped_stays_finite(r: dict) -> bool:
-    c, n = r["clipped"], r["none"]
-    return (c["first_nonfinite"] is None and len(c["loss"]) > 0
-            and all(finite(v) for v in c["loss"]) and max(c["loss"]) <= 2.0 * c["loss"][0]
-            and max(finite_values(n["loss"])) > 1e6 * n["loss"][0])
+    return held_while_blown(r["clipped"], r["none"]["loss"])
 
 
 @claim(compare, "w_hh_held",

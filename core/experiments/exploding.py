@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from .. import cliff
-from ..claims import SEEDS, claim, finite, finite_values
+from ..claims import SEEDS, claim, finite, finite_values, held_while_blown, held_while_blown_text
 from ..models import build_model
 from ..probes import jacobian_log_norms, spectrum
 from ..tasks import make_task
@@ -323,17 +323,13 @@ def overflow_iff_unstable(r: dict) -> bool:
        "with W_hh frozen (same start, same batches, everything else trained) the run stays "
        "finite and its loss never exceeds twice its first value, while the full run's loss "
        "climbs more than a million-fold",
-       observed=lambda r: (f"frozen: largest loss {max(r['frozen']['loss']):.3g} from "
-                           f"{r['frozen']['loss'][0]:.3g}; full run: "
-                           f"×{num(max(finite_values(r['loss'])) / r['loss'][0])}"),
+       observed=lambda r: held_while_blown_text("frozen", r["frozen"]["loss"], "full run",
+                                                r["loss"]),
        perturb=lambda r: {**r, "frozen": {**r["frozen"],
                                           "loss": r["frozen"]["loss"] + [float("nan")]}},
        settings=[{}], seeds=SEEDS)
 def frozen_control(r: dict) -> bool:
-    f = r["frozen"]
-    return (f is not None and f["first_nonfinite"] is None and len(f["loss"]) > 0
-            and all(finite(v) for v in f["loss"]) and max(f["loss"]) <= 2.0 * f["loss"][0]
-            and max(finite_values(r["loss"])) > 1e6 * r["loss"][0])
+    return held_while_blown(r["frozen"], r["loss"])
 
 
 @claim(blowup, "calm_at_gain_1",
