@@ -289,19 +289,23 @@ h_t &= (1 - z_t) \odot n_t + z_t \odot h_{t-1}
             "shortcut: a unit that keeps z_t near 1 copies its value forward and the error "
             "backwards.")
 
-with layout.section("Why a fresh gate keeps the path closed"):
-    st.markdown(
-        "A plain RNN has one road from h_{t-1} to h_t: through W_hh and tanh', which shrink "
-        "the signal at almost every step (section 3). A gated cell adds a second road that "
-        "is only an element-wise product with a gate. Nothing forces that gate to be near 1: "
-        "with small random weights every gate starts near sigmoid(0) = 0.5, and 0.5 "
-        f"multiplied {T - 1} times is {0.5 ** (T - 1):.0e}. The shortcut exists, but the "
-        "forget gate (the update gate in a GRU) keeps it closed.\n\n"
-        "Training opens it where it pays: once the loss depends on a distant input, gradient "
-        "descent pushes some units' forget gates towards 1, the product of gates along the "
-        "path stays near 1, and the error reaches the distant input. The tanh RNN has no such "
-        "road. A forget-gate bias of 1 starts the gate at 0.73 instead of 0.5: a head start, "
-        "not a cure.")
+if not shown:  # the reason is the answer: held back until the learner commits
+    st.caption(":material/lock: Commit your prediction above to see the cells train, "
+               "what changes inside their gates, and why.")
+else:
+    with layout.section("Why a fresh gate keeps the path closed"):
+        st.markdown(
+            "A plain RNN has one road from h_{t-1} to h_t: through W_hh and tanh', which shrink "
+            "the signal at almost every step (section 3). A gated cell adds a second road that "
+            "is only an element-wise product with a gate. Nothing forces that gate to be near 1: "
+            "with small random weights every gate starts near sigmoid(0) = 0.5, and 0.5 "
+            f"multiplied {T - 1} times is {0.5 ** (T - 1):.0e}. The shortcut exists, but the "
+            "forget gate (the update gate in a GRU) keeps it closed.\n\n"
+            "Training opens it where it pays: once the loss depends on a distant input, gradient "
+            "descent pushes some units' forget gates towards 1, the product of gates along the "
+            "path stays near 1, and the error reaches the distant input. The tanh RNN has no such "
+            "road. A forget-gate bias of 1 starts the gate at 0.73 instead of 0.5: a head start, "
+            "not a cure.")
 
 layout.code_for(exp.compare_cells, params)
 layout.footer(FILE)

@@ -38,6 +38,9 @@ def test_main_result_is_held_back_until_the_learner_commits():
     assert "Commit a prediction" in str(vega_specs(at)[0])
     assert not any(m.label.endswith("trained") for m in at.metric)
     assert "Checked in this run" not in text(at)
+    assert len(vega_specs(at)) == 1  # nothing deeper either
+    assert "keeps it closed" not in text(at)  # the reason is the answer
+    assert any("Commit your prediction above to see" in c.value for c in at.caption)
     assert at.button(key="commit_s5b").disabled  # nothing picked yet
     assert "run_s5b" not in [b.key for b in at.button]  # no training before the commit
     commit(at, "s5b", RIGHT)
