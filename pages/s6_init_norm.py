@@ -135,43 +135,6 @@ if shown:
         "(section 5b's forget-gate bias of 1 starts the forget gates at 0.73 instead of 0.5). "
         "Drag the gain: nothing is trained, so the chart follows at once.")
 
-# -- why: the singular values -------------------------------------------------------------------
-st.header("Why: how far W_hh stretches each direction")
-c1, c2 = st.columns([1.5, 1], gap="medium")
-with c1:
-    vdf = pd.DataFrame(exp.sv_table(prof, RNN_IDS, labels=SHORT))
-    layout.show(charts.sv_lines(vdf, order=START_ORDER[:4], colours=START_COLOURS[:4],
-                                dashed=DASHED, height=150),
-                vdf, key="s6_sv", name="recurrent_singular_values", alt_text=(
-                    "Singular values of W_hh, largest to smallest: " + "; ".join(
-                        f"{SHORT[s]} {prof['runs'][s]['sv_init'][0]:.2f} to "
-                        f"{prof['runs'][s]['sv_init'][-1]:.2f}" for s in RNN_IDS) + "."))
-with c2:
-    st.markdown(
-        "The gradient is multiplied at every step back by a Jacobian built from W_hh "
-        "(section 3). Each **singular value** says how much W_hh stretches (above 1) or "
-        "shrinks (below 1) one direction of the hidden state.")
-    claims.show(prof, pparams, [CLAIM["orthogonal_flat"], CLAIM["random_starts_mostly_shrink"]])
-    with layout.section("The four starts, by construction"):
-        st.markdown(
-            "- **PyTorch default**: every weight uniform in ±1/sqrt(H). A random matrix of that "
-            "scale has singular values from near 0 to just above 1, so most directions shrink.\n"
-            "- **Xavier (Glorot)**: uniform in ±sqrt(6 / (fan-in + fan-out)), sqrt(3) times wider "
-            "than the default for a square W_hh: more directions stretch, most still shrink.\n"
-            "- **Orthogonal** (Saxe et al. 2013): every singular value exactly 1, so W_hh alone "
-            "preserves lengths and only tanh' shrinks the signal.\n"
-            "- **Identity with ReLU** (IRNN, Le, Jaitly & Hinton 2015): W_hh = I, so each step "
-            "copies the state forward, and an active ReLU unit passes its gradient unchanged.\n\n"
-            "The **gain** multiplies W_hh after any of these. The LSTMs' line in the table below "
-            "is the candidate block W_hg, the one that plays W_hh's role.")
-        layout.cite("Saxe, McClelland & Ganguli (2013), arXiv:1312.6120; Le, Jaitly & Hinton "
-                    "(2015), arXiv:1504.00941.")
-    layout.code_for(exp.init_profiles, pparams)
-
-# -- after a short training run ---------------------------------------------------------------
-st.header("After a short training run")
-iparams = dict(seq_len=iT, hidden_size=iH, gain=gain, steps=isteps, lr=ilr, seed=seed)
-
 
 def loss_chart(res: dict, series: str, order: list[str], colours: list[str], *,
                labels: dict | None = None, cached: bool = True, legend: int = 2):
@@ -182,49 +145,90 @@ def loss_chart(res: dict, series: str, order: list[str], colours: list[str], *,
                  y_title="MSE (log, 10-step mean)", height=180, legend_columns=legend), df
 
 
-run = runner.live("s6_init", exp.init_schemes, iparams, run_label="Train all six",
-                  draw=lambda r: layout.draw_chart(loss_chart(
-                      r, "start", START_ORDER, START_COLOURS, labels=SHORT, cached=False)[0]),
-                  refusal=runner.over_cap(cost.estimate("init_norm.init_schemes", iparams), "These settings",
-                                          "Lower T, H or the steps."))
-if run is not None:
-    res, runs = run["result"], run["result"]["runs"]
-    have = [s for s in res["order"] if runs[s]["final_loss"] is not None]
-    c1, c2 = st.columns(2, gap="medium")
+# Held back until the learner commits: the singular values and the trained runs rank the starts.
+if not shown:
+    st.caption(":material/lock: Commit your prediction above to see why the starts differ and "
+               "what a short training run makes of them.")
+else:
+    # -- why: the singular values ---------------------------------------------------------------
+    st.header("Why: how far W_hh stretches each direction")
+    c1, c2 = st.columns([1.5, 1], gap="medium")
     with c1:
-        tdf = pd.DataFrame(exp.share_table(res, "grad_trained", labels=SHORT))
-        if len(tdf):
-            layout.show(charts.lag_share(tdf, order=START_ORDER, colours=START_COLOURS,
-                                         dashed=DASHED, x_title=LAG, y_title=SHARE,
-                                         height=180, legend_columns=2),
-                        tdf, key="s6_lag_trained", name="gradient_by_lag_trained", alt_text=(
-                            "Trained, share reaching step 0: " + ", ".join(
-                                f"{SHORT[s]} {runs[s]['ratio_trained']:.0e}"
-                                for s in have) + "."))
+        vdf = pd.DataFrame(exp.sv_table(prof, RNN_IDS, labels=SHORT))
+        layout.show(charts.sv_lines(vdf, order=START_ORDER[:4], colours=START_COLOURS[:4],
+                                    dashed=DASHED, height=150),
+                    vdf, key="s6_sv", name="recurrent_singular_values", alt_text=(
+                        "Singular values of W_hh, largest to smallest: " + "; ".join(
+                            f"{SHORT[s]} {prof['runs'][s]['sv_init'][0]:.2f} to "
+                            f"{prof['runs'][s]['sv_init'][-1]:.2f}" for s in RNN_IDS) + "."))
     with c2:
-        chart, ldf = loss_chart(res, "start", START_ORDER, START_COLOURS, labels=SHORT,
-                                legend=0)  # the lag chart beside it names the colours
-        layout.show(chart, ldf, key="s6_init_loss", name="loss_per_start", alt_text=(
-            "Final loss per start: " + ", ".join(
-                f"{SHORT[s]} {runs[s]['final_loss']:.3g}" for s in have) + "."))
-    verdicts(run, iparams, "training_closes_tanh_paths", "short_run_stalls")
-    layout.how_to_read(
-        "Left: the lag chart above, after the short run. Right: each start's loss (log "
-        "scale, smoothed), over the dotted chance line. A start that lets more gradient reach "
-        "the early steps gives the network a **chance** to learn from them; it does not make "
-        "it learn. Raise the training steps (under *More settings* at the top) to see "
-        "whether a start that keeps the gradient also leaves the chance line sooner.")
-    with layout.section("The numbers per start"):
-        st.dataframe(pd.DataFrame([{
-            "start": runs[s]["label"],
-            "σ_max at init": f"{runs[s]['sv_init'][0]:.2f}",
-            "first/last at init": f"{runs[s]['ratio_init']:.1e}",
-            "first/last trained": f"{runs[s]['ratio_trained']:.1e}"
-            if finite(runs[s]["ratio_trained"]) else "—",
-            "final loss": f"{runs[s]['final_loss']:.3f}",
-            "first non-finite": f"step {runs[s]['first_nonfinite']['step']}"
-            if runs[s]["first_nonfinite"] else "—",
-        } for s in have]), hide_index=True)
+        st.markdown(
+            "The gradient is multiplied at every step back by a Jacobian built from W_hh "
+            "(section 3). Each **singular value** says how much W_hh stretches (above 1) or "
+            "shrinks (below 1) one direction of the hidden state.")
+        claims.show(prof, pparams, [CLAIM["orthogonal_flat"], CLAIM["random_starts_mostly_shrink"]])
+        with layout.section("The four starts, by construction"):
+            st.markdown(
+                "- **PyTorch default**: every weight uniform in ±1/sqrt(H). A random matrix of that "
+                "scale has singular values from near 0 to just above 1, so most directions shrink.\n"
+                "- **Xavier (Glorot)**: uniform in ±sqrt(6 / (fan-in + fan-out)), sqrt(3) times wider "
+                "than the default for a square W_hh: more directions stretch, most still shrink.\n"
+                "- **Orthogonal** (Saxe et al. 2013): every singular value exactly 1, so W_hh alone "
+                "preserves lengths and only tanh' shrinks the signal.\n"
+                "- **Identity with ReLU** (IRNN, Le, Jaitly & Hinton 2015): W_hh = I, so each step "
+                "copies the state forward, and an active ReLU unit passes its gradient unchanged.\n\n"
+                "The **gain** multiplies W_hh after any of these. The LSTMs' line in the table below "
+                "is the candidate block W_hg, the one that plays W_hh's role.")
+            layout.cite("Saxe, McClelland & Ganguli (2013), arXiv:1312.6120; Le, Jaitly & Hinton "
+                        "(2015), arXiv:1504.00941.")
+        layout.code_for(exp.init_profiles, pparams)
+
+    # -- after a short training run -------------------------------------------------------------
+    st.header("After a short training run")
+    iparams = dict(seq_len=iT, hidden_size=iH, gain=gain, steps=isteps, lr=ilr, seed=seed)
+    run = runner.live("s6_init", exp.init_schemes, iparams, run_label="Train all six",
+                      draw=lambda r: layout.draw_chart(loss_chart(
+                          r, "start", START_ORDER, START_COLOURS, labels=SHORT, cached=False)[0]),
+                      refusal=runner.over_cap(cost.estimate("init_norm.init_schemes", iparams), "These settings",
+                                              "Lower T, H or the steps."))
+    if run is not None:
+        res, runs = run["result"], run["result"]["runs"]
+        have = [s for s in res["order"] if runs[s]["final_loss"] is not None]
+        c1, c2 = st.columns(2, gap="medium")
+        with c1:
+            tdf = pd.DataFrame(exp.share_table(res, "grad_trained", labels=SHORT))
+            if len(tdf):
+                layout.show(charts.lag_share(tdf, order=START_ORDER, colours=START_COLOURS,
+                                             dashed=DASHED, x_title=LAG, y_title=SHARE,
+                                             height=180, legend_columns=2),
+                            tdf, key="s6_lag_trained", name="gradient_by_lag_trained", alt_text=(
+                                "Trained, share reaching step 0: " + ", ".join(
+                                    f"{SHORT[s]} {runs[s]['ratio_trained']:.0e}"
+                                    for s in have) + "."))
+        with c2:
+            chart, ldf = loss_chart(res, "start", START_ORDER, START_COLOURS, labels=SHORT,
+                                    legend=0)  # the lag chart beside it names the colours
+            layout.show(chart, ldf, key="s6_init_loss", name="loss_per_start", alt_text=(
+                "Final loss per start: " + ", ".join(
+                    f"{SHORT[s]} {runs[s]['final_loss']:.3g}" for s in have) + "."))
+        verdicts(run, iparams, "training_closes_tanh_paths", "short_run_stalls")
+        layout.how_to_read(
+            "Left: the lag chart above, after the short run. Right: each start's loss (log "
+            "scale, smoothed), over the dotted chance line. A start that lets more gradient reach "
+            "the early steps gives the network a **chance** to learn from them; it does not make "
+            "it learn. Raise the training steps (under *More settings* at the top) to see "
+            "whether a start that keeps the gradient also leaves the chance line sooner.")
+        with layout.section("The numbers per start"):
+            st.dataframe(pd.DataFrame([{
+                "start": runs[s]["label"],
+                "σ_max at init": f"{runs[s]['sv_init'][0]:.2f}",
+                "first/last at init": f"{runs[s]['ratio_init']:.1e}",
+                "first/last trained": f"{runs[s]['ratio_trained']:.1e}"
+                if finite(runs[s]["ratio_trained"]) else "—",
+                "final loss": f"{runs[s]['final_loss']:.3f}",
+                "first non-finite": f"step {runs[s]['first_nonfinite']['step']}"
+                if runs[s]["first_nonfinite"] else "—",
+            } for s in have]), hide_index=True)
 
 # -- normalisation ------------------------------------------------------------------------------
 st.header("Normalisation: re-scaling inside each step")

@@ -42,8 +42,12 @@ def test_main_result_is_held_back_until_the_learner_commits():
     at = open_page(FILE)
     no_exception(at)
     assert "Commit a prediction" in str(vega_specs(at)[0])
-    # below the fold the trained run's lag chart is there, the untrained main chart is not
-    assert len(by_fields(at, "lag", "share", "start")) == 1
+    # below the fold the singular values and the trained run are held back too: they rank
+    # the starts
+    assert not by_fields(at, "lag", "share", "start")
+    assert not [s for s in vega_specs(at) if "singular value" in str(s)]
+    assert "run_s6_init" not in [b.key for b in at.button]
+    assert any("Commit your prediction above to see" in c.value for c in at.caption)
     assert "identity start (IRNN) passes the largest share" not in text(at)
     assert at.button(key="commit_s6_init").disabled
     commit(at, "s6_init", RIGHT)
@@ -172,7 +176,7 @@ def test_links_presets_caps_and_bad_values():
 
 
 def test_the_snippet_runs_and_gives_the_page_result():
-    at = open_page(FILE)
+    at = commit(open_page(FILE), "s6_init", RIGHT)
     (src,) = [c for c in code_blocks(at) if "init_profiles" in c]
     ns: dict = {}
     exec(compile(src, "<snippet>", "exec"), ns)
