@@ -5,6 +5,8 @@ file through RNNLAB_PULSE_URL."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -65,9 +67,17 @@ def burst_script():
                                     for i in range(12)]
 
 
-@pytest.fixture
-def db(tmp_path, monkeypatch):
-    url = f"sqlite:///{tmp_path}/pulse.sqlite"
+@pytest.fixture(params=["sqlite", "server"])
+def db(request, tmp_path, monkeypatch):
+    """The app's database: an SQLite file per test, and (only when
+    ``PULSE_TEST_DATABASE_URL`` is set, see tests/ui/test_pulse_store.py) a PostgreSQL
+    database shared by the tests (every room code is fresh)."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path}/pulse.sqlite"
+    else:
+        url = os.environ.get("PULSE_TEST_DATABASE_URL", "").strip()
+        if not url:
+            pytest.skip("PULSE_TEST_DATABASE_URL not set: the pulse runs on SQLite only")
     monkeypatch.setenv(ps.ENV_URL, url)
     engine = ps.make_engine(url)
     yield ps.store_for(engine)
