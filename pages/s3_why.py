@@ -130,42 +130,46 @@ if shown:
 layout.code_for(exp.matrix_case, mparams, show=["sigma_max", "eta", "rate"],
                 title="The code behind the main chart")
 
-# -- why sigma_max above 1 is not enough -------------------------------------------------------
-st.header("Why σ_max above 1 is not enough: the eigenvalues")
-c1, c2 = st.columns([1, 1.4], gap="large")
-with c1:
-    edf = ct.eigen_frame(res)
-    side = 240
-    layout.draw_chart(ct.eigen_plane(
-        edf, res["spectral_radius"], height=side,
-        width=round(side * layout.PROJECTOR_HEIGHT) if state.instructor() else side), (
-        f"{len(edf)} eigenvalues of W_hh; the largest modulus is "
-        f"{res['spectral_radius']:.3f}, "
-        f"{'inside' if res['spectral_radius'] < 1 else 'outside'} the unit circle."))
-with c2:
-    st.markdown(
-        "σ_max is W_hh's stretch in its single most favourable direction. After one step the "
-        "gradient points somewhere else, and the next factor has its own favourite direction: "
-        "over many steps what counts is the long-run growth rate, which for a fixed matrix is "
-        "the **spectral radius** (the farthest eigenvalue from 0). On top of that, every factor "
-        "includes diag(σ′), and saturated units have slopes near 0.")
-    claims.show(res, mparams, [CLAIM["radius_below_sigma"], CLAIM["eigs_inside"]])
-    layout.how_to_read(
-        "Each dot is an eigenvalue of W_hh in the complex plane; it moves as you change the "
-        "controls above. The grey dotted circle has radius 1; the orange dashed one passes "
-        "through the farthest eigenvalue. For a **linear** RNN, eigenvalues inside the unit "
-        "circle mean W_hh^k → 0 (vanishing), outside means some direction grows. A random "
-        "Gaussian W_hh is far from symmetric, so its spectral radius sits well below σ_max.")
-    layout.cite("Eigenvalues and norm preservation: Arjovsky, Shah & Bengio (2016), "
-                "arXiv:1511.06464.")
-
-# -- the activation ----------------------------------------------------------------------------
-st.header("Same W_hh, four activations")
-aparams = {k: v for k, v in mparams.items() if k != "activation"}
+# Held back until the learner commits: the eigenvalues, the activations and the phase
+# diagram each answer the question.
 if not shown:
-    st.caption(":material/lock: Commit your prediction above first: this chart contains the "
-               "answer.")
+    st.header("Eigenvalues, activations and the phase diagram")
+    st.caption(":material/lock: Commit your prediction above to see why the product does "
+               "what it does: W_hh's eigenvalues, four activations and a map of gain × "
+               "length.")
 else:
+    # -- why sigma_max above 1 is not enough --
+    st.header("Why σ_max above 1 is not enough: the eigenvalues")
+    c1, c2 = st.columns([1, 1.4], gap="large")
+    with c1:
+        edf = ct.eigen_frame(res)
+        side = 240
+        layout.draw_chart(ct.eigen_plane(
+            edf, res["spectral_radius"], height=side,
+            width=round(side * layout.PROJECTOR_HEIGHT) if state.instructor() else side), (
+            f"{len(edf)} eigenvalues of W_hh; the largest modulus is "
+            f"{res['spectral_radius']:.3f}, "
+            f"{'inside' if res['spectral_radius'] < 1 else 'outside'} the unit circle."))
+    with c2:
+        st.markdown(
+            "σ_max is W_hh's stretch in its single most favourable direction. After one step the "
+            "gradient points somewhere else, and the next factor has its own favourite direction: "
+            "over many steps what counts is the long-run growth rate, which for a fixed matrix is "
+            "the **spectral radius** (the farthest eigenvalue from 0). On top of that, every factor "
+            "includes diag(σ′), and saturated units have slopes near 0.")
+        claims.show(res, mparams, [CLAIM["radius_below_sigma"], CLAIM["eigs_inside"]])
+        layout.how_to_read(
+            "Each dot is an eigenvalue of W_hh in the complex plane; it moves as you change the "
+            "controls above. The grey dotted circle has radius 1; the orange dashed one passes "
+            "through the farthest eigenvalue. For a **linear** RNN, eigenvalues inside the unit "
+            "circle mean W_hh^k → 0 (vanishing), outside means some direction grows. A random "
+            "Gaussian W_hh is far from symmetric, so its spectral radius sits well below σ_max.")
+        layout.cite("Eigenvalues and norm preservation: Arjovsky, Shah & Bengio (2016), "
+                    "arXiv:1511.06464.")
+
+    # -- the activation --
+    st.header("Same W_hh, four activations")
+    aparams = {k: v for k, v in mparams.items() if k != "activation"}
     ares = demos.run(exp.activation_compare, **aparams)
     names = {a: f"{'ReLU' if a == 'relu' else a}: mean σ′ {ares['mean_deriv'][a]:.2f}"
              for a in ares["activations"]}
@@ -190,52 +194,52 @@ else:
         "that are off; tanh's falls where units saturate. The legend gives each one's mean "
         "slope σ′ along this sequence.")
 
-# -- phase diagram -----------------------------------------------------------------------------
-st.header("Phase diagram: recurrent gain × sequence length")
-pc, pm = st.columns([1, 2.7], gap="medium")
-with pc:
-    pact = state.select("Activation", "pact", {"tanh": "tanh", "relu": "ReLU"},
-                        P["nonlinearity"])
-    st.caption(f"Each cell is a fresh RNN (H = {P['hidden_size']}, PyTorch's default weights) "
-               "whose W_hh is rescaled to the spectral radius on the x-axis, on an "
-               "adding-problem batch of length T with the loss at the last step. "
-               f"**Vanishing**: ratio below 1/{REGIME_THRESHOLD:g}; **exploding**: above "
-               f"{REGIME_THRESHOLD:g}; **stable** (outlined) in between.")
-pparams = {**P, "nonlinearity": pact}
-pres = demos.run(exp.phase_diagram, **pparams)
-pdf = ct.phase_frame(pres)
-bands = exp.stable_gains(pres)
-band_md = "; ".join(f"T = {T}: {exp.band_text(g, pres['radii'])}" for T, g in bands.items())
-first_boom = min(((g, T) for g, T, reg in zip(pres["radius"], pres["seq_len"], pres["regime"])
-                  if reg == "exploding"), default=None)
-tmax = max(pres["lengths"])
-with pm:
-    counts = pdf["regime"].value_counts().to_dict()
-    layout.show(ct.phase_map(
-        pdf, x="gain", y="T", x_title="recurrent gain = spectral radius of W_hh",
-        y_title="sequence length T", height=260), pdf, key="s3_phase", name="phase_diagram",
-        alt_text=(f"{counts.get('vanishing', 0)} of {len(pdf)} cells vanish, "
-                  f"{counts.get('stable', 0)} are stable and {counts.get('exploding', 0)} "
-                  f"explode ({ACTS[pact]}). Stable gains by length: {band_md}."))
-st.markdown(
-    f"**What this grid shows ({ACTS[pact]}).** The stable gains at each length: {band_md}. "
-    + (f"The smallest gain that explodes is {first_boom[0]:g} (at T = {first_boom[1]}). "
-       if first_boom else "No cell explodes. ")
-    + "Short sequences forgive a wide range of gains, because only a few factors are "
-      "multiplied. Long ones do not: to stay within a factor of "
-      f"{REGIME_THRESHOLD:g} over T = {tmax} steps, the average factor per step must lie "
-      f"within {100 * (REGIME_THRESHOLD ** (1 / tmax) - 1):.1f}% of 1.")
-claims.show(pres, pparams, [CLAIM[n] for n in (
-    "widest_at_shortest", "exponent_grows_with_T", "below_one_vanishes",
-    "one_is_not_enough", "long_band_narrow", "relu_needs_more")])
-layout.how_to_read(
-    "Colour and number are log10 of ||dL/dh_0|| / ||dL/dh_{T-1}||: **-14** means the first "
-    "step receives 10^-14 of the gradient the last step gets. Blue is vanishing, orange "
-    "exploding, white about balanced (colours saturate at ±30). Grey and black cells are "
-    "ratios that left float64: **<-300** underflowed to 0, **inf** overflowed. Read a column "
-    "upwards: for a fixed gain the exponent grows with T, because the ratio is a product of T "
-    "factors.")
-layout.code_for(exp.phase_diagram, pparams, show=["regime"])
+    # -- phase diagram --
+    st.header("Phase diagram: recurrent gain × sequence length")
+    pc, pm = st.columns([1, 2.7], gap="medium")
+    with pc:
+        pact = state.select("Activation", "pact", {"tanh": "tanh", "relu": "ReLU"},
+                            P["nonlinearity"])
+        st.caption(f"Each cell is a fresh RNN (H = {P['hidden_size']}, PyTorch's default weights) "
+                   "whose W_hh is rescaled to the spectral radius on the x-axis, on an "
+                   "adding-problem batch of length T with the loss at the last step. "
+                   f"**Vanishing**: ratio below 1/{REGIME_THRESHOLD:g}; **exploding**: above "
+                   f"{REGIME_THRESHOLD:g}; **stable** (outlined) in between.")
+    pparams = {**P, "nonlinearity": pact}
+    pres = demos.run(exp.phase_diagram, **pparams)
+    pdf = ct.phase_frame(pres)
+    bands = exp.stable_gains(pres)
+    band_md = "; ".join(f"T = {T}: {exp.band_text(g, pres['radii'])}" for T, g in bands.items())
+    first_boom = min(((g, T) for g, T, reg in zip(pres["radius"], pres["seq_len"], pres["regime"])
+                      if reg == "exploding"), default=None)
+    tmax = max(pres["lengths"])
+    with pm:
+        counts = pdf["regime"].value_counts().to_dict()
+        layout.show(ct.phase_map(
+            pdf, x="gain", y="T", x_title="recurrent gain = spectral radius of W_hh",
+            y_title="sequence length T", height=260), pdf, key="s3_phase", name="phase_diagram",
+            alt_text=(f"{counts.get('vanishing', 0)} of {len(pdf)} cells vanish, "
+                      f"{counts.get('stable', 0)} are stable and {counts.get('exploding', 0)} "
+                      f"explode ({ACTS[pact]}). Stable gains by length: {band_md}."))
+    st.markdown(
+        f"**What this grid shows ({ACTS[pact]}).** The stable gains at each length: {band_md}. "
+        + (f"The smallest gain that explodes is {first_boom[0]:g} (at T = {first_boom[1]}). "
+           if first_boom else "No cell explodes. ")
+        + "Short sequences forgive a wide range of gains, because only a few factors are "
+          "multiplied. Long ones do not: to stay within a factor of "
+          f"{REGIME_THRESHOLD:g} over T = {tmax} steps, the average factor per step must lie "
+          f"within {100 * (REGIME_THRESHOLD ** (1 / tmax) - 1):.1f}% of 1.")
+    claims.show(pres, pparams, [CLAIM[n] for n in (
+        "widest_at_shortest", "exponent_grows_with_T", "below_one_vanishes",
+        "one_is_not_enough", "long_band_narrow", "relu_needs_more")])
+    layout.how_to_read(
+        "Colour and number are log10 of ||dL/dh_0|| / ||dL/dh_{T-1}||: **-14** means the first "
+        "step receives 10^-14 of the gradient the last step gets. Blue is vanishing, orange "
+        "exploding, white about balanced (colours saturate at ±30). Grey and black cells are "
+        "ratios that left float64: **<-300** underflowed to 0, **inf** overflowed. Read a column "
+        "upwards: for a fixed gain the exponent grows with T, because the ratio is a product of T "
+        "factors.")
+    layout.code_for(exp.phase_diagram, pparams, show=["regime"])
 
 # -- derivations -------------------------------------------------------------------------------
 st.header("Go deeper")

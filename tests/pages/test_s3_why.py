@@ -55,7 +55,9 @@ def test_main_result_is_held_back_until_the_learner_commits():
     assert "bound grows (γσ_max > 1), yet the measured product shrinks" not in _text(at)
     assert "Verdict" not in _text(at) and not at.success  # no answer box before the commit
     assert at.button(key="commit_s3").disabled
-    assert {"eig", "phase", "scalar"} <= set(by)  # the rest of the page is there
+    # the eigenvalues and the phase map answer the question too: only the warm-up is drawn
+    assert set(by) == {"scalar"}
+    assert any("Commit your prediction above to see" in c.value for c in at.caption)
     commit(at, "s3", RIGHT)
     no_exception(at)
     assert any(s.value.startswith("**Right: It shrinks") for s in at.success)
@@ -208,7 +210,7 @@ def test_relu_phase_and_presets_show_their_own_claims():
 
 
 def test_the_snippets_run_and_give_the_page_result():
-    at = open_page(FILE)
+    at = commit(open_page(FILE), "s3", RIGHT)
     srcs = code_blocks(at)
     (main,) = [c for c in srcs if "matrix_case" in c]
     ns: dict = {}
