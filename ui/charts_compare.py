@@ -1,10 +1,14 @@
-"""Extra pure Altair builders for Lab 2 (RNN vs LSTM vs GRU). No Streamlit here.
+"""Altair builders for Lab 2 (the tanh RNN, the LSTM and the GRU side by side). No Streamlit.
 
-- :func:`curves`: one line per cell (fixed colours, the same on every chart of the lab), an
-  optional dashed style for a second series (validation), dashed reference lines, log or
-  linear y; non-finite values are marked, never dropped silently.
-- :func:`cell_heatmaps`: one lag x training-step heatmap per cell, side by side, on ONE shared
-  colour scale so the three can be compared at a glance.
+- :func:`curves`: one line per cell in the cell's own colour (``ui.palette``: tanh RNN
+  vermillion, LSTM blue, GRU green, as on every page), an optional dashed style for a second
+  series (held-out text), dotted reference lines *under* the data and named in the legend (no
+  label can sit on a curve), log or linear y. Values a log axis cannot show and NaN/inf are
+  flagged marks at the bottom with their own legend entries, never dropped silently.
+- Heatmaps of the gradient by lag and training step are ``ui.charts_gated.facet_heatmap`` (one
+  shared colour scale, a ``scheme`` argument, lag 0 at the bottom): see :func:`gradient_maps`.
+
+Builders are memoised (``ui.chartcache.memo``) and must not be mutated after they return.
 """
 
 from __future__ import annotations
@@ -13,95 +17,94 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from .charts import OKABE_ITO, STATUS_BAD, STATUS_OK
+from . import chartcache, palette
+from .charts_gated import facet_heatmap
 
-CELL_LABELS = {"rnn": "tanh RNN", "lstm": "LSTM", "gru": "GRU"}
-CELL_DOMAIN = list(CELL_LABELS.values())
-CELL_COLORS = [OKABE_ITO[5], OKABE_ITO[0], OKABE_ITO[2]]  # vermillion, blue, green
-
-
-def _cell_color(field: str = "cell") -> alt.Color:
-    return alt.Color(f"{field}:N", title="cell",
-                     scale=alt.Scale(domain=CELL_DOMAIN, range=CELL_COLORS),
-                     legend=alt.Legend(orient="bottom"))
+#: The lab's cells in their order (``core.experiments.compare.CELLS``), labels and colours.
+CELL_ORDER, CELL_RANGE = palette.cell_scale(["rnn", "lstm", "gru"])
+#: Dotted patterns for up to three reference lines on one chart.
+REF_DASHES = [palette.DOTTED, [8, 3], [1, 5]]
+_FLAGS = {palette.TINY_MARK: "triangle-down", palette.NAN_MARK: "cross"}
 
 
-def curves(df: pd.DataFrame, x: str, y: str, *, color: str = "cell", dash: str | None = None,
+def _status(v: pd.Series, log_y: bool) -> np.ndarray:
+    v = pd.to_numeric(v, errors="coerce").astype(float).to_numpy()
+    return np.where(~np.isfinite(v), palette.NAN_MARK,
+                    np.where((v <= 0) & log_y, palette.TINY_MARK, "ok"))
+
+
+@chartcache.memo
+def curves(df: pd.DataFrame, x: str, y: str, *, dash: str | None = None,
            x_title: str | None = None, y_title: str | None = None, log_y: bool = False,
-           rules: dict[str, float] | None = None, height: int = 300,
-           y_domain: tuple[float, float] | None = None, points: bool = False) -> alt.LayerChart:
-    """Lines of ``y`` over ``x`` per cell; ``dash`` (a text column) draws its second value dashed.
+           rules: dict[str, float] | None = None, height: int = 280,
+           y_domain: tuple[float, float] | None = None,
+           points: bool = False) -> alt.LayerChart:
+    """Lines of ``y`` over ``x``, one per ``cell`` (tanh RNN / LSTM / GRU labels).
 
-    Non-finite or (on a log axis) non-positive values become gaps, and a red tick at the bottom
-    marks where they happened. ``rules``: labelled horizontal reference lines.
+    ``df``: columns ``cell``, ``x``, ``y`` (and ``dash``, a text column whose second value is
+    drawn dashed). ``rules``: legend label -> y of a dotted reference line drawn under the
+    curves. Non-finite (or, on a log axis, non-positive) values are drawn as flagged marks at
+    the bottom with their own legend entry.
     """
     data = df.copy()
     v = pd.to_numeric(data[y], errors="coerce").astype(float)
-    ok = np.isfinite(v) & ((v > 0) if log_y else True)
-    data["status"] = np.where(ok, STATUS_OK, STATUS_BAD)
-    data[y] = np.where(ok, v, np.nan)
-    yscale = alt.Scale(type="log") if log_y else alt.Scale(zero=False)
+    data["status"] = _status(v, log_y)
+    ok = data["status"] == "ok"
+    lo = float(v[ok].min()) if ok.any() else (1e-3 if log_y else 0.0)
+    data["_y"] = np.where(ok, v, lo)
     if y_domain is not None:
         yscale = alt.Scale(type="log" if log_y else "linear", domain=list(y_domain))
-    tips = [alt.Tooltip(f"{color}:N", title="cell"), alt.Tooltip(f"{x}:Q", title=x_title or x),
+    else:
+        yscale = alt.Scale(type="log") if log_y else alt.Scale(zero=False)
+    axis = alt.Axis(format=palette.LOG_TICK_FORMAT) if log_y else alt.Axis()
+    enc_x = alt.X(f"{x}:Q", title=x_title or x)
+    enc_y = alt.Y("_y:Q", title=y_title or y, scale=yscale, axis=axis)
+    tips = [alt.Tooltip("cell:N"), alt.Tooltip(f"{x}:Q", title=x_title or x),
             alt.Tooltip(f"{y}:Q", title=y_title or y, format=".4g")]
-    enc = {"x": alt.X(f"{x}:Q", title=x_title or x),
-           "y": alt.Y(f"{y}:Q", title=y_title or y, scale=yscale),
-           "color": _cell_color(color), "tooltip": tips}
-    if dash:
-        vals = list(dict.fromkeys(data[dash].tolist()))
-        enc["strokeDash"] = alt.StrokeDash(f"{dash}:N", title=None,
-                                           scale=alt.Scale(domain=vals,
-                                                           range=[[1, 0], [6, 3]][:len(vals)]),
-                                           legend=alt.Legend(orient="bottom"))
-        tips.insert(1, alt.Tooltip(f"{dash}:N"))
-    base = alt.Chart(data)
-    line = base.mark_line(strokeWidth=2.5, point=points).encode(**enc)
-    bad = base.transform_filter(alt.datum.status != STATUS_OK).mark_tick(
-        color="#D55E00", thickness=2, size=14).encode(
-        x=alt.X(f"{x}:Q"), y=alt.value(0), tooltip=[alt.Tooltip(f"{color}:N"),
-                                                    alt.Tooltip(f"{x}:Q"),
-                                                    alt.Tooltip("status:N")])
-    layers = [line, bad]
+    layers = []
     if rules:
-        rdf = pd.DataFrame({"label": list(rules), "value": list(rules.values())})
-        layers.append(alt.Chart(rdf).mark_rule(strokeDash=[6, 4], color="#555555").encode(
-            y="value:Q", tooltip=["label:N", alt.Tooltip("value:Q", format=".4g")]))
-        # labels alternate above / below their line so two close lines stay readable
-        rdf["dy"] = [-6 if i % 2 == 0 else 12 for i in range(len(rdf))]
-        for dy, part in rdf.groupby("dy"):
-            layers.append(alt.Chart(part).mark_text(align="left", dx=4, dy=int(dy),
-                                                    color="#333333").encode(
-                y="value:Q", x=alt.value(4), text="label:N"))
-    return alt.layer(*layers).properties(height=height)
+        labels = list(rules)
+        rdf = pd.DataFrame({"ref": labels, "v": list(rules.values())})
+        layers.append(alt.Chart(rdf).mark_rule(color=palette.REFERENCE, strokeWidth=1.6).encode(
+            y=alt.Y("v:Q"), strokeDash=alt.StrokeDash(
+                "ref:N", title=None, scale=alt.Scale(domain=labels,
+                                                     range=REF_DASHES[:len(labels)]),
+                legend=alt.Legend(orient="bottom", symbolStrokeColor=palette.REFERENCE,
+                                  labelLimit=360)),
+            tooltip=[alt.Tooltip("ref:N", title="reference"),
+                     alt.Tooltip("v:Q", title="value", format=".4g")]))
+    enc = {"x": enc_x, "y": enc_y, "tooltip": tips,
+           "color": alt.Color("cell:N", title=None,
+                              scale=alt.Scale(domain=CELL_ORDER, range=CELL_RANGE),
+                              legend=alt.Legend(orient="bottom"))}
+    if dash:
+        kinds = list(dict.fromkeys(data[dash].tolist()))
+        enc["strokeDash"] = alt.StrokeDash(f"{dash}:N", title=None, scale=alt.Scale(
+            domain=kinds, range=[palette.SOLID, palette.DASHED][:len(kinds)]),
+            legend=alt.Legend(orient="bottom"))
+        enc["detail"] = alt.Detail(f"{dash}:N")
+        tips.insert(1, alt.Tooltip(f"{dash}:N"))
+    layers.append(alt.Chart(data[ok]).mark_line(strokeWidth=2.4, point=points).encode(**enc))
+    if (~ok).any():
+        layers.append(alt.Chart(data[~ok]).mark_point(size=60, filled=True,
+                                                      color=palette.BAD).encode(
+            x=enc_x, y=enc_y, tooltip=tips + [alt.Tooltip("status:N")],
+            shape=alt.Shape("status:N", title=None, scale=alt.Scale(
+                domain=list(_FLAGS), range=list(_FLAGS.values())),
+                legend=alt.Legend(orient="bottom"))))
+    chart = alt.layer(*layers)
+    if rules and dash:
+        chart = chart.resolve_scale(strokeDash="independent")
+    return chart.properties(height=height)
 
 
-def cell_heatmaps(df: pd.DataFrame, *, x: str = "training step", y: str = "lag",
-                  value: str = "log10 grad", cell: str = "cell", height: int = 220,
-                  width: int = 140, y_title: str = "lag (steps back from the loss)"
-                  ) -> alt.FacetChart:
-    """Side-by-side heatmaps of ``value`` (already log10) by ``x`` and ``y``, one per cell.
-
-    Non-finite cells (an exactly-zero gradient gives -inf) are drawn as grey crosses.
-    """
-    data = df.copy()
-    v = pd.to_numeric(data[value], errors="coerce").astype(float)
-    data["status"] = np.where(np.isfinite(v), STATUS_OK, STATUS_BAD)
-    data["_shown"] = np.where(np.isfinite(v), v, np.nan)
-    order = [c for c in CELL_DOMAIN if c in set(data[cell])]
-    base = alt.Chart().encode(
-        x=alt.X(f"{x}:O", title=x, axis=alt.Axis(labelOverlap=True, labelAngle=0)),
-        y=alt.Y(f"{y}:O", title=y_title, axis=alt.Axis(labelOverlap=True)),
-    )
-    rects = base.transform_filter(alt.datum.status == STATUS_OK).mark_rect().encode(
-        color=alt.Color("_shown:Q", title="log10 ||dL/dh||", scale=alt.Scale(scheme="viridis"),
-                        legend=alt.Legend(orient="bottom", gradientLength=260)),
-        tooltip=[alt.Tooltip(f"{cell}:N"), alt.Tooltip(f"{x}:O"), alt.Tooltip(f"{y}:O"),
-                 alt.Tooltip(f"{value}:Q", format=".3g")])
-    bad = base.transform_filter(alt.datum.status != STATUS_OK).mark_text(
-        text="×", color="#888888").encode(tooltip=[alt.Tooltip(f"{cell}:N"),
-                                                   alt.Tooltip(f"{x}:O"), alt.Tooltip(f"{y}:O"),
-                                                   alt.Tooltip("status:N")])
-    return alt.layer(rects, bad, data=data).properties(height=height, width=width).facet(
-        column=alt.Column(f"{cell}:N", title=None, sort=order,
-                          header=alt.Header(labelFontSize=14, labelFontWeight="bold")))
+def gradient_maps(df: pd.DataFrame, *, height: int = 200, width: int = 190,
+                  scheme: str = palette.SEQUENTIAL) -> alt.FacetChart:
+    """One lag x training-step map of log10 ||dL/dh|| per cell (``frames.compare_gradient_map``)
+    on one shared colour scale (``scheme``), lag 0 at the bottom, exact zeros and NaN/inf as
+    their own legend entries."""
+    return facet_heatmap(df, "training step", "lag", "log10 grad", "cell",
+                         facet_order=[c for c in CELL_ORDER if c in set(df["cell"])],
+                         y_title="lag (steps back from the loss)",
+                         value_title="log10 ||dL/dh||", height=height, width=width, columns=3,
+                         y_descending=True, scheme=scheme)

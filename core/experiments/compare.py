@@ -17,6 +17,7 @@ shape with only the cells trained so far (the running one marked ``"status": "ru
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 
@@ -234,6 +235,16 @@ def unigram_loss(corpus) -> float:
     counts = torch.bincount(corpus.ids[:corpus.split], minlength=corpus.vocab_size).double()
     logp = torch.log((counts + 1) / (counts.sum() + corpus.vocab_size))
     return float(-logp[corpus.ids[corpus.split:]].mean())
+
+
+@functools.cache
+def corpus_unigram_loss() -> float | None:
+    """:func:`unigram_loss` of the pydoc corpus (computed once), or None when this Python
+    has no ``pydoc_data``."""
+    try:
+        return unigram_loss(load_corpus())
+    except ImportError:
+        return None
 
 
 @experiment(hidden_size=64, embed_dim=32, seq_len=48, steps=200, lr=0.01, batch_size=32,
