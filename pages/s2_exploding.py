@@ -234,53 +234,57 @@ else:
                                        for n, v in res["nonfinite_counts"].items()]),
                          hide_index=True)
 
-st.header("Pascanu's cliff: one step can throw you far away")
-cc_, cm = st.columns([1, 2.7], gap="medium")
-with cc_:
-    with st.container(border=True):
-        st.markdown(f"**Gradient descent on a one-unit RNN** with a {term('cliff', 'cliff')}")
-        w0 = state.slider("Start: weight w", "cw", 2.5, 11.5, C["w0"], step=0.25)
-        b0 = state.slider("Start: bias b", "cb", -6.5, 1.5, C["b0"], step=0.05)
-        clr = state.slider("Learning rate", "clr", 0.005, 0.2, C["lr"], step=0.005,
-                           format="%.3f")
-        cst = state.slider("Steps", "cst", 10, 300, C["steps"], step=10)
-    cparams = {**C, "w0": w0, "b0": b0, "lr": clr, "steps": cst}
-    cres = demos.run(exp.cliff_path, **cparams)
-    path, spec = cres["path"], cres["spec"]
-    gn = path["grad_norm"]
-    big = words.throw_step(path)
-    jump = (math.hypot(path["w"][big + 1] - path["w"][big], path["b"][big + 1] - path["b"][big])
-            if gn else math.nan)
-    if gn:
-        st.metric("largest gradient", num(gn[big]), help=f"its norm, at step {big}")
-        st.metric("that step's length", num(jump),
-                  help="distance moved in (w, b) by that one update, from a loss of "
-                       f"{num(path['loss'][big])} to {num(path['loss'][big + 1])}")
-    layout.cite("Pascanu, Mikolov & Bengio (2013), arXiv:1211.5063, Figure 6; the one-unit "
-                "model from Doya (1993). Start, target and learning rate here are ours.")
-    st.page_link("pages/s5_clipping.py", label="The same cliff, clipped: 5a",
-                 icon=":material/content_cut:", query_params={"preset": "explode_clip"})
-with cm:
-    layout.show(cc.cliff_map(cres["surface"], {"unclipped": path}, cres["wall"], height=270),
-                cc.path_table({"unclipped": path}), key="s2_cliff", name="cliff_path",
-                alt_text=(f"Loss surface of x_t = w sigmoid(x_(t-1)) + b over {spec['T']} "
-                          f"steps. The unclipped path meets a gradient of norm {num(gn[big])} "
-                          f"at step {big} and jumps {num(jump)} units in one step, to w = "
-                          f"{path['w'][big + 1]:.3g}, b = {path['b'][big + 1]:.3g}.")
-                if gn else "No steps taken.")
-    if gn:
-        claims.show(cres, cparams, [exp.flung, exp.lost])
-    layout.how_to_read(
-        "- Grey shade is the loss of a one-unit RNN, x_t = w sigmoid(x_(t-1)) + b, started at "
-        f"x_0 = {spec['x0']:g} and asked to end at x_{spec['T']} = {spec['target']:g} (darker "
-        "= higher, log scale).\n"
-        "- The pink dashed line is the **cliff**: where x_0 sits exactly on the map's unstable "
-        "fixed point. Just above it the unit settles high, just below it low, so the loss "
-        "changes abruptly and its gradient there is enormous.\n"
-        "- The vermillion path is plain gradient descent from the black square. Where a step "
-        "lands right at the edge, the gradient is huge and the next update flings the point "
-        "away; a hollow diamond on the border marks where it left the map (hover it for where "
-        "the step really landed).")
+if not shown:  # the cliff's flung path answers the question: held back until the commit
+    st.caption(":material/lock: Commit your prediction above to see Pascanu's cliff: "
+               "gradient descent on a one-unit RNN, where you set the start.")
+else:
+    st.header("Pascanu's cliff: one step can throw you far away")
+    cc_, cm = st.columns([1, 2.7], gap="medium")
+    with cc_:
+        with st.container(border=True):
+            st.markdown(f"**Gradient descent on a one-unit RNN** with a {term('cliff', 'cliff')}")
+            w0 = state.slider("Start: weight w", "cw", 2.5, 11.5, C["w0"], step=0.25)
+            b0 = state.slider("Start: bias b", "cb", -6.5, 1.5, C["b0"], step=0.05)
+            clr = state.slider("Learning rate", "clr", 0.005, 0.2, C["lr"], step=0.005,
+                               format="%.3f")
+            cst = state.slider("Steps", "cst", 10, 300, C["steps"], step=10)
+        cparams = {**C, "w0": w0, "b0": b0, "lr": clr, "steps": cst}
+        cres = demos.run(exp.cliff_path, **cparams)
+        path, spec = cres["path"], cres["spec"]
+        gn = path["grad_norm"]
+        big = words.throw_step(path)
+        jump = (math.hypot(path["w"][big + 1] - path["w"][big], path["b"][big + 1] - path["b"][big])
+                if gn else math.nan)
+        if gn:
+            st.metric("largest gradient", num(gn[big]), help=f"its norm, at step {big}")
+            st.metric("that step's length", num(jump),
+                      help="distance moved in (w, b) by that one update, from a loss of "
+                           f"{num(path['loss'][big])} to {num(path['loss'][big + 1])}")
+        layout.cite("Pascanu, Mikolov & Bengio (2013), arXiv:1211.5063, Figure 6; the one-unit "
+                    "model from Doya (1993). Start, target and learning rate here are ours.")
+        st.page_link("pages/s5_clipping.py", label="The same cliff, clipped: 5a",
+                     icon=":material/content_cut:", query_params={"preset": "explode_clip"})
+    with cm:
+        layout.show(cc.cliff_map(cres["surface"], {"unclipped": path}, cres["wall"], height=270),
+                    cc.path_table({"unclipped": path}), key="s2_cliff", name="cliff_path",
+                    alt_text=(f"Loss surface of x_t = w sigmoid(x_(t-1)) + b over {spec['T']} "
+                              f"steps. The unclipped path meets a gradient of norm {num(gn[big])} "
+                              f"at step {big} and jumps {num(jump)} units in one step, to w = "
+                              f"{path['w'][big + 1]:.3g}, b = {path['b'][big + 1]:.3g}.")
+                    if gn else "No steps taken.")
+        if gn:
+            claims.show(cres, cparams, [exp.flung, exp.lost])
+        layout.how_to_read(
+            "- Grey shade is the loss of a one-unit RNN, x_t = w sigmoid(x_(t-1)) + b, started at "
+            f"x_0 = {spec['x0']:g} and asked to end at x_{spec['T']} = {spec['target']:g} (darker "
+            "= higher, log scale).\n"
+            "- The pink dashed line is the **cliff**: where x_0 sits exactly on the map's unstable "
+            "fixed point. Just above it the unit settles high, just below it low, so the loss "
+            "changes abruptly and its gradient there is enormous.\n"
+            "- The vermillion path is plain gradient descent from the black square. Where a step "
+            "lands right at the edge, the gradient is huge and the next update flings the point "
+            "away; a hollow diamond on the border marks where it left the map (hover it for where "
+            "the step really landed).")
 
 with layout.section("Why the gradient explodes, and when it is not the gradient"):
     st.markdown(

@@ -56,6 +56,8 @@ def test_the_run_is_held_back_until_the_learner_commits():
     assert "run:** with W_hh frozen" not in _md(at) and "Phase 1" not in _md(at)
     assert at.button(key="commit_s2").disabled
     assert not [b for b in at.button if b.key == "run_s2"]  # no Train before the commit
+    assert not [s for s in vega_specs(at) if "w_lo" in spec_fields(s)]  # the cliff waits too
+    assert any("Commit your prediction above to see" in c.value for c in at.caption)
     commit(at, "s2", RIGHT)
     no_exception(at)
     ev = SHIPPED["first_nonfinite"]
@@ -151,8 +153,8 @@ def test_links_restore_controls_presets_apply_and_the_cap_refuses():
     assert math.isclose(at.slider(key="gain").value, 3.0)
     assert at.slider(key="T").value == 200
     assert at.selectbox(key="opt").value == "adam"
-    assert math.isclose(at.slider(key="clr").value, 0.1)
     commit(at, "s2", RIGHT)
+    assert math.isclose(at.slider(key="clr").value, 0.1)  # the cliff's, shown after the commit
     big = dict(gain=3.0, seq_len=200, hidden_size=128, optimizer="adam", steps=600)
     assert cost.estimate("exploding.blowup", big) > 30  # the one cost model says: over the cap
     assert at.button(key="run_s2").proto.disabled
@@ -172,7 +174,7 @@ def test_when_the_control_blows_up_too_the_page_says_w_hh_is_not_needed():
 
 
 def test_the_cliff_throws_the_path_and_links_the_clipping_page():
-    at = open_page(FILE)
+    at = commit(open_page(FILE), "s2", RIGHT)
     cliff = _cliff(at)
     assert {r["path"] for r in spec_rows(cliff) if "step" in r} == {"unclipped"}
     assert any(r.get("kind") == "exit" for r in spec_rows(cliff))
