@@ -233,54 +233,58 @@ else:
                                             exp.loosest_fails])
             layout.how_to_read(words.sweep_note(sres))
 
-st.header("Back to the cliff: click where descent starts")
-picked = words.pick_start(st.session_state.get(PICK, {}).get("selection", {}).get(
-    cc.START_PICK))
-if picked is not None and picked != st.session_state.get("_s5_picked"):
-    st.session_state["_s5_picked"] = picked  # a new click: it moves the start sliders
-    st.session_state["kw"], st.session_state["kb"] = picked
-k1, k2 = st.columns([1, 2.7], gap="medium")
-with k1:
-    with st.container(border=True):
-        kc = state.slider("Clipping threshold", "kc", 0.5, 50.0, K["threshold"], step=0.5)
-        kk = state.select("Clipping kind", "kk", {"norm": "norm", "value": "value"}, K["clip"])
-        klr = state.slider("Learning rate", "klr", 0.005, 0.2, K["lr"], step=0.005,
-                           format="%.3f")
-        with st.expander("Start and steps"):
-            kw = state.slider("Start: weight w", "kw", 2.0, 12.0, K["w0"], step=0.05)
-            kb = state.slider("Start: bias b", "kb", -7.0, 2.0, K["b0"], step=0.05)
-            kst = state.slider("Steps", "kst", 10, 300, K["steps"], step=10)
-    kparams = {**K, "w0": kw, "b0": kb, "threshold": kc, "clip": kk, "lr": klr, "steps": kst}
-    kres = demos.run(exp.cliff_compare, **kparams)  # ~10 ms; cached per start for everyone
-    paths = {"unclipped": kres["unclipped"], "clipped": kres["clipped"]}
-    for name, p in paths.items():
-        st.metric(f"{name}: longest step", num(max(p["step_size"], default=0.0)),
-                  help=f"distance in (w, b); largest gradient met: "
-                       f"{num(max(words.finite_values(p['grad_norm']), default=0.0))}")
-    layout.cite("Pascanu, Mikolov & Bengio (2013), arXiv:1211.5063, Figure 6: the dashed "
-                "arrows there are the clipped steps. One-unit model after Doya (1993); start "
-                "and learning rate ours.")
-with k2:
-    layout.draw_chart(cc.cliff_map(kres["surface"], paths, kres["wall"], height=300, select=True),
-                      f"Loss surface of a one-unit RNN with two descent paths from w = {kw:g}, "
-                      f"b = {kb:g}: the unclipped path's longest step is "
-                      f"{num(max(paths['unclipped']['step_size'], default=0.0))}, the clipped "
-                      f"path's {num(max(paths['clipped']['step_size'], default=0.0))}.",
-                      select_key=PICK)
-    st.caption(":material/ads_click: Click the surface to start both paths there.")
-    claims.show(kres, kparams, [exp.clipped_meets_less, exp.steps_capped,
-                                exp.only_unclipped_lost])
-    r1, r2 = st.columns(2, gap="small")
-    with r1:
-        layout.how_to_read(words.cliff_story(kres))
-    with r2, layout.section("Loss along both paths"):
-        ldf = cc.path_table(paths)
-        layout.show(cc.run_lines(ldf, "step", "loss", "path", order=list(paths), colors=COLORS,
-                                 x_title="descent step", y_title="loss (log)", height=180),
-                    ldf, key="s5_cliff_loss", name="cliff_paths", alt_text=(
-                        f"Loss along both paths: the unclipped one peaks at "
-                        f"{num(max(words.finite_values(paths['unclipped']['loss'])))}, the "
-                        f"clipped one at {num(max(words.finite_values(paths['clipped']['loss'])))}."))
+if not shown:  # whether the clipped path survives answers the question: after the commit
+    st.caption(":material/lock: Commit your prediction above to see section 2's cliff "
+               "again, with a clipped path beside the unclipped one.")
+else:
+    st.header("Back to the cliff: click where descent starts")
+    picked = words.pick_start(st.session_state.get(PICK, {}).get("selection", {}).get(
+        cc.START_PICK))
+    if picked is not None and picked != st.session_state.get("_s5_picked"):
+        st.session_state["_s5_picked"] = picked  # a new click: it moves the start sliders
+        st.session_state["kw"], st.session_state["kb"] = picked
+    k1, k2 = st.columns([1, 2.7], gap="medium")
+    with k1:
+        with st.container(border=True):
+            kc = state.slider("Clipping threshold", "kc", 0.5, 50.0, K["threshold"], step=0.5)
+            kk = state.select("Clipping kind", "kk", {"norm": "norm", "value": "value"}, K["clip"])
+            klr = state.slider("Learning rate", "klr", 0.005, 0.2, K["lr"], step=0.005,
+                               format="%.3f")
+            with st.expander("Start and steps"):
+                kw = state.slider("Start: weight w", "kw", 2.0, 12.0, K["w0"], step=0.05)
+                kb = state.slider("Start: bias b", "kb", -7.0, 2.0, K["b0"], step=0.05)
+                kst = state.slider("Steps", "kst", 10, 300, K["steps"], step=10)
+        kparams = {**K, "w0": kw, "b0": kb, "threshold": kc, "clip": kk, "lr": klr, "steps": kst}
+        kres = demos.run(exp.cliff_compare, **kparams)  # ~10 ms; cached per start for everyone
+        paths = {"unclipped": kres["unclipped"], "clipped": kres["clipped"]}
+        for name, p in paths.items():
+            st.metric(f"{name}: longest step", num(max(p["step_size"], default=0.0)),
+                      help=f"distance in (w, b); largest gradient met: "
+                           f"{num(max(words.finite_values(p['grad_norm']), default=0.0))}")
+        layout.cite("Pascanu, Mikolov & Bengio (2013), arXiv:1211.5063, Figure 6: the dashed "
+                    "arrows there are the clipped steps. One-unit model after Doya (1993); start "
+                    "and learning rate ours.")
+    with k2:
+        layout.draw_chart(cc.cliff_map(kres["surface"], paths, kres["wall"], height=300, select=True),
+                          f"Loss surface of a one-unit RNN with two descent paths from w = {kw:g}, "
+                          f"b = {kb:g}: the unclipped path's longest step is "
+                          f"{num(max(paths['unclipped']['step_size'], default=0.0))}, the clipped "
+                          f"path's {num(max(paths['clipped']['step_size'], default=0.0))}.",
+                          select_key=PICK)
+        st.caption(":material/ads_click: Click the surface to start both paths there.")
+        claims.show(kres, kparams, [exp.clipped_meets_less, exp.steps_capped,
+                                    exp.only_unclipped_lost])
+        r1, r2 = st.columns(2, gap="small")
+        with r1:
+            layout.how_to_read(words.cliff_story(kres))
+        with r2, layout.section("Loss along both paths"):
+            ldf = cc.path_table(paths)
+            layout.show(cc.run_lines(ldf, "step", "loss", "path", order=list(paths), colors=COLORS,
+                                     x_title="descent step", y_title="loss (log)", height=180),
+                        ldf, key="s5_cliff_loss", name="cliff_paths", alt_text=(
+                            f"Loss along both paths: the unclipped one peaks at "
+                            f"{num(max(words.finite_values(paths['unclipped']['loss'])))}, the "
+                            f"clipped one at {num(max(words.finite_values(paths['clipped']['loss'])))}."))
 
 layout.code_for(exp.compare, params, show=["clip", "threshold"])
 layout.footer(FILE)

@@ -51,9 +51,11 @@ def test_the_runs_are_held_back_until_the_learner_commits():
     assert "run:** the clipped run stays finite" not in _md(at)
     assert "steps clipped" not in [m.label for m in at.metric]
     assert at.button(key="commit_s5").disabled
-    # the vector demo and the cliff do not give the answer away: they are there at once
+    # the vector demo does not give the answer away: it is there at once; the cliff's
+    # clipped path does (it survives), so it waits for the commit
     assert _vectors(at)["value-clipped"] == (1.0, 1.0)
-    assert _find(at, {"w_lo", "log10_loss"})
+    assert not _find(at, {"w_lo", "log10_loss"})
+    assert any("Commit your prediction above to see" in c.value for c in at.caption)
 
 
 def test_after_commit_the_rescue_its_norms_the_sweep_and_every_claim():
@@ -117,7 +119,7 @@ def test_the_vector_turns_at_its_default_and_follows_its_sliders_at_once():
 
 
 def test_the_cliff_follows_its_start_and_its_threshold():
-    at = open_page(FILE, {"kc": "50"})
+    at = commit(open_page(FILE, {"kc": "50"}), "s5", RIGHT)
     no_exception(at)
     # c = 50: the clipped path meets the same huge gradient, its step capped at lr x c = 2.5
     assert _metric(at, "clipped: longest step") == "2.5"
@@ -162,6 +164,7 @@ def test_links_restore_controls_and_presets_apply():
     assert link.selectbox(key="clip").value == "value"
     assert math.isclose(link.slider(key="thr").value, 0.5)
     assert math.isclose(link.slider(key="vx").value, -2.0)
+    commit(link, "s5", RIGHT)
     assert math.isclose(link.slider(key="klr").value, 0.1)
 
 
