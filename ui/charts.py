@@ -16,7 +16,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from . import chartcache
+from . import chartcache, palette
 
 #: Smallest value drawn on a log axis; below it a point is marked "below float resolution".
 FLOOR = 1e-300
@@ -46,7 +46,7 @@ def _color(field: str, title: str | None = None, domain: list | None = None) -> 
     scale = alt.Scale(range=OKABE_ITO) if domain is None else alt.Scale(domain=domain,
                                                                          range=OKABE_ITO)
     return alt.Color(f"{field}:N", title=title or field, scale=scale,
-                     legend=alt.Legend(orient="bottom", columns=3, labelLimit=260))
+                     legend=palette.legend(columns=3, label_limit=260))
 
 
 @chartcache.memo

@@ -66,8 +66,8 @@ def run_lines(df: pd.DataFrame, x: str, y: str, series: str, *, order: Sequence[
     domain = list(order) + [r["label"] for r, _ in rules]
     rng = list(colors) + [styles[r.get("kind", "ref")][0] for r, _ in rules]
     dash = [palette.SOLID] * len(order) + [styles[r.get("kind", "ref")][1] for r, _ in rules]
-    leg = alt.Legend(orient="bottom", columns=2, labelLimit=360, symbolType="stroke",
-                     symbolStrokeWidth=3) if legend else None
+    leg = palette.legend(columns=2, label_limit=360, symbolType="stroke",
+                         symbolStrokeWidth=3) if legend else None
     color = alt.Color("what:N", title=None, scale=alt.Scale(domain=domain, range=rng),
                       legend=leg)
     stroke = alt.StrokeDash("what:N", title=None, scale=alt.Scale(domain=domain, range=dash),
@@ -328,8 +328,7 @@ def cliff_map(surface: dict, paths: dict[str, dict], wall: dict | None = None, *
     if wall and wall.get("w"):
         domain, rng, dash = domain + [WALL_LABEL], rng + [palette.OKABE_ITO[3]], \
             dash + [palette.DASHED]
-    legend = alt.Legend(orient="bottom", symbolType="stroke", symbolStrokeWidth=3,
-                        title=None, columns=3)
+    legend = palette.legend(columns=3, symbolType="stroke", symbolStrokeWidth=3, title=None)
     color = alt.Color("path:N", title=None, scale=alt.Scale(domain=domain, range=rng),
                       legend=legend)
     stroke = alt.StrokeDash("path:N", title=None, scale=alt.Scale(domain=domain, range=dash),
@@ -409,8 +408,8 @@ def vector_plot(res: dict, *, height: int = 260) -> alt.LayerChart:
     palette_ = [palette.OKABE_ITO[7], PATH_COLORS["clipped"], palette.OKABE_ITO[1],
                 "#8A8A8A", "#4A5058"]
     dashes = [palette.SOLID, palette.SOLID, palette.SOLID, palette.DASHED, palette.DOTTED]
-    legend = alt.Legend(orient="bottom", columns=2, symbolType="stroke", symbolStrokeWidth=3,
-                        labelLimit=190)
+    legend = palette.legend(columns=2, label_limit=190, symbolType="stroke",
+                            symbolStrokeWidth=3)
     color = alt.Color("what:N", title=None, scale=alt.Scale(domain=names, range=palette_),
                       legend=legend)
     stroke = alt.StrokeDash("what:N", title=None, scale=alt.Scale(domain=names, range=dashes),
@@ -488,8 +487,8 @@ def norm_histogram(hdf: pd.DataFrame, threshold: float | None, *, reference: flo
         items.append((f"your threshold c = {threshold:g}", palette.BAD, palette.DASHED))
     if has_ref:
         items.append((f"average norm {reference:.3g}", palette.OKABE_ITO[2], palette.DOTTED))
-    legend = alt.Legend(orient="bottom", columns=2, symbolType="stroke", symbolStrokeWidth=4,
-                        labelLimit=240)
+    legend = palette.legend(columns=2, label_limit=240, symbolType="stroke",
+                            symbolStrokeWidth=4)
     color = alt.Color("what:N", title=None, legend=legend, scale=alt.Scale(
         domain=[i[0] for i in items], range=[i[1] for i in items]))
     stroke = alt.StrokeDash("what:N", title=None, legend=legend, scale=alt.Scale(
@@ -538,8 +537,8 @@ def sweep_chart(sdf: pd.DataFrame, *, reference: float, chance: float,
              (chance_label, palette.REFERENCE, palette.DOTTED)]
     if math.isfinite(reference):
         items.append((band_label, "#BFE3D6", palette.SOLID))
-    legend = alt.Legend(orient="bottom", columns=2, symbolType="stroke", symbolStrokeWidth=4,
-                        labelLimit=240)
+    legend = palette.legend(columns=2, label_limit=240, symbolType="stroke",
+                            symbolStrokeWidth=4)
     color = alt.Color("what:N", title=None, legend=legend, scale=alt.Scale(
         domain=[i[0] for i in items], range=[i[1] for i in items]))
     stroke = alt.StrokeDash("what:N", title=None, legend=legend, scale=alt.Scale(

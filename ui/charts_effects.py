@@ -41,8 +41,8 @@ RING = ("M0,-1A1,1,0,1,1,0,1A1,1,0,1,1,0,-1Z"
 RULE_STYLE = {"ref": (palette.REFERENCE, palette.DOTTED), "half": (palette.THEORY, palette.DASHED),
               "bad": (palette.BAD, palette.DASHED), "budget": (palette.OKABE_ITO[3], [8, 3]),
               "phase": (palette.OKABE_ITO[7], palette.DOTTED)}
-_LEGEND = dict(orient="bottom", columns=2, labelLimit=320, symbolType="stroke",
-               symbolStrokeWidth=3, title=None)
+_LEGEND = dict(columns=2, label_limit=320, symbolType="stroke", symbolStrokeWidth=3,
+               title=None)
 
 
 def decades(values: Sequence[float], *, most: int = 7) -> list[float]:
@@ -98,7 +98,7 @@ def score_chart(df: pd.DataFrame, *, percent: bool, y_title: str, height: int = 
         dash_rng.append(dashes[seen.get(net, 0) % len(dashes)])
         seen[net] = seen.get(net, 0) + 1
     domain = runs + [CHANCE]
-    legend = alt.Legend(**_LEGEND)
+    legend = palette.legend(**_LEGEND)
     cscale = alt.Scale(domain=domain, range=rng + [palette.REFERENCE])
     color = alt.Color("what:N", scale=cscale, legend=legend)
     dash = alt.StrokeDash("what:N", scale=alt.Scale(domain=domain,
@@ -163,7 +163,7 @@ def ratio_curves(df: pd.DataFrame, *, height: int = 220, floor: float = 1e-5) ->
     domain = lengths + [CHANCE, HALF]
     colors = [LENGTH_COLORS[round(i * 4 / max(1, len(lengths) - 1))] if len(lengths) > 1
               else LENGTH_COLORS[0] for i in range(len(lengths))]
-    legend = alt.Legend(**{**_LEGEND, "columns": 2})
+    legend = palette.legend(**_LEGEND)
     stroke = alt.Stroke("what:N", scale=alt.Scale(
         domain=domain, range=colors + [RULE_STYLE["ref"][0], RULE_STYLE["half"][0]]),
         legend=legend)

@@ -104,10 +104,13 @@ def _log_scale(values: pd.Series) -> alt.Scale:
 
 
 def _colour(field: str, order: list[str], colours: list[str], *, legend: bool = True,
-            columns: int = 3, label_limit: int = 300) -> alt.Color:
+            columns: int = 3, label_limit: int = 300, facet: bool = False) -> alt.Color:
+    """A categorical colour; its legend stacks to one column on a phone (``palette.legend``),
+    except under a facet chart, which has no plot ``width`` to measure."""
+    leg = (alt.Legend(orient="bottom", columns=columns, labelLimit=label_limit) if facet else
+           palette.legend(columns=columns, label_limit=label_limit))
     return alt.Color(f"{field}:N", title=None, scale=alt.Scale(domain=order, range=colours),
-                     legend=alt.Legend(orient="bottom", columns=columns,
-                                       labelLimit=label_limit) if legend else None)
+                     legend=leg if legend else None)
 
 
 @chartcache.memo
@@ -300,7 +303,8 @@ def facet_lines(df: pd.DataFrame, x: str, y: str, color: str, facet: str, *,
     tips = [alt.Tooltip(f"{color}:N"), alt.Tooltip(f"{x}:Q"),
             alt.Tooltip(f"{y}:Q", format=".4g"), alt.Tooltip("status:N")]
     layers = [base.transform_filter(alt.datum.status == STATUS_OK).mark_line(
-        strokeWidth=2.4).encode(color=_colour(color, order, colours), tooltip=tips)]
+        strokeWidth=2.4).encode(color=_colour(color, order, colours, facet=True),
+                                 tooltip=tips)]
     if (~ok).any():
         layers.append(base.transform_filter(alt.datum.status != STATUS_OK).mark_point(
             filled=True, size=60, color=palette.BAD).encode(shape=_flag_shape(),

@@ -64,8 +64,7 @@ def log10_lines(df: pd.DataFrame, x: str, y: str, *, color: str | None = None,
     scale = (alt.Scale(domain=color_domain, range=rng) if color_domain
              else alt.Scale(range=rng))
     enc_color = (alt.Color(f"{color}:N", title=None, scale=scale,
-                           legend=alt.Legend(orient="bottom", direction="vertical",
-                                             labelLimit=400))
+                           legend=palette.legend(columns=1, label_limit=400))
                  if color else alt.value(OKABE_ITO[0]))
     tips = ([alt.Tooltip(f"{color}:N")] if color else []) + [
         alt.Tooltip(f"{x}:Q", title=x_title or x), alt.Tooltip("value:N", title=y_title or y)]
@@ -186,7 +185,7 @@ def phase_map(df: pd.DataFrame, *, x: str = "gain", y: str = "T", value: str = "
         layers.append(base.transform_filter(alt.datum.status != STATUS_OK).mark_rect().encode(
             fill=alt.Fill("status:N", title=None, scale=alt.Scale(
                 domain=special, range=[PHASE_SPECIAL[m][0] for m in special]),
-                legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=400)),
+                legend=palette.legend(columns=1, label_limit=400)),
             tooltip=tips))
     # The style's text size (larger on a projector); hidden where cells are too narrow for it
     # (a phone), since the colour and the tooltip still carry the value.

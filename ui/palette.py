@@ -43,3 +43,20 @@ def cell_scale(cells: list[str], nonlinearity: str = "tanh") -> tuple[list[str],
     """(legend labels, colours) for the given cells, in that order: pass them to
     ``alt.Scale(domain=..., range=...)`` so every chart colours cells alike."""
     return [cell_name(c, nonlinearity) for c in cells], [CELL_COLORS[c] for c in cells]
+
+
+#: Below this plot width (px) a legend stacks to one column: a phone, or a narrow column.
+NARROW = 460
+
+
+def legend(*, columns: int = 2, label_limit: int = 340, **kw):
+    """A legend under the chart: ``columns`` columns where there is room, one column with
+    labels cut only at the chart's width when the plot is narrower than :data:`NARROW` px
+    (a 390 px phone), so no entry runs off the side. ``kw`` goes to ``alt.Legend``."""
+    import altair as alt
+
+    return alt.Legend(**{
+        "orient": "bottom", "direction": "vertical",
+        "columns": alt.ExprRef(f"width < {NARROW} ? 1 : {columns}"),
+        "labelLimit": alt.ExprRef(f"width < {NARROW} ? max(120, width - 40) : {label_limit}"),
+        **kw})
