@@ -4,7 +4,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui import layout, pulse
+from ui import layout, perf, pulse
 from ui.nav import PAGES, SECTIONS, PageInfo
 
 #: The favicon ships with the app: a ":material/...:" page_icon makes every browser fetch an SVG
@@ -26,6 +26,8 @@ def page(info: PageInfo) -> st.Page:
 # One page list (ui/nav.py): the navigation, the lesson map and the previous/next links.
 current = st.navigation({section: [page(p) for p in PAGES if p.section == section]
                          for section in SECTIONS}, expanded=True)
-pulse.join_from_url()  # before the sidebar, so a link's room and key are known there
-layout.sidebar()
-current.run()
+with perf.timed(current.url_path):  # logged only with RNNLAB_TIMING=1 (bench.visit)
+    pulse.join_from_url()  # before the sidebar, so a link's room and key are known there
+    layout.sidebar()
+    current.run()
+perf.freeze_new_modules()  # later full garbage collections skip what a run imported

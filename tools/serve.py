@@ -10,6 +10,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -21,8 +22,6 @@ CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--disable-dev-shm-usage"]
-
-
 
 
 def wait_ready(page, timeout_ms: int = 90_000, settle_ms: int = 800) -> None:
@@ -47,13 +46,18 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def server(port: int | None = None, env: dict[str, str] | None = None, timeout: float = 60):
-    """Run the app; yields its base URL (``http://127.0.0.1:PORT``) and stops it afterwards."""
+    """Run the app; yields its base URL (``http://127.0.0.1:PORT``) and the process, and stops
+    it afterwards. The server's log (stderr) goes to a temporary file, ``proc.log_path``: a pipe
+    nobody reads would fill up and stall the server under load."""
     port = port or free_port()
     cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
            "--server.port", str(port), "--server.address", "127.0.0.1",
            "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    log = tempfile.NamedTemporaryFile("w+b", prefix="rnnlab_server_", suffix=".log",
+                                      delete=False)
     proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **(env or {})},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                            stdout=subprocess.DEVNULL, stderr=log)
+    proc.log_path = log.name  # type: ignore[attr-defined]
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.time() + timeout
@@ -65,7 +69,7 @@ def server(port: int | None = None, env: dict[str, str] | None = None, timeout: 
             except OSError:
                 pass
             if proc.poll() is not None:
-                raise RuntimeError(f"streamlit exited: {proc.stderr.read().decode()[-2000:]}")
+                raise RuntimeError(f"streamlit exited: {read_log(proc)[-2000:]}")
             if time.time() > deadline:
                 raise TimeoutError("streamlit did not start")
             time.sleep(0.3)
@@ -76,3 +80,15 @@ def server(port: int | None = None, env: dict[str, str] | None = None, timeout: 
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
+        log.close()
+        with contextlib.suppress(OSError):
+            os.unlink(log.name)
+
+
+def read_log(proc) -> str:
+    """What the server started by :func:`server` has written to its log so far."""
+    try:
+        with open(proc.log_path, "rb") as f:
+            return f.read().decode(errors="replace")
+    except (AttributeError, OSError):
+        return ""
