@@ -1,140 +1,154 @@
 """Chart builders for the labs: several training runs on one chart. Pure Altair, no Streamlit.
 
-``run_lines`` draws one line per run, on a log or linear axis, with the lab's two extra needs:
-- NaN / inf values (an exploded run) never reach the scale: each is drawn as a red cross at the
-  top edge, at its step, with "non-finite" in the tooltip; the first one of every run also gets
-  a labelled vertical rule in the run's colour.
-- Faint "ghost" runs: earlier runs drawn thin and pale behind the ones in focus.
-Colours are the Okabe-Ito palette of ``ui.charts`` (colour-blind safe), fixed per run name via
-``color_domain`` so a run keeps its colour from chart to chart.
+``run_lines`` draws one line per run, on a log or linear axis, in the app's visual language
+(``ui.palette``):
+- reference lines (chance, a clipping threshold, the step where a run first produced NaN/inf)
+  sit UNDER the data and are named in the legend, never by a label on the chart;
+- NaN / inf values never reach the scale: each is a cross on the top edge with its own legend
+  entry (``palette.NAN_MARK``);
+- log axes are ticked at whole powers of ten (``palette.LOG_TICK_FORMAT``);
+- "ghost" runs (a ``ghost`` column, True) are drawn thin and pale behind the runs in focus and
+  left out of the legend.
+Every builder is memoised (``ui.chartcache.memo``) and must not be mutated after it returns.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import altair as alt
 import numpy as np
 import pandas as pd
 
-from .charts import OKABE_ITO
+from . import chartcache, palette
+from .charts_effects import decades
 
-__all__ = ["run_lines", "top_of", "clip_share_bars"]
+__all__ = ["run_lines", "clip_share_bars", "RUN_COLORS", "run_colors"]
 
-BAD_COLOR = "#D55E00"
-
-
-def top_of(values: pd.Series, *, log: bool) -> float:
-    """Where non-finite markers sit: a little above the largest finite value."""
-    v = pd.to_numeric(values, errors="coerce").astype(float)
-    v = v[np.isfinite(v) & ((v > 0) if log else True)]
-    if v.empty:
-        return 1.0
-    hi = float(v.max())
-    if log:
-        return hi * 3.0
-    lo = float(v.min())
-    return hi + 0.05 * max(hi - lo, abs(hi), 1e-12)
+#: Lab 1's three runs: the unclipped one in the tanh RNN's vermillion (as on pages 2 and 5a),
+#: norm clipping blue (5a's clipped run), value clipping reddish purple.
+RUN_COLORS = {"no clipping": palette.BAD, "norm clipping": palette.OKABE_ITO[0],
+              "value clipping": palette.OKABE_ITO[3]}
+#: Reference lines: (colour, dash) by kind.
+RULES = {"bad": (palette.BAD, palette.DASHED), "ref": (palette.REFERENCE, palette.DOTTED),
+         "thr": (palette.OKABE_ITO[1], palette.DOTTED)}
 
 
-def run_lines(df: pd.DataFrame, x: str, y: str, run: str, *, log_y: bool = False,
-              x_title: str | None = None, y_title: str | None = None,
-              color_domain: list[str] | None = None, ghosts: list[str] | None = None,
-              rules: dict[str, float] | None = None, events: pd.DataFrame | None = None,
-              height: int = 300, stroke_width: float = 2.2,
-              y_domain: tuple[float, float] | None = None) -> alt.LayerChart:
-    """Lines of ``y`` against ``x``, one per value of ``run``.
+def run_colors(names: Sequence[str], cells: Sequence[str] | None = None) -> list[str]:
+    """A colour per run: Lab 1's fixed run colours, else the cell's colour (``cells``), else
+    the Okabe-Ito palette in order (vermillion, the NaN colour, left out)."""
+    cycle = [c for c in palette.OKABE_ITO if c != palette.BAD]
+    out = []
+    for i, n in enumerate(names):
+        if n in RUN_COLORS:
+            out.append(RUN_COLORS[n])
+        elif cells is not None and cells[i] in palette.CELL_COLORS:
+            out.append(palette.cell_color(cells[i]))
+        else:
+            out.append(cycle[i % len(cycle)])
+    return out
 
-    df: tidy rows ``(x, y, run)``; NaN / inf in ``y`` are allowed. ``ghosts``: runs drawn faint
-    (opacity 0.3, thin). ``rules``: horizontal reference lines ``{label: value}`` (dashed grey).
-    ``events``: rows ``(run, x, label)`` drawn as dashed vertical rules in the run's colour,
-    e.g. where each run first produced NaN/inf. Log axes never see values <= 0: those rows are
-    dropped from the line (they are listed in the data table under the chart). ``y_domain``:
-    a fixed y range (a zoom); the lines are clipped to it and NaN/inf markers sit at its top.
+
+@chartcache.memo
+def run_lines(df: pd.DataFrame, x: str, y: str, run: str, *, log: bool = True,
+              hrules: Sequence[dict] = (), x_title: str | None = None,
+              y_title: str | None = None, height: int = 280,
+              y_domain: Sequence[float] | None = None, floor: float = 1e-12,
+              mark_first_bad: bool = True) -> alt.LayerChart:
+    """Lines of ``y`` against ``x``, one per value of ``run`` (in order of appearance).
+
+    df: tidy rows ``(x, y, run)``; NaN / inf in ``y`` are allowed. Optional columns: ``ghost``
+    (bool: a faint run, not in the legend), ``cell`` (colour the run by its cell),
+    ``first_bad`` (the step where that run first produced NaN/inf, or NaN: drawn as a dashed
+    vertical line named in the legend when ``mark_first_bad``). ``hrules``: horizontal lines
+    ``{"y", "label", "kind"}`` (``kind`` in :data:`RULES`). ``y_domain``: a fixed y range (a
+    zoom); lines are clipped to it. On a log axis values below ``floor`` are drawn at it.
     """
-    data = df[[x, y, run]].copy()
-    v = pd.to_numeric(data[y], errors="coerce").astype(float)
-    finite = np.isfinite(v) & ((v > 0) if log_y else True)
-    nonfinite = ~np.isfinite(v)
-    domain = color_domain or list(dict.fromkeys(data[run].astype(str)))
-    palette = [OKABE_ITO[i % len(OKABE_ITO)] for i in range(len(domain))]
-    color = alt.Color(f"{run}:N", title=None, scale=alt.Scale(domain=domain, range=palette),
-                      legend=alt.Legend(orient="bottom", labelLimit=260))
-    ghost_set = set(ghosts or [])
-    data["_ghost"] = data[run].astype(str).isin(ghost_set)
-    if y_domain is not None:
-        scale = alt.Scale(type="log" if log_y else "linear", domain=list(y_domain))
-    else:
-        scale = alt.Scale(type="log") if log_y else alt.Scale(zero=False)
+    names = list(dict.fromkeys(df[run].astype(str)))
+    ghost = (df.groupby(run, sort=False)["ghost"].first().to_dict() if "ghost" in df
+             else {})
+    cells = (list(df.groupby(run, sort=False)["cell"].first()[names]) if "cell" in df
+             else None)
+    colors = run_colors(names, cells)
+    focus = [n for n in names if not ghost.get(n, False)]
+    vrules: list[dict] = []
+    if mark_first_bad and "first_bad" in df:
+        fb = df.groupby(run, sort=False)["first_bad"].first()
+        vrules = [{"x": float(fb[n]), "label": f"{n}: first NaN/inf, step {int(fb[n])}",
+                   "kind": "bad"} for n in focus if pd.notna(fb[n])]
+    rules = [(r, "v") for r in vrules] + [(r, "h") for r in hrules]
+    domain = names + [r["label"] for r, _ in rules]
+    rng = colors + [RULES[r.get("kind", "ref")][0] for r, _ in rules]
+    dash = [palette.SOLID] * len(names) + [RULES[r.get("kind", "ref")][1] for r, _ in rules]
+    shown = focus + [r["label"] for r, _ in rules]
+    leg = alt.Legend(orient="bottom", columns=2, labelLimit=360, symbolType="stroke",
+                     symbolStrokeWidth=3, values=shown)
+    color = alt.Color("_run:N", title=None, scale=alt.Scale(domain=domain, range=rng),
+                      legend=leg)
+    stroke = alt.StrokeDash("_run:N", title=None, scale=alt.Scale(domain=domain, range=dash),
+                            legend=leg)
+
+    data = pd.DataFrame({x: df[x], "_run": df[run].astype(str)})
+    v = pd.to_numeric(df[y], errors="coerce").astype(float).to_numpy()
+    ok = np.isfinite(v)
+    data[y] = np.where(ok, np.maximum(v, floor) if log else v, np.nan)
+    data["value"] = [f"{a:.4g}" if np.isfinite(a) else str(a) for a in v]
+    data["_ghost"] = data["_run"].map(lambda n: bool(ghost.get(n, False)))
     xt, yt = x_title or x, y_title or y
-    line_rows = data[finite].copy()
-    line_rows[y] = v[finite]
-    line = alt.Chart(line_rows).mark_line(strokeWidth=stroke_width, clip=True).encode(
-        x=alt.X(f"{x}:Q", title=xt),
-        y=alt.Y(f"{y}:Q", title=yt, scale=scale),
-        color=color,
-        detail=f"{run}:N",
-        opacity=alt.condition(alt.datum._ghost, alt.value(0.28), alt.value(1.0)),
-        strokeWidth=alt.condition(alt.datum._ghost, alt.value(1.2), alt.value(stroke_width)),
-        tooltip=[alt.Tooltip(f"{run}:N", title="run"), alt.Tooltip(f"{x}:Q", title=xt),
-                 alt.Tooltip(f"{y}:Q", title=yt, format=".4g")],
-    )
-    layers: list[alt.Chart] = [line]
-    if nonfinite.any():
-        bad = data[nonfinite].copy()
-        bad["value"] = np.where(np.isnan(v[nonfinite]), "NaN",
-                                np.where(v[nonfinite] > 0, "+inf", "-inf"))
-        bad[y] = y_domain[1] if y_domain is not None else top_of(v[finite], log=log_y)
-        layers.append(alt.Chart(bad).mark_point(shape="cross", size=70, filled=True, clip=True,
-                                                color=BAD_COLOR).encode(
-            x=f"{x}:Q", y=alt.Y(f"{y}:Q", scale=scale),
-            tooltip=[alt.Tooltip(f"{run}:N", title="run"), alt.Tooltip(f"{x}:Q", title=xt),
-                     alt.Tooltip("value:N", title="non-finite value")]))
-    if events is not None and len(events):
-        ev = events.rename(columns={"x": x}).copy()
-        ev["_ghost"] = ev[run].astype(str).isin(ghost_set)
-        layers.append(alt.Chart(ev).mark_rule(strokeDash=[5, 3], strokeWidth=2).encode(
-            x=f"{x}:Q", color=color,
-            opacity=alt.condition(alt.datum._ghost, alt.value(0.3), alt.value(0.9)),
-            tooltip=[alt.Tooltip(f"{run}:N", title="run"), alt.Tooltip("label:N", title="event"),
-                     alt.Tooltip(f"{x}:Q", title=xt)]))
-        # labels: stacked one per line from the top; right of the rule in the left part of
-        # the chart, left of it near the right edge, so they are never cut off
-        xs = pd.to_numeric(data[x], errors="coerce")
-        lo, hi = float(np.nanmin(xs)) if len(xs) else 0.0, float(np.nanmax(xs)) if len(xs) else 1.0
-        cut = lo + 0.6 * (hi - lo)
-        for i, (_, row) in enumerate(ev.iterrows()):
-            right_side = float(row[x]) <= cut
-            layers.append(alt.Chart(pd.DataFrame([row])).mark_text(
-                align="left" if right_side else "right", dx=4 if right_side else -4,
-                dy=10 + 15 * i, fontWeight="bold").encode(
-                x=f"{x}:Q", y=alt.value(0), text="label:N", color=color,
-                opacity=alt.condition(alt.datum._ghost, alt.value(0.4), alt.value(1.0))))
-    if rules:
-        rdf = pd.DataFrame({"label": list(rules), "value": [float(r) for r in rules.values()]})
-        rdf = rdf[np.isfinite(rdf["value"]) & ((rdf["value"] > 0) if log_y else True)]
-        if len(rdf):
-            layers.append(alt.Chart(rdf).mark_rule(strokeDash=[6, 4], color="#555555",
-                                                   clip=True).encode(
-                y=alt.Y("value:Q", scale=scale),
-                tooltip=["label:N", alt.Tooltip("value:Q", format=".4g")]))
-            layers.append(alt.Chart(rdf).mark_text(align="left", dx=4, dy=-6,
-                                                   color="#333333").encode(
-                y=alt.Y("value:Q", scale=scale), x=alt.value(4), text="label:N"))
-    return alt.layer(*layers).resolve_scale(color="shared").properties(height=height)
+    if y_domain is not None:
+        scale = alt.Scale(type="log" if log else "linear", domain=list(y_domain))
+        axis = alt.Axis(format=palette.LOG_TICK_FORMAT) if log else alt.Axis()
+    elif log:
+        ticks = decades(list(data[y][ok]) + [r["y"] for r in hrules])
+        scale = alt.Scale(type="log", domain=[ticks[0], ticks[-1]])
+        axis = alt.Axis(format=palette.LOG_TICK_FORMAT, values=ticks)
+    else:
+        scale, axis = alt.Scale(zero=False), alt.Axis()
+    enc_x = alt.X(f"{x}:Q", title=xt)
+    tips = [alt.Tooltip("_run:N", title="run"), alt.Tooltip(f"{x}:Q", title=xt),
+            alt.Tooltip("value:N", title=yt)]
+    layers: list = []
+    if vrules:
+        rdf = pd.DataFrame({"x": [r["x"] for r in vrules], "_run": [r["label"] for r in vrules]})
+        layers.append(alt.Chart(rdf).mark_rule(strokeWidth=2).encode(
+            x=alt.X("x:Q"), color=color, strokeDash=stroke, tooltip=["_run:N"]))
+    if hrules:
+        rdf = pd.DataFrame({"y": [float(r["y"]) for r in hrules],
+                            "_run": [r["label"] for r in hrules]})
+        layers.append(alt.Chart(rdf).mark_rule(strokeWidth=2, clip=True).encode(
+            y=alt.Y("y:Q", scale=scale), color=color, strokeDash=stroke, tooltip=["_run:N"]))
+    layers.append(alt.Chart(data[ok]).mark_line(clip=True).encode(
+        x=enc_x, y=alt.Y(f"{y}:Q", title=yt, scale=scale, axis=axis), color=color,
+        strokeDash=stroke, detail="_run:N", tooltip=tips,
+        opacity=alt.condition(alt.datum._ghost, alt.value(0.3), alt.value(1.0)),
+        strokeWidth=alt.condition(alt.datum._ghost, alt.value(1.2), alt.value(2.5))))
+    if (~ok).any():
+        bad = data[~ok].assign(flag=palette.NAN_MARK)
+        layers.append(alt.Chart(bad).mark_point(shape="cross", size=70, filled=True,
+                                                color=palette.BAD).encode(
+            x=enc_x, y=alt.value(4), tooltip=tips,
+            opacity=alt.condition(alt.datum._ghost, alt.value(0.3), alt.value(1.0)),
+            shape=alt.Shape("flag:N", title=None, scale=alt.Scale(
+                domain=[palette.NAN_MARK], range=["cross"]),
+                legend=alt.Legend(orient="top", symbolFillColor=palette.BAD,
+                                  symbolStrokeColor=palette.BAD))))
+    return alt.layer(*layers).properties(height=height)
 
 
+@chartcache.memo
 def clip_share_bars(df: pd.DataFrame, *, run: str = "run", share: str = "share clipped (%)",
-                    color_domain: list[str] | None = None, height: int = 220) -> alt.Chart:
-    """Horizontal bars: the share of steps each run clipped (0-100 %)."""
-    domain = color_domain or list(df[run].astype(str))
-    palette = [OKABE_ITO[i % len(OKABE_ITO)] for i in range(len(domain))]
+                    height: int = 120) -> alt.LayerChart:
+    """Horizontal bars: the share of steps each run clipped (0-100 %), in the runs' colours,
+    with the value printed beside each bar."""
+    domain = list(df[run].astype(str))
     base = alt.Chart(df).encode(
         y=alt.Y(f"{run}:N", title=None, sort=domain),
         x=alt.X(f"{share}:Q", title="share of steps clipped (%)",
-                scale=alt.Scale(domain=[0, 100])),
+                scale=alt.Scale(domain=[0, 112]), axis=alt.Axis(values=[0, 25, 50, 75, 100])),
     )
     bars = base.mark_bar().encode(
-        color=alt.Color(f"{run}:N", scale=alt.Scale(domain=domain, range=palette), legend=None),
+        color=alt.Color(f"{run}:N", scale=alt.Scale(domain=domain, range=run_colors(domain)),
+                        legend=None),
         tooltip=[alt.Tooltip(f"{run}:N"), alt.Tooltip(f"{share}:Q", format=".1f")])
-    text = base.mark_text(align="left", dx=4).encode(
-        text=alt.Text(f"{share}:Q", format=".0f"))
+    text = base.mark_text(align="left", dx=4).encode(text=alt.Text(f"{share}:Q", format=".0f"))
     return alt.layer(bars, text).properties(height=height)

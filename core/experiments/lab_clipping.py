@@ -78,7 +78,9 @@ def compare(seq_len, hidden_size, nonlinearity, init, gain, optimizer, lr, norm_
     Every run starts from the same weights (``build_model(seed=seed)``) and sees the same
     batches (``train(seed=seed)``). A run stops early only if its weights turn NaN/inf.
 
-    Returns ``{"runs": [run, run, run], "control": run or None, "chance": 1/6}``
+    Returns ``{"runs": [run, run, run], "control": run or None, "chance": 1/6}`` and three
+    headline numbers: ``unclipped_steps`` (steps the unclipped run trained before its weights
+    stopped being finite, or all of them), ``norm_final_loss``, ``value_final_loss``
     (its cost: ``core.cost.estimate("lab_clipping.compare", params)``); ``control`` is the
     unclipped run again with W_hh frozen (mode ``"frozen"``; None until it has trained). Each run
     has ``mode``, ``label``, ``threshold``, ``config`` (for ``core.script``), per-step lists
@@ -94,7 +96,11 @@ def compare(seq_len, hidden_size, nonlinearity, init, gain, optimizer, lr, norm_
     control: dict = {"run": None}
 
     def result(extra: list[dict]) -> dict:
-        return {"runs": runs + extra, "control": control["run"], "chance": task.chance}
+        by = {r["mode"]: r for r in runs + extra}
+        return {"runs": runs + extra, "control": control["run"], "chance": task.chance,
+                "unclipped_steps": by["none"]["steps_done"] if "none" in by else None,
+                "norm_final_loss": by["norm"]["final_loss"] if "norm" in by else None,
+                "value_final_loss": by["value"]["final_loss"] if "value" in by else None}
 
     n_runs = len(MODES) + 1
 

@@ -5,48 +5,109 @@ import pytest
 from core import script
 from core.claims import claims_for
 from core.experiments import lab_clipping as exp
-from tests.conftest import no_exception, open_page, spec_fields, spec_rows, vega_specs
+from tests.conftest import (
+    code_blocks,
+    commit,
+    no_exception,
+    open_page,
+    spec_fields,
+    spec_rows,
+    vega_specs,
+)
+from ui import labs
 
 FILE = "lab1_clipping.py"
 SHORT = {"steps": "50", "T": "10", "H": "16"}
+RIGHT = "Only the two clipped runs"
 
 
-def test_opens_with_the_precomputed_comparison():
+def _loss(at):
+    return next(s for s in vega_specs(at) if "loss" in spec_fields(s))
+
+
+def _text(at) -> str:
+    return "\n".join(m.value for m in at.markdown)
+
+
+def test_the_runs_are_held_back_until_the_learner_commits():
     at = open_page(FILE)
     no_exception(at)
-    specs = vega_specs(at)
-    assert len(specs) == 3
-    loss, gnorm, share = specs
-    assert {"step", "loss", "run"} <= spec_fields(loss)
-    assert {"step", "grad_norm", "run"} <= spec_fields(gnorm)
-    assert {"run", "share clipped (%)"} <= spec_fields(share)
-    runs = {r["run"] for r in spec_rows(loss) if "run" in r}
+    assert not any("loss" in spec_fields(s) for s in vega_specs(at))  # empty axes only
+    assert "Commit a prediction" in str(vega_specs(at)[0])
+    assert not at.metric and "Checked in this run" not in _text(at)
+    assert at.button(key="commit_lab1").disabled
+    commit(at, "lab1", RIGHT)
+    no_exception(at)
+    assert any(f"Right: {RIGHT}" in s.value for s in at.success)
+    assert at.radio(key="predict_lab1").disabled
+
+
+def test_after_commit_the_shipped_comparison_is_drawn():
+    at = commit(open_page(FILE), "lab1", RIGHT)
+    loss = _loss(at)
+    rows = [r for r in spec_rows(loss) if "step" in r]
+    runs = {r["_run"] for r in rows}
     assert runs == {"no clipping", "norm clipping", "value clipping"}
-    # the default setting blows up without clipping: the event is marked on the chart
-    labels = [r["label"] for r in spec_rows(loss) if "NaN/inf" in str(r.get("label"))]
-    assert any(lbl.startswith("no clipping: NaN/inf at step") for lbl in labels)
+    # the blow-up: its first NaN/inf is a legend-named line, non-finite losses their own entry
+    labels = {r["_run"] for r in spec_rows(loss) if "x" in r}
+    assert any(lbl.startswith("no clipping: first NaN/inf, step") for lbl in labels)
     assert not any(lbl.startswith("norm clipping") for lbl in labels)
-    assert any(r.get("value") in ("NaN", "+inf") for r in spec_rows(loss))
+    assert any(r.get("flag") == "non-finite (NaN/inf)" for r in spec_rows(loss))
+    # the chance line is drawn first (under the data)
+    assert "chance" in str(loss["layer"][1]) and "mark_line" not in str(loss["layer"][1])
+    # gradient norms and the share clipped below
+    gnorm = next(s for s in vega_specs(at) if "grad_norm" in spec_fields(s))
+    share = next(s for s in vega_specs(at) if "share clipped (%)" in spec_fields(s))
     shares = {r["run"]: r["share clipped (%)"] for r in spec_rows(share)}
     assert shares["no clipping"] == 0 and 0 < shares["norm clipping"] <= 100
     # the threshold advice uses the norm run's median pre-clip gradient norm
+    gn = sorted(r["grad_norm"] for r in spec_rows(gnorm) if r.get("_run") == "norm clipping"
+                and "grad_norm" in r)
+    med = gn[len(gn) // 2]
     summary = at.dataframe[-1].value
-    med = float(summary.loc[summary["run"] == "norm clipping", "median grad norm"].iloc[0])
-    gn = sorted(r["grad_norm"] for r in spec_rows(gnorm) if r.get("run") == "norm clipping"
-                and "grad_norm" in r and "label" not in r)
-    assert med == pytest.approx(gn[len(gn) // 2], rel=1e-6)
-    advice = next(m.value for m in at.markdown if "Choosing the threshold" in m.value)
-    assert f"{0.5 * med:.2g} to {10 * med:.2g}" in advice
-    # the summary names what does not apply instead of showing None, and lists the control
+    assert summary.loc[summary["run"] == "norm clipping", "median ‖g‖"].iloc[0] == f"{med:.3g}"
+    assert f"{0.5 * med:.2g} to {10 * med:.2g}" in _text(at)
+    # the summary names what does not apply ("—", "never") and lists the control
     assert list(summary["run"]) == ["no clipping", "norm clipping", "value clipping",
                                     exp.LABELS["frozen"]]
-    assert not summary.isna().any().any()
-    assert summary.loc[0, "threshold"] == "none" and summary.loc[1, "first NaN/inf"] == "never"
-    # every claim that speaks about the defaults is shown, checked in this run
-    checked = " ".join(m.value for m in at.markdown if "Checked in this run" in m.value)
+    assert not summary.isna().any().any() and "None" not in summary.to_string()
+    assert summary.loc[0, "thr."] == "—" and summary.loc[1, "NaN/inf"] == "never"
+
+
+def test_every_claim_about_the_defaults_is_checked_after_the_commit():
+    at = commit(open_page(FILE), "lab1", RIGHT)
+    md = _text(at)
     shown = [c for c in claims_for(exp.compare.key) if c.applies_to(exp.compare.defaults)]
-    assert len(shown) >= 3 and all(c.text in checked for c in shown)
-    assert "Not in this run" not in " ".join(m.value for m in at.markdown)
+    assert len(shown) >= 3 and all(c.text in md for c in shown)
+    assert md.count("Checked in this run") >= 3 and "Not in this run" not in md
+
+
+def test_wrong_prediction_is_told_the_answer():
+    at = commit(open_page(FILE), "lab1", labs.CLIP_OPTIONS[0])
+    assert any(f"The run shows: {RIGHT}" in w.value for w in at.warning)
+
+
+def test_instructor_reveal_needs_no_answer():
+    at = open_page(FILE)
+    at.toggle(key="instructor").set_value(True).run()
+    no_exception(at)
+    assert "Reveal" in at.button(key="commit_lab1").label
+    commit(at, "lab1")
+    no_exception(at)
+    assert any(f"Answer: {RIGHT}" in i.value for i in at.info)
+    assert any("loss" in spec_fields(s) for s in vega_specs(at))
+
+
+def test_the_snippet_runs_and_gives_the_shipped_result():
+    at = open_page(FILE)
+    (src,) = [c for c in code_blocks(at) if "lab_clipping" in c]
+    ns: dict = {}
+    exec(compile(src.replace("print(", "(lambda *a: None)("), "<snippet>", "exec"), ns)
+    from ui.demos import shipped
+
+    want = shipped(exp.compare.key)["result"]
+    assert ns["res"]["unclipped_steps"] == want["unclipped_steps"]
+    assert math.isclose(ns["res"]["norm_final_loss"], want["norm_final_loss"], rel_tol=1e-5)
 
 
 def test_shipped_norm_run_matches_an_independent_core_training():
@@ -56,35 +117,28 @@ def test_shipped_norm_run_matches_an_independent_core_training():
     res = shipped(exp.compare.key)["result"]
     norm = next(r for r in res["runs"] if r["mode"] == "norm")
     hist = script.reference_run({**norm["config"], "steps": 60})
-    want = hist.column("loss")
-    assert norm["loss"][:60] == pytest.approx(want, rel=1e-5)
+    assert norm["loss"][:60] == pytest.approx(hist.column("loss"), rel=1e-5)
     gn = hist.column("grad_norm")
     assert norm["grad_norm"][:60] == pytest.approx(gn, rel=1e-5)
-    thr = norm["threshold"]
-    assert norm["clipped"][:60] == [g > thr for g in gn]
+    assert norm["clipped"][:60] == [g > norm["threshold"] for g in gn]
 
 
-def test_run_trains_live_and_results_appear():
+def test_run_trains_live_after_the_commit():
     at = open_page(FILE, SHORT)
     no_exception(at)
-    assert not vega_specs(at)  # not the defaults: nothing shipped, nothing drawn yet
+    commit(at, "lab1", RIGHT)
+    assert "Press Run all three" in str(vega_specs(at)[0])  # not the defaults: nothing yet
     at.button(key="run_lab1").click().run()
     no_exception(at)
     assert any("Trained live" in s.value for s in at.success)
-    specs = vega_specs(at)
-    assert len(specs) == 3
+    gnorm = next(s for s in vega_specs(at) if "grad_norm" in spec_fields(s))
     for run in ("no clipping", "norm clipping", "value clipping"):
-        steps = [r["step"] for r in spec_rows(specs[1]) if r.get("run") == run
-                 and "grad_norm" in r and "label" not in r]
-        assert 0 < len(steps) <= 50 and steps[0] == 0
-    # the export panel: CSV, JSON and a script that reproduces the chosen run
+        steps = [r["step"] for r in spec_rows(gnorm) if r.get("_run") == run and "step" in r]
+        assert 0 < len(steps) <= 50 and min(steps) == 0
     keys = {d.proto.id.rsplit("-", 1)[-1] for d in at.get("download_button")}
     assert {"exp_csv_lab1", "exp_json_lab1", "exp_py_lab1"} <= keys
-    # summary table agrees with the chart
     summary = at.dataframe[-1].value
-    assert list(summary["run"]) == ["no clipping", "norm clipping", "value clipping",
-                                    exp.LABELS["frozen"]]
-    assert (summary["steps trained"] <= 50).all()
+    assert (summary["steps"] <= 50).all()
 
 
 def test_same_seed_same_curves_in_the_experiment():
@@ -92,20 +146,23 @@ def test_same_seed_same_curves_in_the_experiment():
     a, b = exp.compare(**kw), exp.compare(**kw)
     for ra, rb in zip(a["runs"], b["runs"]):
         assert ra["loss"] == rb["loss"] and ra["grad_norm"] == rb["grad_norm"]
-    # and the three runs really start from the same weights and batch
     assert a["runs"][0]["loss"][0] == a["runs"][1]["loss"][0] == a["runs"][2]["loss"][0]
 
 
 def test_settings_over_the_cap_are_refused_with_the_reason():
-    at = open_page(FILE, {"steps": "2000", "T": "200", "H": "128"})
+    at = commit(open_page(FILE, {"steps": "2000", "T": "200", "H": "128"}), "lab1", RIGHT)
     no_exception(at)
     assert at.button(key="run_lab1").disabled
     msg = " ".join(w.value for w in at.warning)
     assert "cap is 30 s" in msg and "CPU" in msg
 
 
-def test_zoom_and_links():
-    at = open_page(FILE, {"view": "zoom", "gain": "1.5", "lr": "0.1", "act": "ReLU"})
+def test_presets_links_and_bad_values():
+    at = open_page(FILE)
+    assert at.selectbox(key="preset").value == "explode"  # the defaults are this preset
+    at = open_page(FILE, {"preset": "long"})
+    assert at.slider(key="T").value == 60
+    at = open_page(FILE, {"gain": "1.5", "lr": "0.1", "act": "ReLU"})
     no_exception(at)
     assert math.isclose(at.slider(key="gain").value, 1.5)
     assert at.selectbox(key="lr").value == "0.1"
@@ -118,30 +175,10 @@ def test_zoom_and_links():
 
 
 def test_zoom_view_fixes_the_loss_axis_to_the_clipped_runs():
-    at = open_page(FILE, {"view": "zoom"})
+    at = commit(open_page(FILE, {"view": "zoom"}), "lab1", RIGHT)
     no_exception(at)
-    spec = vega_specs(at)[0]
-    domains = []
-
-    def walk(node):
-        if isinstance(node, dict):
-            sc = node.get("scale")
-            if isinstance(sc, dict) and "domain" in sc and node.get("field") == "loss":
-                domains.append(sc["domain"])
-            for v in node.values():
-                walk(v)
-        elif isinstance(node, list):
-            for v in node:
-                walk(v)
-
-    walk(spec)
-    assert domains and domains[0][0] == 0 and domains[0][1] < 2  # linear, near chance
-
-
-def test_prediction_gives_a_verdict():
-    at = open_page(FILE)
-    at.radio(key="predict_lab1").set_value("Only the two clipped runs").run()
-    assert any("Right" in s.value for s in at.success)
+    assert at.radio(key="view").value == "zoom"
+    assert '"domain": [0.0' in str(_loss(at)).replace("'", '"')
 
 
 def test_a_stopped_run_shows_what_was_trained_so_far():
@@ -153,14 +190,13 @@ def test_a_stopped_run_shows_what_was_trained_so_far():
     partials = []
     exp.compare(**params, report=lambda f, p: partials.append(p))
     partial = next(p for p in partials if len(p["runs"]) == 1)  # inside the first run
-    at = open_page(FILE, SHORT)
+    at = commit(open_page(FILE, SHORT), "lab1", RIGHT)
     ck = f"lab1:{demos.canonical(params)}"
     at.session_state[runner._STORE] = {ck: {"status": "running", "result": partial,
                                             "seconds": 1.5}}
     at.run()
     no_exception(at)
     assert any("Stopped by you" in i.value for i in at.info)
-    specs = vega_specs(at)
-    runs = {r.get("run") for r in spec_rows(specs[0]) if r.get("run")}
+    runs = {r["_run"] for r in spec_rows(_loss(at)) if "step" in r}
     assert runs == {"no clipping"}
     assert at.radio(key="lab1_script_run").options == ["no clipping"]
