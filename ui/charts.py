@@ -95,11 +95,12 @@ def lines(df: pd.DataFrame, x: str, y: str, *, color: str | None = None,
           rules: dict[str, float] | None = None) -> alt.LayerChart:
     """Plain lines (linear y unless ``log_y``), non-finite values shown as gaps with markers.
 
-    ``rules``: horizontal reference lines, e.g. ``{"chance (1/6)": 0.1667}``, dashed, labelled.
+    ``rules``: horizontal reference lines, e.g. ``{"chance (1/6)": 0.1667}``, dotted, under the
+    data and named in the legend.
     """
     if log_y:
-        chart = log_lines(df, x, y, color=color, x_title=x_title, y_title=y_title,
-                          height=height, color_domain=color_domain)
+        chart = log_lines.uncached(df, x, y, color=color, x_title=x_title, y_title=y_title,
+                                   height=height, color_domain=color_domain)
     else:
         data = df.copy()
         v = pd.to_numeric(data[y], errors="coerce").astype(float)
@@ -115,13 +116,16 @@ def lines(df: pd.DataFrame, x: str, y: str, *, color: str | None = None,
             strokeDash=[2, 2], color="#D55E00").encode(tooltip=[alt.Tooltip(f"{x}:Q"),
                                                                 alt.Tooltip("status:N")])
         chart = alt.layer(line, bad).properties(height=height)
-    if rules:
+    if rules:  # under the data, named in the legend (a label on the plot would sit on a line)
         rdf = pd.DataFrame({"label": list(rules), "value": list(rules.values())})
-        rule = alt.Chart(rdf).mark_rule(strokeDash=[6, 4], color="#555555").encode(
-            y="value:Q", tooltip=["label:N", alt.Tooltip("value:Q", format=".4g")])
-        text = alt.Chart(rdf).mark_text(align="left", dx=4, dy=-6, color="#333333").encode(
-            y="value:Q", x=alt.value(4), text="label:N")
-        chart = alt.layer(chart, rule, text)
+        rule = alt.Chart(rdf).mark_rule(color=palette.REFERENCE, strokeWidth=1.5).encode(
+            y="value:Q", strokeDash=alt.StrokeDash(
+                "label:N", title=None, scale=alt.Scale(domain=list(rules),
+                                                       range=[palette.DOTTED] * len(rules)),
+                legend=palette.legend(symbolStrokeColor=palette.REFERENCE,
+                                      symbolType="stroke", symbolStrokeWidth=2)),
+            tooltip=["label:N", alt.Tooltip("value:Q", format=".4g")])
+        chart = alt.layer(rule, chart).properties(height=height)
     return chart
 
 
@@ -155,7 +159,7 @@ def heatmap(df: pd.DataFrame, x: str, y: str, value: str, *, log: bool = True,
     else:
         scale = alt.Scale(scheme=SEQUENTIAL)
     base = alt.Chart(data).encode(
-        x=alt.X(f"{x}:O", title=x_title or x, axis=alt.Axis(labelOverlap=True)),
+        x=alt.X(f"{x}:O", title=x_title or x, axis=alt.Axis(labelOverlap=True, labelAngle=0)),
         y=alt.Y(f"{y}:O", title=y_title or y, axis=alt.Axis(labelOverlap=True),
                 sort="descending" if y_descending else "ascending"),
     )
@@ -189,7 +193,7 @@ def bars(df: pd.DataFrame, x: str, y: str, *, x_title: str | None = None,
     enc_color = _color(color) if color else alt.value(OKABE_ITO[0])
     return alt.Chart(data).mark_bar().encode(
         x=alt.X(f"{x}:{'O' if ordinal_x else 'Q'}", title=x_title or x,
-                axis=alt.Axis(labelOverlap=True)),
+                axis=alt.Axis(labelOverlap=True, labelAngle=0)),
         y=alt.Y(f"{y}:Q", title=y_title or y,
                 scale=alt.Scale(type="log") if log_y else alt.Undefined,
                 axis=alt.Axis(format=".0e") if log_y else alt.Undefined),
