@@ -177,7 +177,7 @@ else:
     with np.errstate(divide="ignore", invalid="ignore"):
         unit_ratio = np.nanmax(heat[0] / heat[-1]) if heat[-1].all() else math.nan
     layout.show(charts.heatmap(hdf, "t", "unit", "grad", x_title="time step t",
-                               y_title="hidden unit", value_title="log10 |dL/dh_t|", height=220),
+                               y_title="hidden unit", value_title="log10 |dL/dh_t|", height=180),
                 hdf, key="s1_heat", name="vanishing_heatmap", alt_text=(
                     f"Heatmap of |dL/dh_t| for {heat.shape[1]} hidden units over "
                     f"{heat.shape[0]} time columns at T = {T}. At step 0 the unit that keeps the "
@@ -228,7 +228,7 @@ else:
     c1, c2 = st.columns([1.6, 1], gap="large")
     with c1:
         layout.show(charts.heatmap(tdf, "training step", "lag", "grad", y_title="lag (steps back)",
-                                   value_title="log10 ||dL/dh||", height=220,
+                                   value_title="log10 ||dL/dh||", height=190,
                                    y_descending=True),
                     tdf, key="s1_train_heat", name="lag_by_training_step", alt_text=(
                         f"Over {tS} Adam steps at T = {tT}, the gradient reaching lag {tT - 1} "
@@ -243,7 +243,7 @@ else:
                                                                         ).mean()})])
         layout.show(charts.lines(ldf, "step", "loss", color="run", x_title="training step",
                                  y_title=f"loss (mean of {window} steps)", height=170,
-                                 rules={"chance": tres["chance"]}),
+                                 rules={f"chance {tres['chance']:.3f}": tres["chance"]}),
                     ldf, key="s1_train_loss", name="training_loss_by_length", alt_text=(
                         f"Loss of the T = {tT} run ends at {tres['final_loss']:.3f}; the same "
                         f"training at T = {tshort} ends at {tres['short_final_loss']:.3f}. "
