@@ -169,7 +169,7 @@ else:
     with g1:
         layout.draw_chart(cc.run_lines(gdf, "step", "value", "what", order=NORMS,
                                        colors=NORM_COLORS, vrules=vr, x_title=X_TITLE,
-                                       y_title="norm (log scale)", height=220),
+                                       y_title="norm (log scale)", height=200),
                           f"||W_hh|| goes from {num(res['w_norm_init'])} to at most "
                           f"{num(max(words.finite_values(res['w_norm']) or [math.nan]))}"
                           + (f" and stops growing after step {ph['growth_end']}."
@@ -265,7 +265,7 @@ else:
         st.page_link("pages/s5_clipping.py", label="The same cliff, clipped: 5a",
                      icon=":material/content_cut:", query_params={"preset": "explode_clip"})
     with cm:
-        layout.show(cc.cliff_map(cres["surface"], {"unclipped": path}, cres["wall"], height=270),
+        layout.show(cc.cliff_map(cres["surface"], {"unclipped": path}, cres["wall"], height=250),
                     cc.path_table({"unclipped": path}), key="s2_cliff", name="cliff_path",
                     alt_text=(f"Loss surface of x_t = w sigmoid(x_(t-1)) + b over {spec['T']} "
                               f"steps. The unclipped path meets a gradient of norm {num(gn[big])} "
