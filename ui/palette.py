@@ -45,8 +45,9 @@ def cell_scale(cells: list[str], nonlinearity: str = "tanh") -> tuple[list[str],
     return [cell_name(c, nonlinearity) for c in cells], [CELL_COLORS[c] for c in cells]
 
 
-#: Below this plot width (px) a legend stacks to one column: a phone, or a narrow column.
-NARROW = 460
+#: Below this plot width (px) a legend stacks to one column: a phone (a laptop's half column
+#: is wider).
+NARROW = 400
 
 
 def legend(*, columns: int = 2, label_limit: int = 340, **kw):
