@@ -11,10 +11,11 @@ from core.experiments import exploding as exp
 from core.experiments.exploding import num
 from core.labels import cell_name
 from core.tasks import make_task
+from ui import annotations, claims, demos, layout, notebook, palette, runner, state
 from ui import charts_cliff as cc
-from ui import claims, demos, layout, palette, runner, state
 from ui import words_cliff as words
 from ui.glossary import term
+from ui.takehome import TEXT
 
 FILE = "s2_exploding.py"
 D = exp.blowup.defaults
@@ -81,6 +82,10 @@ OPTIONS = ["The loss falls, as usual", "It stays finite but stalls near chance",
            "It climbs to inf or NaN", "Nothing blows up: " + (
                "tanh keeps values in ±1" if act == "tanh" else "the weights start small")]
 X_TITLE, Y_TITLE = "training step", "loss (log scale)"
+RECIPE = notebook.Recipe(exp.blowup, params, cc.loss_frame, cc.run_lines, dict(
+    x="step", y="loss", series="run", order=RUNS, colors=RUN_COLORS, x_title=X_TITLE,
+    y_title=Y_TITLE, height=280), headline=("first_nonfinite",), frame_args={"runs": RUNS},
+    chart_from=annotations.blowup_rules)
 
 
 def draw_live(r: dict) -> None:
@@ -116,15 +121,8 @@ with main:
             layout.held_back(X_TITLE, Y_TITLE, height=280, note=None if not shown else
                              "Press Train below to run these settings")
         else:
-            ev = res["first_nonfinite"]
-            ldf = cc.loss_frame(res, RUNS)
-            vr = [{"x": ev["step"], "label": f"first inf/NaN: step {ev['step']} "
-                   f"(in the {ev['where']})", "kind": "bad"}] if ev else []
-            layout.show(cc.run_lines(ldf, "step", "loss", "run", order=RUNS, colors=RUN_COLORS,
-                                     vrules=vr, hrules=[{"y": res["chance"], "kind": "ref",
-                                                         "label": f"chance {res['chance']:.3f}"}],
-                                     x_title=X_TITLE, y_title=Y_TITLE, height=280),
-                        ldf, key="s2_loss", name="loss", alt_text=(
+            ldf = RECIPE.table(res)
+            layout.show(RECIPE.chart(ldf, res), ldf, key="s2_loss", name="loss", alt_text=(
                             f"Loss of the full run over steps 0 to {len(res['step']) - 1}: "
                             + words.blowup_observed(res)))
             if complete:
@@ -332,4 +330,5 @@ with layout.section("Is σ_max > 1 enough to explode?"):
         layout.cite("Pascanu, Mikolov & Bengio (2013), arXiv:1211.5063, section 2.1 "
                     "(necessary vs sufficient conditions).")
 layout.code_for(exp.blowup, params, show=["first_nonfinite", "phases"])
+layout.notebook_download(FILE, recipe=RECIPE, **TEXT[FILE])
 layout.footer(FILE)
