@@ -150,7 +150,8 @@ def vector_demo() -> None:
     vparams = {"gx": gx, "gy": gy, "threshold": vc}
     vres = exp.vector(**vparams)  # torch's own clipping on one vector: microseconds
     with c2:
-        layout.draw_chart(cc.vector_plot(vres, height=220), (
+        layout.draw_chart(cc.vector_plot(vres, height=220, width=round(  # square on a projector too
+            220 * layout.PROJECTOR_HEIGHT) if state.instructor() else 220), (
             f"Gradient ({gx:g}, {gy:g}) with norm {vres['original']['norm']:.3f}. Norm clipping "
             f"gives ({vres['norm']['x']:.4f}, {vres['norm']['y']:.4f}), same direction; value "
             f"clipping gives ({vres['value']['x']:.4f}, {vres['value']['y']:.4f}), turned by "

@@ -384,12 +384,13 @@ def vector_frame(res: dict) -> pd.DataFrame:
 
 
 @chartcache.memo
-def vector_plot(res: dict, *, height: int = 260) -> alt.LayerChart:
+def vector_plot(res: dict, *, height: int = 260, width: int | None = None) -> alt.LayerChart:
     """Arrows from the origin for the original, norm-clipped and value-clipped gradients, the
     norm ball (circle of radius c) and the value box ([-c, c]^2), and an arc from the
     original's direction to the value-clipped one (the turn, named in the legend with its
     angle). Both axes span the same range, zoomed on the threshold region; a longer original
-    arrow runs off the chart (a dotted line continues its direction)."""
+    arrow runs off the chart (a dotted line continues its direction). The plot is square
+    (``width`` defaults to ``height``) so the angles drawn are the angles computed."""
     c = float(res["threshold"])
     vdf = vector_frame(res)
     clipped = vdf[vdf["vector"] != "original gradient"][["x", "y"]].to_numpy()
@@ -448,7 +449,8 @@ def vector_plot(res: dict, *, height: int = 260) -> alt.LayerChart:
         color=color, strokeDash=stroke, strokeWidth=widths, tooltip=tips)
     heads = alt.Chart(seg).mark_point(shape="circle", size=90, filled=True, clip=True).encode(
         x=alt.X("x:Q", scale=sc), y=alt.Y("y:Q", scale=scy), color=color, tooltip=tips)
-    return alt.layer(shapes, guide, arc, rule, heads).properties(height=height)
+    return alt.layer(shapes, guide, arc, rule, heads).properties(height=height,
+                                                                 width=width or height)
 
 
 # -- pre-clip gradient norms --------------------------------------------------------------------
