@@ -45,7 +45,7 @@ def log_safe(df: pd.DataFrame, col: str, floor: float = FLOOR) -> pd.DataFrame:
 def _color(field: str, title: str | None = None, domain: list | None = None) -> alt.Color:
     scale = alt.Scale(range=OKABE_ITO) if domain is None else alt.Scale(domain=domain,
                                                                          range=OKABE_ITO)
-    return alt.Color(f"{field}:N", title=title or field, scale=scale,
+    return alt.Color(f"{field}:N", title=title, scale=scale,  # the entries name themselves
                      legend=palette.legend(columns=3, label_limit=260))
 
 
