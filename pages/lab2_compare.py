@@ -12,7 +12,7 @@ from core.experiments import compare as exp
 from core.labels import cell_name
 from core.tasks import make_task
 from ui import charts_compare as cc
-from ui import claims, frames, layout, notebook, runner, runs, state
+from ui import claims, demos, frames, layout, notebook, runner, runs, state
 from ui import words_compare as words
 
 FILE = "lab2_compare.py"
@@ -158,6 +158,9 @@ with main:
         shown = layout.prediction(FILE, KEY, question, options, correct, why,
                                   observed=observed)
     with top:
+        if not shown and demos.is_default(FN, params) and demos.problem(FN.key):
+            st.caption("The precomputed result for these settings could not be loaded, so it "
+                       "will be computed live on the server once you commit.")
         if not shown or res is None:
             layout.held_back(X_TITLE, Y_TITLE, height=280, note=None if not shown else
                              "Press Run below to train these settings")
