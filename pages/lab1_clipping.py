@@ -50,7 +50,7 @@ with controls, st.container(border=True):
                                repr(D["norm_threshold"]),
                                help="The longest gradient (all parameters together) allowed; "
                                     "a longer one is rescaled to this length."))
-    with st.expander("More settings"):
+    with st.container() if state.instructor() else st.expander("More settings"):
         v_thr = float(state.select("Value clipping threshold", "vthr", {v: v for v in VTHR},
                                    repr(D["value_threshold"]), advanced=True,
                                    help="Every single gradient entry is clamped to [-c, c]."))
@@ -101,16 +101,15 @@ with main:
                 and res["control"]["done"])
     with ask:
         shown = layout.prediction(
-            FILE, "lab1", f"The same {act} RNN (W_hh at **{gain:g}×**, {OPTS[opt]} at lr "
-            f"{lr:g}, T = {T}) trains {steps} steps three times: with no clipping, norm "
-            f"clipping at {n_thr:g} and value clipping at {v_thr:g}. Which runs still have "
-            "finite weights at the last step?", labs.CLIP_OPTIONS,
+            FILE, "lab1", f"One {act} RNN (W_hh × **{gain:g}**, {OPTS[opt]} lr {lr:g}, "
+            f"T = {T}) trains {steps} steps three ways: no clipping, norm clipping at {n_thr:g}, "
+            f"value clipping at {v_thr:g}. Which end with finite weights?", labs.CLIP_OPTIONS,
             correct=labs.clipping_answer(res) if complete else 1,
             why="Without clipping, a large gradient times the learning rate is a large jump. "
                 "The jumps enlarge W_hh, the next gradient through it is larger still, and the "
                 "growth feeds itself until the loss overflows. Both clipping rules cap the size "
-                "of every update, so neither run can take such a jump; the value rule bends "
-                "the direction, but a bounded step is a bounded step.",
+                "of every update, so neither run can take such a jump. The value rule bends "
+                "the gradient's direction, but its step is bounded all the same.",
             observed=labs.clipping_observed(res) if complete else None)
     zoom = bool(shown and res and res["runs"]) and state.select(
         "Vertical axis", "view", {"full": "Whole range (log)",

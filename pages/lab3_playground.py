@@ -19,6 +19,8 @@ THR = ["0.01", "0.1", "0.25", "0.5", "1.0", "2.0", "5.0", "10.0"]
 CLIPS = {"none": "None", "norm": "Norm", "value": "Value"}
 OPTS = {"sgd": "SGD", "momentum": "SGD + momentum", "rmsprop": "RMSprop", "adam": "Adam"}
 X_TITLE = "training step"
+START = {"default": "PyTorch's default", "xavier": "Xavier", "orthogonal": "orthogonal",
+         "identity": "identity"}
 
 layout.header(FILE, (
     "Set the knobs, predict, run, then change **one** thing and run again: every run of this "
@@ -47,10 +49,11 @@ with controls, st.container(border=True):
     }, default="gru30")
     cell = state.select("Cell", "cell", CELL_LABELS, D["cell"])
     task = state.select("Task", "task", labs.TASKS, D["task"])
-    T = state.slider("Sequence length T (copy memory: the delay)", "T", 10, 300, D["seq_len"],
-                     step=5, help="How far apart the things that matter are.")
+    T = state.slider("Sequence length T", "T", 10, 300, D["seq_len"], step=5,
+                     help="How far apart the things that matter are (copy memory: the delay "
+                          "between the symbols and their recall).")
     clip = state.select("Gradient clipping", "clip", CLIPS, D["clip"], radio=True)
-    with st.expander("More settings"):
+    with st.container() if state.instructor() else st.expander("More settings"):
         act = state.select("Nonlinearity (vanilla RNN only)", "act",
                            {"tanh": "tanh", "relu": "ReLU"}, D["nonlinearity"], radio=True,
                            advanced=True,
@@ -115,7 +118,7 @@ with main:
     with ask:
         shown = layout.prediction(
             FILE, "lab3", f"A **{cell_name(cell, params['nonlinearity'])}** "
-            f"({INIT_LABELS[init].lower()} start, {OPTS[opt]} at lr {lr:g}, clipping: "
+            f"({START[init]} start, {OPTS[opt]} at lr {lr:g}, clipping: "
             f"{CLIPS[clip].lower()}) trains {steps} steps on the **{labs.TASKS[task].lower()}** "
             f"with T = {T}. Where does its loss end?", labs.PLAY_OPTIONS,
             correct=labs.playground_answer(res) if complete else 0,
@@ -222,6 +225,8 @@ else:
 
     st.header("Compare the runs")
     st.dataframe(labs.playground_table(order), hide_index=True, width="stretch")
+    with layout.section("Settings of each run"):
+        st.dataframe(labs.playground_settings(order), hide_index=True, width="stretch")
     st.caption("Loss and accuracy: means over the last 20 finite training steps. 'same curve "
                "as' names an earlier run with the same settings whose loss curve matches this "
                f"one number for number. The last {runstore.MAX_RUNS} runs of this browser "
@@ -241,7 +246,8 @@ else:
         chosen = next((r for r in kept if r["name"] == pick), kept[-1])
         export.downloads(
             "lab3", {"curves": labs.playground_curves(kept, ghosts=False),
-                     "runs": labs.playground_table(kept)},
+                     "runs": labs.playground_table(kept),
+                     "settings": labs.playground_settings(kept)},
             script=export.script_text(chosen["result"]["config"],
                                       title=f"Lab 3, {chosen['name']}"),
             stem="lab3_runs", script_name=f"lab3_{chosen['name'][:30]}",

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from core.labels import CELL_LABELS, cell_name
+from core.labels import cell_name
 
 MISSING = "—"
 #: Lab 3's tasks, as the controls and the runs table name them.
@@ -86,9 +86,8 @@ def zoom_domain(df: pd.DataFrame, col: str, *, log: bool) -> tuple[float, float]
 
 
 #: Lab 1's prediction: which runs are still training at the last step with finite weights.
-CLIP_OPTIONS = ["All three: tanh keeps every number small", "Only the two clipped runs",
-                "Only norm clipping: value clipping bends the gradient",
-                "None: clipping only delays the blow-up"]
+CLIP_OPTIONS = ["All three: tanh keeps numbers small", "Only the two clipped runs",
+                "Only norm clipping", "None: clipping only delays it"]
 
 
 def finished(run: dict) -> bool:
@@ -159,7 +158,7 @@ def _num(v, fmt: str) -> str:
 
 def playground_table(kept: Sequence[dict]) -> pd.DataFrame:
     """One row per kept run, as text that fits: run, status, loss, chance, accuracy, NaN/inf,
-    clipped, same as (an earlier run with an identical curve), then the settings."""
+    clipped, same curve as (an earlier run with an identical curve), steps trained/asked."""
     rows = []
     for r in kept:
         res, c = r["result"], r["result"]["config"]
@@ -174,14 +173,23 @@ def playground_table(kept: Sequence[dict]) -> pd.DataFrame:
             "NaN/inf": "never" if fn is None else f"step {fn['step']}",
             "clipped": f"{100 * res['share_clipped']:.0f}%", "same curve as": same,
             "steps": f"{res['steps_done']}/{c['steps']}",
-            "cell": CELL_LABELS[c["cell"]] + (f" ({c['nonlinearity']})" if c["cell"] == "rnn"
-                                              else ""),
+        })
+    return pd.DataFrame(rows)
+
+
+def playground_settings(kept: Sequence[dict]) -> pd.DataFrame:
+    """One row per kept run: its settings (cell, task, T, H, init, gain, norm, optimiser and
+    learning rate, clipping, seed)."""
+    rows = []
+    for r in kept:
+        c = r["result"]["config"]
+        rows.append({
+            "run": r["name"], "cell": cell_name(c["cell"], c["nonlinearity"]),
             "task": c["task"], "T": c["seq_len"], "H": c["hidden_size"], "init": c["init"],
             "gain": f"{c['gain']:g}", "norm": c["norm"],
             "optimiser": f"{c['optimizer']} {c['lr']:g}",
             "clip": MISSING if c["clip"] == "none" else f"{c['clip']} {c['clip_threshold']:g}",
-            "seed": c["seed"],
-        })
+            "seed": c["seed"]})
     return pd.DataFrame(rows)
 
 

@@ -30,7 +30,7 @@ def _curve(spec, run):
 
 
 def _table(at):
-    return at.dataframe[-1].value
+    return next(d.value for d in at.dataframe if "status" in d.value)
 
 
 def _text(at) -> str:
@@ -63,6 +63,9 @@ def test_after_commit_the_precomputed_run_is_listed_drawn_and_checked():
     table = _table(at)
     assert list(table["status"]) == ["precomputed"]
     assert not table.isna().any().any() and "None" not in table.to_string()
+    settings = next(d.value for d in at.dataframe if "optimiser" in d.value)
+    assert list(settings.loc[0, ["cell", "T", "optimiser", "clip"]]) == ["GRU", 30, "adam 0.01",
+                                                                        "norm 1"]
     name = table["run"][0]
     loss = _curve(_loss(at), name)
     assert len(loss) == 300
