@@ -3,6 +3,7 @@
     python -m bench.load                  # 10 sessions against a fresh local server
     python -m bench.load --sessions 30    # heavier
     python -m bench.load --json out.json  # also write the numbers
+    python -m bench.load --pulse-learners 0  # without the class pulse part (bench.pulse_load)
 
 Starts ``streamlit run app.py`` on 127.0.0.1 (``tools.serve.server``, one torch thread per
 request), opens N headless Debian Chromium sessions at once (one browser, N isolated contexts,
@@ -314,6 +315,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="seconds each session waits on a page before the next click (0..60)")
     ap.add_argument("--url", default=None, help="an already running loopback server")
     ap.add_argument("--json", default=None, help="also write the summary to this file")
+    ap.add_argument("--pulse-learners", type=int, default=30,
+                    help="class pulse part: learners committing one answer within 10 s "
+                         "(bench.pulse_load; 0 skips it)")
     args = ap.parse_args(argv)
     if not 1 <= args.sessions <= MAX_SESSIONS:
         ap.error(f"--sessions must be from 1 to {MAX_SESSIONS}")
@@ -321,12 +325,19 @@ def main(argv: list[str] | None = None) -> int:
                  max_seconds=max(10.0, args.max_seconds), stagger_s=max(0.0, args.stagger),
                  think_s=min(max(0.0, args.think), 60.0), url=args.url)
     print(report(r))
+    pulse_ok = True
+    if args.pulse_learners > 0:
+        from bench import pulse_load
+
+        r["pulse"] = pulse_load.run_pulse_load(args.pulse_learners, url=args.url)
+        print(pulse_load.report(r["pulse"]))
+        pulse_ok = r["pulse"]["ok"]
     if args.json:
         from bench import _clean
 
         with open(args.json, "w") as f:
             json.dump(_clean(r), f, indent=1)
-    return 0 if r["failures"] == 0 else 1
+    return 0 if r["failures"] == 0 and pulse_ok else 1
 
 
 if __name__ == "__main__":
