@@ -209,7 +209,7 @@ if shown and res is not None:
                 gdf, "t", "unit (sorted)", "gate", "moment",
                 facet_order=["at initialisation", "after training"], x_title="time step t",
                 y_title="unit (sorted)", value_title=f"gate {keep}", domain=(0.0, 1.0),
-                width=150, height=190, columns=2, scheme="cividis"),
+                width=150, height=190, columns=2, scheme="cividis", legend_orient="bottom"),
                 gdf, key="s5b_gates", name=f"{view}_{keep}_gate_per_unit", alt_text=(
                     f"Per-unit {keep} gate on one adding-problem sequence: between "
                     f"{k['init_min']:.2f} and {k['init_max']:.2f} at initialisation; after "

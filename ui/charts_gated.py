@@ -249,12 +249,14 @@ def facet_heatmap(df: pd.DataFrame, x: str, y: str, value: str, facet: str, *,
                   y_title: str | None = None, value_title: str | None = None,
                   domain: tuple[float, float] | None = None, height: int = 200,
                   width: int = 200, columns: int = 4, y_descending: bool = True,
-                  scheme: str = palette.SEQUENTIAL) -> alt.FacetChart:
+                  scheme: str = palette.SEQUENTIAL, legend_orient: str = "right"
+                  ) -> alt.FacetChart:
     """Side-by-side ``x`` by ``y`` grids, one per ``facet`` value, with ONE shared colour scale
     (``scheme``). ``value`` is drawn as it is (pass log10 values for a log colour scale; -300
     marks an exact zero). ``y_descending`` puts the largest ``y`` at the top, so lag 0 sits at
     the bottom. Exact zeros and NaN/inf are flagged marks with their own legend entries, never
-    a colour on the bar. ``domain`` fixes the colour scale (default: the finite data range)."""
+    a colour on the bar. ``domain`` fixes the colour scale (default: the finite data range).
+    ``legend_orient="bottom"``: the colour bar under the panels (narrower: fits a phone)."""
     data = df.copy()
     data["status"] = _status(data[value], log10=True)
     ok = data["status"] == STATUS_OK
@@ -269,7 +271,10 @@ def facet_heatmap(df: pd.DataFrame, x: str, y: str, value: str, facet: str, *,
     cells = base.transform_filter(alt.datum.status == STATUS_OK).mark_rect().encode(
         color=alt.Color(f"{value}:Q", title=value_title or value,
                         scale=alt.Scale(scheme=scheme, domain=list(domain), clamp=True),
-                        legend=alt.Legend(orient="right", gradientLength=max(100, height - 40))),
+                        legend=alt.Legend(orient="right", gradientLength=max(100, height - 40))
+                        if legend_orient == "right" else alt.Legend(
+                            orient="bottom", direction="horizontal",
+                            gradientLength=min(220, max(100, width * columns - 40)))),
         tooltip=[alt.Tooltip(f"{facet}:N"), alt.Tooltip(f"{x}:O", title=x_title or x),
                  alt.Tooltip(f"{y}:O", title=y_title or y),
                  alt.Tooltip(f"{value}:Q", title=value_title or value, format=".3g")])
