@@ -29,6 +29,8 @@ layout.header(FILE, (
     "from step to step. Predict, then watch all three train."),
     short="Same task, same batches: which cell remembers across T steps?")
 
+#: Every setting in "More settings" is advanced: a projector shows none, so no empty expander.
+MORE = st.container if state.instructor() else (lambda: st.expander("More settings"))
 controls, main = st.columns([1, 2.7], gap="medium")
 with controls, st.container(border=True):
     state.presets({
@@ -36,16 +38,16 @@ with controls, st.container(border=True):
                      "task": "adding", "T": 50, "H": 32, "steps": 500, "lr": "0.01"},
         "order40": {"label": "Temporal order, T = 40", "part": "tasks", "task": "order",
                     "T": 40, "H": 32, "steps": 500, "lr": "0.01"},
-        "series20": {"label": "Time series, lag 20 (gates are no guarantee)", "part": "tasks",
+        "series20": {"label": "Time series, lag 20", "part": "tasks",
                      "task": "series", "T": 20, "H": 32, "steps": 500, "lr": "0.01"},
-        "brackets20": {"label": "Brackets up to 20 steps apart", "part": "brackets", "K": 20,
+        "brackets20": {"label": "Brackets, k = 20", "part": "brackets", "K": 20,
                        "bH": 32, "bsteps": 600, "blr": "0.01"},
-        "brackets20long": {"label": "Brackets up to 20 apart, twice the steps",
+        "brackets20long": {"label": "Brackets, k = 20, 1200 steps",
                            "part": "brackets", "K": 20, "bH": 32, "bsteps": 1200,
                            "blr": "0.01"},
-        "brackets40": {"label": "Brackets up to 40 apart (hard)", "part": "brackets",
+        "brackets40": {"label": "Brackets, k = 40 (hard)", "part": "brackets",
                        "K": 40, "bH": 32, "bsteps": 1000, "blr": "0.01"},
-        "text": {"label": "English text (pydoc), 200 steps", "part": "text", "tH": 64,
+        "text": {"label": "English text, 200 steps", "part": "text", "tH": 64,
                  "tT": 48, "tsteps": 200, "tlr": "0.01"},
     }, default="adding50")
     part = state.select("Experiment", "part", words.PARTS, "tasks",
@@ -57,7 +59,7 @@ with controls, st.container(border=True):
                          "T", 10, 200, DT["seq_len"], step=10,
                          help="How far apart the input that matters and the answer are.")
         steps = state.slider("Training steps", "steps", 50, 2000, DT["steps"], step=50)
-        with st.expander("More settings"):
+        with MORE():
             H = state.slider("Hidden size H", "H", 8, 128, DT["hidden_size"], step=8,
                              advanced=True)
             lr = float(state.select("Learning rate", "lr", words.LR, str(DT["lr"]),
@@ -68,8 +70,9 @@ with controls, st.container(border=True):
         K = state.slider("Longest distance k", "K", 2, 100, DB["max_distance"],
                          help="The opening bracket sits 2 to k characters before the closing "
                               "one; every sequence is k + 1 characters long.")
+        st.caption(words.BRACKET_HELP)
         steps = state.slider("Training steps", "bsteps", 50, 2000, DB["steps"], step=50)
-        with st.expander("More settings"):
+        with MORE():
             H = state.slider("Hidden size H", "bH", 8, 128, DB["hidden_size"], step=8,
                              advanced=True)
             lr = float(state.select("Learning rate", "blr", words.LR, str(DB["lr"]),
@@ -77,10 +80,11 @@ with controls, st.container(border=True):
             seed = state.seed(DB["seed"])
         params = dict(max_distance=K, hidden_size=H, steps=steps, lr=lr, seed=seed)
     else:
+        st.caption(words.TEXT_HELP)
         T = state.slider("Characters per window (BPTT length)", "tT", 16, 128, DL["seq_len"],
                          step=16, help="How many characters the gradient travels back through.")
         steps = state.slider("Training steps", "tsteps", 50, 1000, DL["steps"], step=50)
-        with st.expander("More settings"):
+        with MORE():
             H = state.slider("Hidden size H", "tH", 16, 256, DL["hidden_size"], step=16,
                              advanced=True)
             lr = float(state.select("Learning rate", "tlr", words.LR, str(DL["lr"]),

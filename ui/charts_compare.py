@@ -46,7 +46,10 @@ def curves(df: pd.DataFrame, x: str, y: str, *, dash: str | None = None,
     curves. Non-finite (or, on a log axis, non-positive) values are drawn as flagged marks at
     the bottom with their own legend entry.
     """
-    data = df.copy()
+    # lines are drawn in the order their cells first appear: the tanh RNN last, on top, so
+    # a gated cell sitting at the same loss does not hide it
+    rank = {c: -i for i, c in enumerate(CELL_ORDER)}
+    data = df.iloc[np.argsort(df["cell"].map(rank).fillna(0).to_numpy(), kind="stable")].copy()
     v = pd.to_numeric(data[y], errors="coerce").astype(float)
     data["status"] = _status(v, log_y)
     ok = data["status"] == "ok"
@@ -81,7 +84,7 @@ def curves(df: pd.DataFrame, x: str, y: str, *, dash: str | None = None,
         kinds = list(dict.fromkeys(data[dash].tolist()))
         enc["strokeDash"] = alt.StrokeDash(f"{dash}:N", title=None, scale=alt.Scale(
             domain=kinds, range=[palette.SOLID, palette.DASHED][:len(kinds)]),
-            legend=alt.Legend(orient="bottom"))
+            legend=alt.Legend(orient="top"))  # a row of its own: bottom holds cells and rules
         enc["detail"] = alt.Detail(f"{dash}:N")
         tips.insert(1, alt.Tooltip(f"{dash}:N"))
     layers.append(alt.Chart(data[ok]).mark_line(strokeWidth=2.4, point=points).encode(**enc))

@@ -12,8 +12,8 @@ from core.claims import finite
 from core.labels import cell_name
 
 CELLS = ("rnn", "lstm", "gru")
-PARTS = {"tasks": "Synthetic tasks", "brackets": "Bracket language (you set the distance)",
-         "text": "Text: Python's help pages"}
+PARTS = {"tasks": "Synthetic tasks", "brackets": "Bracket language",
+         "text": "English text"}
 TASKS = {"adding": "Adding problem", "copy": "Copy memory", "order": "Temporal order",
          "series": "Time series: the value T steps back"}
 TASK_HELP = {
@@ -23,6 +23,9 @@ TASK_HELP = {
     "series": "A noisy series: at the end, answer its value T steps back. Nothing in between "
               "helps.",
 }
+BRACKET_HELP = ("Filler letters, one opening bracket `( [ { <`, a marker `|`, then the "
+                "matching closing bracket, up to k steps after its opener.")
+TEXT_HELP = "Python's own help pages: predict every next character."
 CHANCE = {"adding": "an MSE of 1/6 (always answering 1)",
           "copy": "the loss of guessing the 10 symbols (10 ln 8 / (T + 20) per step)",
           "order": "ln 4 = 1.386 nats (guessing one of four classes)",
@@ -37,10 +40,10 @@ def _eval(res: dict, cell: str) -> float:
 
 
 # -- synthetic tasks --------------------------------------------------------------------------
-TASK_OPTIONS = ["Far below chance, like the gated cells: training fixes it",
-                "Near chance, while a gated cell drops far below it",
-                "It blows up to NaN: plain RNNs explode",
-                "Near chance, and so do both gated cells"]
+TASK_OPTIONS = ["Far below chance, like the gated cells",
+                "Near chance; a gated cell drops far below",
+                "It blows up to NaN",
+                "Near chance, as do both gated cells"]
 TASK_WHY = (
     "The tanh RNN's error signal shrinks by a roughly constant factor at every step back, so "
     "almost nothing reaches inputs dozens of steps away: it settles on the chance answer. A "
@@ -49,9 +52,8 @@ TASK_WHY = (
 
 
 def task_question(task: str, T: int, steps: int) -> str:
-    return (f"Three cells train on the same batches of the **{TASKS[task].lower()}**, "
-            f"T = {T}, for {steps} steps. Where does the **tanh RNN**'s loss on fresh "
-            "sequences end?")
+    return (f"Same batches for all three: where does the **tanh RNN**'s loss end on the "
+            f"**{TASKS[task].lower()}**, T = {T}, after {steps} steps?")
 
 
 def task_answer(res: dict) -> int:

@@ -18,7 +18,7 @@ from ui.demos import DEMO_DIR
 
 FILE = "lab2_compare.py"
 CELLS = {"tanh RNN", "LSTM", "GRU"}
-RIGHT = "Near chance, while a gated cell drops far below it"
+RIGHT = "Near chance; a gated cell drops far below"
 BRACKETS_RIGHT = "About a quarter of the time"
 
 
@@ -72,7 +72,7 @@ def test_main_result_is_held_back_until_the_learner_commits():
 
 
 def test_wrong_prediction_is_told_the_answer():
-    at = commit(open_page(FILE), "lab2_tasks", "It blows up to NaN: plain RNNs explode")
+    at = commit(open_page(FILE), "lab2_tasks", "It blows up to NaN")
     assert any(f"The run shows: {RIGHT}" in w.value for w in at.warning)
 
 
