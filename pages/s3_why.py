@@ -8,7 +8,8 @@ from core.claims import claims_for
 from core.experiments import why as exp
 from core.theory import GAMMA_ALL, REGIME_THRESHOLD, pow10_text
 from ui import charts_theory as ct
-from ui import claims, demos, layout, palette, state
+from ui import claims, demos, layout, notebook, palette, state
+from ui.takehome import TEXT
 
 FILE = "s3_why.py"
 D = exp.matrix_case.defaults
@@ -65,7 +66,12 @@ with controls, st.container(border=True):
 
 mparams = dict(value=value, which=which, kind=kind, activation=act, hidden_size=H, seq_len=T,
                seed=seed)
-res = demos.run(exp.matrix_case, **mparams)
+X_TITLE, Y_TITLE = "lag: steps back from the last state", "||dh_T/dh_(T-lag)|| (log scale)"
+RECIPE = notebook.Recipe(exp.matrix_case, mparams, ct.lag_frame, ct.log10_lines, dict(
+    x="lag", y="log10 norm", color="curve", dashed="bound", x_title=X_TITLE, y_title=Y_TITLE,
+    height=280, color_domain=[ct.MEASURED_CURVE, ct.BOUND_CURVE],
+    color_range=[palette.MEASURED, palette.THEORY]), headline=("sigma_max", "eta", "rate"))
+res = RECIPE.run(demos.run)
 last, bound_last, eta = res["log_norm"][-1], res["log_bound"][-1], res["eta"]
 OPTIONS = ["It grows by orders of magnitude", "It stays within a factor of 100",
            "It shrinks by orders of magnitude"]
@@ -84,16 +90,11 @@ with main:
                   f"{pow10_text(bound_last)}." if math.isfinite(last) else
                   "the product became exactly zero (every unit switched off)."))
 
-    X_TITLE, Y_TITLE = "lag: steps back from the last state", "||dh_T/dh_(T-lag)|| (log scale)"
     if not shown:
         layout.held_back(X_TITLE, Y_TITLE, height=280)
     else:
-        ldf = ct.lag_frame(res)
-        layout.show(ct.log10_lines(
-            ldf, "lag", "log10 norm", color="curve", dashed="bound", x_title=X_TITLE,
-            y_title=Y_TITLE, height=280, color_domain=[ct.MEASURED_CURVE, ct.BOUND_CURVE],
-            color_range=[palette.MEASURED, palette.THEORY]), ldf, key="s3_lag",
-            name="jacobian_by_lag", alt_text=(
+        ldf = RECIPE.table(res)
+        layout.show(RECIPE.chart(ldf), ldf, key="s3_lag", name="jacobian_by_lag", alt_text=(
                 f"Measured Jacobian product after {T} steps: {pow10_text(last)}; the Pascanu "
                 f"bound: {pow10_text(bound_last)}."))
         layout.verdict("s3")
@@ -127,7 +128,7 @@ if shown:
         "never rise above the dashed line.\n" + bound_md)
     layout.cite("Pascanu, Mikolov & Bengio (2013), On the difficulty of training recurrent "
                 "neural networks, arXiv:1211.5063, section 2.1 and the appendix.")
-layout.code_for(exp.matrix_case, mparams, show=["sigma_max", "eta", "rate"],
+layout.code_for(exp.matrix_case, mparams, show=RECIPE.headline,
                 title="The code behind the main chart")
 
 # Held back until the learner commits: the eigenvalues, the activations and the phase
@@ -300,4 +301,5 @@ layout.cite("The decaying error flow was first analysed by Hochreiter (1991), Un
             "Schmidhuber (1997), Long short-term memory, Neural Computation 9(8), built the LSTM "
             "on it. Identity-initialised ReLU RNNs: Le, Jaitly & Hinton (2015), "
             "arXiv:1504.00941.")
+layout.notebook_download(FILE, recipe=RECIPE, **TEXT[FILE])
 layout.footer(FILE)
