@@ -9,9 +9,10 @@ from core.experiments import effects as exp
 from core.labels import cell_name
 from core.tasks import TASKS, make_task
 from ui import charts_effects as ce
-from ui import claims, demos, layout, palette, runner, state
+from ui import claims, demos, layout, notebook, palette, runner, state
 from ui import words_effects as words
 from ui.glossary import term
+from ui.takehome import TEXT
 
 FILE = "s4_effects.py"
 D = exp.length_sweep.defaults
@@ -75,6 +76,8 @@ X_TITLE = "dependency length T"
 classify = make_task(task, lengths[-1]).chance_accuracy is not None
 Y_TITLE = "accuracy at the end" if classify else "mean squared error at the end"
 fmt = "{:.0%}" if classify else "{:.3g}"
+RECIPE = notebook.Recipe(exp.length_sweep, params, ce.score_frame, ce.score_chart, dict(
+    percent=classify, y_title=Y_TITLE, height=280), headline=("lengths", "learned", "final_loss"))
 
 with main:
     ask, top = st.container(), st.container()
@@ -104,7 +107,7 @@ with main:
             layout.held_back(X_TITLE, Y_TITLE, height=280, note=None if not shown else
                              "Press Run below to train these settings")
         else:
-            sdf = ce.score_frame(r)
+            sdf = RECIPE.table(r)
             # earlier sweeps of this session on the same task, for comparison (e.g. RNN vs LSTM)
             older = [o["result"] for o in runner.runs_for("s4_sweep")
                      if o["result"] is not r and o["result"].get("task") == task
@@ -113,7 +116,7 @@ with main:
             for o in older[-3:]:
                 sdf = pd.concat([sdf, ce.score_frame(o)], ignore_index=True)
             mine = sdf[sdf["run"] == ce.run_label(r)]
-            layout.show(ce.score_chart(sdf, percent=classify, y_title=Y_TITLE, height=280), sdf,
+            layout.show(RECIPE.chart(sdf), sdf,
                         key="s4_score", name="score_by_length", alt_text=(
                             f"{Y_TITLE} against T for {ce.run_label(r)}: " + ", ".join(
                                 f"T = {t}: {fmt.format(v)} ({w.split(' (')[0]})" for t, v, w in
@@ -155,7 +158,7 @@ if shown and r is not None and r["lengths"]:
             ":material/menu_book: Tasks from Hochreiter & Schmidhuber (1997), Long short-term "
             "memory (temporal order, adding); Arjovsky, Shah & Bengio (2016), arXiv:1511.06464 "
             "(copy memory, adding); Le, Jaitly & Hinton (2015), arXiv:1504.00941 (adding).")
-        layout.code_for(exp.length_sweep, params, show=["lengths", "final_loss", "learned"])
+        layout.code_for(exp.length_sweep, params, show=RECIPE.headline)
 
 # -- go deeper: each length's training, the longer budget -------------------------------------
 if not (shown and r is not None and r["lengths"]):
@@ -325,4 +328,5 @@ with layout.section("Two failures, two signatures"):
         "can take. The first failure is addressed by changing the architecture or the start "
         "(gated cells, careful initialisation: sections 5b and 6); the second mostly by "
         "bounding the step (clipping: section 5a).")
+layout.notebook_download(FILE, recipe=RECIPE, **TEXT[FILE])
 layout.footer(FILE)
