@@ -8,7 +8,8 @@ from core.claims import claims_for, finite
 from core.experiments import init_norm as exp
 from core.labels import INIT_LABELS
 from ui import charts_gated as charts
-from ui import claims, demos, layout, runner, state
+from ui import claims, demos, layout, notebook, runner, state
+from ui.takehome import TEXT
 
 FILE = "s6_init_norm.py"
 DP, DI, DN = exp.init_profiles.defaults, exp.init_schemes.defaults, exp.norm_compare.defaults
@@ -96,7 +97,10 @@ with controls, st.container(border=True):
                            help="Le et al. found the IRNN needs small rates (1e-4 or less).")
 
 pparams = dict(seq_len=iT, hidden_size=iH, gain=gain, seed=seed)
-prof = demos.run(exp.init_profiles, **pparams)  # untrained starts: milliseconds, every rerun
+RECIPE = notebook.Recipe(exp.init_profiles, pparams, exp.share_table, charts.lag_share, dict(
+    order=START_ORDER, colours=START_COLOURS, dashed=DASHED, x_title=LAG, y_title=SHARE, height=280),
+    frame_args={"labels": SHORT}, dataframe=True, headline=tuple(f"runs.{s}.ratio_init" for s in RNN_IDS))
+prof = RECIPE.run(demos.run)  # untrained starts: milliseconds, every rerun
 ratios = {s: prof["runs"][s]["ratio_init"] for s in RNN_IDS}
 best = max(RNN_IDS, key=lambda s: ratios[s] if finite(ratios[s]) else -1.0)
 
@@ -114,13 +118,10 @@ with main:
     if not shown:
         layout.held_back(LAG, SHARE, height=280)
     else:
-        sdf = pd.DataFrame(exp.share_table(prof, labels=SHORT))
-        layout.show(charts.lag_share(sdf, order=START_ORDER, colours=START_COLOURS,
-                                     dashed=DASHED, x_title=LAG, y_title=SHARE, height=280),
-                    sdf, key="s6_lag", name="gradient_by_lag_per_start", alt_text=(
-                        f"Untrained, share of the gradient reaching step 0 ({iT - 1} steps "
-                        "back): " + ", ".join(f"{SHORT[s]} {prof['runs'][s]['ratio_init']:.0e}"
-                                              for s in prof["order"]) + "."))
+        sdf = RECIPE.table(prof)
+        layout.show(RECIPE.chart(sdf), sdf, key="s6_lag", name="gradient_by_lag_per_start", alt_text=(
+            f"Untrained, share of the gradient reaching step 0 ({iT - 1} steps back): "
+            + ", ".join(f"{SHORT[s]} {prof['runs'][s]['ratio_init']:.0e}" for s in prof["order"]) + "."))
         layout.verdict("s6_init")
         claims.show(prof, pparams, [CLAIM[n] for n in ("irnn_keeps_most",
                                                         "default_loses_most",
@@ -345,4 +346,5 @@ elif npre is not None:
                 "brighter at the top than at the bottom sends more gradient to the first step "
                 "than to the last.")
 layout.code_for(exp.norm_compare, nparams)
+layout.notebook_download(FILE, recipe=RECIPE, **TEXT[FILE])
 layout.footer(FILE)
