@@ -4,19 +4,25 @@ The quiz answers live only in this session (never in the URL): they are the lear
 Each question is marked as soon as the learner checks it (right or wrong, with the
 explanation under it); the score counts the questions checked so far. A committed answer is
 counted anonymously in the class pulse when the session is in a room, and the instructor who
-holds the room's key sees the live tally beside each question.
-Imports nothing heavy.
+holds the room's key sees the live tally beside each question. The questions come four to a
+tab, two to a row (one to a row for the key holder, whose tally sits beside each question).
+The take-home notebook reruns section 5b's experiment, the run behind the cheat sheet's
+before/after-training comparison.
 """
 
 import streamlit as st
 
-from ui import cheatsheet, layout, pulse, quiz, state
+from core.experiments import gated
+from ui import cheatsheet, layout, notebook, pulse, quiz, state
+from ui.charts_gated import RUN_COLORS, before_after
 from ui.glossary import term
 from ui.nav import by_file
+from ui.takehome import TEXT
 
 FILE = "s7_conclusion.py"
 ANSWERED = "quiz_answered"  # the committed answers: {question key: option index}
 ATTEMPT = "quiz_attempt"  # bumped by Retake: fresh widgets, so the browser forgets the picks
+PER_TAB = 4  # questions per tab: the page stays short after every answer is explained
 
 
 def _answer_key(q: quiz.Question) -> str:
@@ -77,31 +83,34 @@ def _question(n: int, q: quiz.Question, answers: dict) -> None:
 layout.header(FILE, (
     "A recurrent network's error signal is multiplied by one Jacobian per step on its way "
     "back, and that repeated multiplication makes it fade (vanishing) or blow up (exploding). "
-    "Below: the whole lesson on one table, a quiz to check yourself, and a sheet to keep."))
+    "Below: the whole lesson on one table, a quiz to check yourself, and a sheet to keep."),
+    short="The lesson on one table, then a quiz marked as you go.")
 
 st.header("The lesson on one table")
 st.markdown(cheatsheet.summary_markdown(links=True))
 st.caption("The links in the last column open that page in a new tab. The same table heads "
            "the cheat sheet at the bottom of this page.")
 
-layout.explain(
-    f"Both failures come from the same place: {term('BPTT', 'backpropagation through time')} "
-    f"multiplies the error by one {term('Jacobian')} per step, and a long product of matrices "
-    "almost never stays near size 1. Which way it goes depends on how much each step stretches "
-    f"or squashes: the {term('singular value', 'singular values')} of W_hh and the slope of the "
-    f"activation ({term('Pascanu bound', 'the Pascanu bound')}).\n\n"
-    f"The fixes act on different parts of that product. {term('Gradient clipping')} caps the "
-    "size of an update after the fact, so it tames exploding gradients and does nothing for "
-    f"vanishing ones. {term('LSTM', 'LSTMs')} and {term('GRU', 'GRUs')} add a path whose "
-    f"step-to-step factor is a {term('gate')} the network can learn to hold near 1; they help "
-    "**once trained**: freshly initialised, they pass less than a millionth of the gradient "
-    "back over fifty steps, like a plain RNN. A careful start "
-    f"({term('orthogonal initialisation', 'orthogonal')} or identity "
-    f"W_hh, {term('forget-gate bias')} 1) gives training a better place to begin, and "
-    f"{term('layer normalisation', 'normalisation')} keeps the hidden state in a sensible range. "
-    "None of them is a guarantee, which is why the last habit is the most useful one: measure "
-    "the gradient and compare the loss with the chance line.",
-    title="The thread through the lesson")
+#: Section 5b's run, quoted by the cheat sheet: how many steps the gradient travels back.
+BACK = f"the {quiz.GATED['seq_len'] - 1} steps of section 5b's run" if quiz.GATED else "long runs"
+with layout.section("The thread through the lesson"):
+    st.markdown(
+        f"Both failures come from the same place: {term('BPTT', 'backpropagation through time')} "
+        f"multiplies the error by one {term('Jacobian')} per step, and a long product of matrices "
+        "almost never stays near size 1. Which way it goes depends on how much each step stretches "
+        f"or squashes: the {term('singular value', 'singular values')} of W_hh and the slope of the "
+        f"activation ({term('Pascanu bound', 'the Pascanu bound')}).\n\n"
+        f"The fixes act on different parts of that product. {term('Gradient clipping')} caps the "
+        "size of an update after the fact, so it tames exploding gradients and does nothing for "
+        f"vanishing ones. {term('LSTM', 'LSTMs')} and {term('GRU', 'GRUs')} add a path whose "
+        f"step-to-step factor is a {term('gate')} the network can learn to hold near 1; they help "
+        "**once trained**: freshly initialised, they pass less than a millionth of the gradient "
+        f"back over {BACK}, like a plain RNN. A careful start "
+        f"({term('orthogonal initialisation', 'orthogonal')} or identity "
+        f"W_hh, {term('forget-gate bias')} 1) gives training a better place to begin, and "
+        f"{term('layer normalisation', 'normalisation')} keeps the hidden state in a sensible range. "
+        "None of them is a guarantee, which is why the last habit is the most useful one: measure "
+        "the gradient and compare the loss with the chance line.")
 
 # -- quiz ---------------------------------------------------------------------------------------
 st.header(f"Quiz: {len(quiz.QUESTIONS)} questions across the lesson")
@@ -111,18 +120,26 @@ st.caption("Your answers stay in this browser tab: they are not part of the page
 
 answers: dict = st.session_state.get(ANSWERED) or {}
 teacher = pulse.is_instructor()  # holds the room's key: the live tally sits beside each question
-for n, q in enumerate(quiz.QUESTIONS, start=1):
-    answered = quiz.choice_index(q, answers.get(q.key)) is not None
-    with st.container(border=True, key=f"quiz_box_{q.key}"):
-        if teacher:
-            left, right = st.columns([3, 2])
-            with left:
-                _question(n, q, answers)
-            with right:
-                pulse.tally(f"quiz:{q.key}", list(q.options), correct=q.correct,
-                            reveal=answered)
-        else:
-            _question(n, q, answers)
+per_row = 1 if teacher else 2
+parts = range(0, len(quiz.QUESTIONS), PER_TAB)
+tabs = st.tabs([f"Questions {a + 1}–{min(a + PER_TAB, len(quiz.QUESTIONS))}" for a in parts],
+               key="quiz_part", on_change="rerun")
+for tab, start in zip(tabs, parts):
+    with tab:
+        for first in range(start, min(start + PER_TAB, len(quiz.QUESTIONS)), per_row):
+            row = quiz.QUESTIONS[first:first + per_row]
+            cols = st.columns(per_row, gap="small") if per_row > 1 else [st.container()]
+            for n, q, col in zip(range(first + 1, first + per_row + 1), row, cols):
+                with col, st.container(border=True, key=f"quiz_box_{q.key}"):
+                    if not teacher:
+                        _question(n, q, answers)
+                        continue
+                    left, right = st.columns([3, 2])
+                    with left:
+                        _question(n, q, answers)
+                    with right:
+                        pulse.tally(f"quiz:{q.key}", list(q.options), correct=q.correct,
+                                    reveal=quiz.choice_index(q, answers.get(q.key)) is not None)
 
 score = quiz.score(answers)
 if score.answered:
@@ -170,4 +187,13 @@ with st.expander("Preview the rest of the sheet (below its table)",
 st.markdown("Forgotten a word? The glossary has every term with the page that shows it. "
             "Want to try the fixes yourself? The labs come next.")
 st.page_link("pages/glossary.py", label="Glossary", icon=":material/menu_book:")
+RECIPE = notebook.Recipe(
+    gated.compare_cells, {}, gated.moment_table, before_after,
+    dict(order=[label for *_, label in gated.RUNS],
+         colours=[RUN_COLORS[rid] for rid, *_ in gated.RUNS],
+         y_title="first/last gradient ratio (log; 1 = nothing lost)", height=280),
+    inputs=("res", "res"), dataframe=True,
+    headline=tuple(f"runs.{k}.{m}" for m in ("ratio_init", "ratio_final")
+                   for k in ("rnn", "lstm", "gru")))
+layout.notebook_download(FILE, recipe=RECIPE, **TEXT[FILE])
 layout.footer(FILE)

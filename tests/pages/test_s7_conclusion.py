@@ -50,10 +50,30 @@ def test_opens_with_the_summary_table_and_an_unanswered_quiz():
     assert all(r.value is None for r in at.radio)
     assert not at.metric  # no score before checking
     assert {b.proto.label for b in at.get("download_button")} == {
-        "Cheat sheet (HTML)", "Cheat sheet (Markdown)"}
+        "Cheat sheet (HTML)", "Cheat sheet (Markdown)", "Download as notebook"}
     assert "{term(" not in " ".join(m.value for m in at.markdown)  # every link is rendered
     extras = cheatsheet.extras_markdown(level=3).strip()
     assert any(m.value.strip() == extras for m in at.markdown)  # the preview
+
+
+def test_first_screen_shape_and_the_quiz_in_tabs():
+    """Lead of at most two sentences, the table straight under it, the thread folded, the
+    questions four to a tab; the thread quotes section 5b's run length, not a typed one."""
+    at = open_page(FILE)
+    lead = at.markdown[0].value
+    assert len(re.findall(r"[.!?](?:\s|$)", lead)) <= 2
+    assert [h.value for h in at.header][:2] == ["The lesson on one table",
+                                                f"Quiz: {len(QS)} questions across the lesson"]
+    assert "The thread through the lesson" in [e.label for e in at.expander]
+    tabs = at.tabs
+    assert [t.label for t in tabs] == [f"Questions {a + 1}–{min(a + 4, len(QS))}"
+                                       for a in range(0, len(QS), 4)]
+    assert sum(len(t.get("radio")) for t in tabs) == len(QS)
+    text = " ".join(m.value for m in at.markdown)
+    T = quiz.GATED["seq_len"]
+    assert f"back over the {T - 1} steps of section 5b's run" in text and "fifty" not in text
+    spec = at.session_state[f"_notebook_{by_file(FILE).url}"]
+    assert spec["recipe"].fn.key == "gated.compare_cells" and spec["recipe"].params == {}
 
 
 def test_answering_one_question_marks_it_at_once_and_leaves_the_others_unmarked():
