@@ -134,21 +134,20 @@ def _secrets_section() -> dict | None:
 def _store() -> ps.PulseStore:
     """The store on the app's ``st.connection`` (shared by all sessions). Raises ``_Offline``.
 
-    The URL is passed explicitly when known (``RNNLAB_PULSE_URL``, the secrets' ``url``, or
-    the default SQLite file); a secrets section given as parts (dialect, host, ...) and its
-    ``create_engine_kwargs`` are read by ``st.connection`` itself. (Passing the secrets' url
-    also lets AppTest's ``at.secrets`` reach the connection: AppTest swaps ``st.secrets``
-    only.)
+    The URL is always passed explicitly (``RNNLAB_PULSE_URL``, the secrets' ``url`` or their
+    parts: dialect, host, ..., or the default SQLite file), with ``ps.with_timeouts`` on a
+    PostgreSQL URL; the section's ``create_engine_kwargs`` are read by ``st.connection``
+    itself. (Passing the secrets' url also lets AppTest's ``at.secrets`` reach the
+    connection: AppTest swaps ``st.secrets`` only.)
     """
     try:
         url = os.environ.get(ps.ENV_URL, "").strip()
         if not url:
             section = _secrets_section()
-            url = ps.default_url() if section is None else section.get("url")
-        if url:
-            conn = st.connection(ps.CONNECTION_NAME, type="sql", url=str(url))
-        else:
-            conn = st.connection(ps.CONNECTION_NAME, type="sql")
+            url = ps.default_url() if section is None else (
+                section.get("url") or ps.url_from_section(section))
+        url = ps.with_timeouts(url).render_as_string(hide_password=False)
+        conn = st.connection(ps.CONNECTION_NAME, type="sql", url=url)
         return ps.store_for(conn.engine)
     except Exception as exc:  # noqa: BLE001 - any failure to connect means "offline"
         raise _Offline(f"{type(exc).__name__}: {exc}") from exc
@@ -305,15 +304,21 @@ def _gone(code: str, current: str | None, *, expired: bool) -> None:
         _keep_in_url(current)
 
 
+def _ended(exc: ps.UnknownRoom) -> str:
+    """How a room the session was in ended, for the note."""
+    return ("has expired (rooms last 24 hours)" if isinstance(exc, ps.RoomExpired)
+            else "is no longer open")
+
+
 def _recheck(code: str) -> None:
     """Every ~30 s: is the room still open? (Closed or expired rooms are left quietly.)"""
     try:
         _store().room(code)
-    except ps.UnknownRoom:
+    except ps.UnknownRoom as exc:
         for k in (ROOM, KEY, CHECKED):
             st.session_state.pop(k, None)
         _drop_param(ROOM_PARAM)
-        st.info(f"Class room **{ps.format_code(code)}** has been closed; answers are no "
+        st.info(f"Class room **{ps.format_code(code)}** {_ended(exc)}; answers are no "
                 "longer collected.", icon=":material/door_front:")
         return
     except _OFFLINE_ERRORS as exc:
@@ -351,12 +356,12 @@ def record(question_id: str, answer: str, options: Sequence[str], correct: int |
     try:
         _store().record(code, question_id, sid, answer, options, correct,
                         prompt=prompt)
-    except ps.UnknownRoom:
+    except ps.UnknownRoom as exc:
         for k in (ROOM, KEY, CHECKED):
             st.session_state.pop(k, None)
         _drop_param(ROOM_PARAM)
-        st.caption(f":material/door_front: Class room {label} is closed; answers are no longer "
-                   "collected.")
+        st.caption(f":material/door_front: Class room {label} {_ended(exc)}; answers are no "
+                   "longer collected.")
         return "no-room"
     except ps.BadInput as exc:
         log.warning("class pulse: rejected answer to %r: %s", question_id, exc)
@@ -413,8 +418,8 @@ def _tally_fragment(code: str, question_id: str, options: list[str],
             return
         try:
             got = _store().tally(code, question_id)[question_id]
-        except ps.UnknownRoom:
-            st.caption(f"Class room {ps.format_code(code)} is closed.")
+        except ps.UnknownRoom as exc:
+            st.caption(f"Class room {ps.format_code(code)} {_ended(exc)}.")
             return
         except _OFFLINE_ERRORS as exc:
             _offline_note(exc)

@@ -352,6 +352,31 @@ def resolve_url(cwd: Path | None = None) -> tuple[URL, dict]:
     return make_url(default_url()), {}
 
 
+#: a database server that accepts connections but does not answer (overloaded, or a network
+#: that drops packets after the handshake) held a page forever without these (measured with
+#: psycopg against a silent socket: still waiting after 15 s; with connect_timeout=2, offline
+#: after about 4 s, as libpq tries twice)
+CONNECT_TIMEOUT_S = 2
+STATEMENT_TIMEOUT_MS = 5000
+
+
+def with_timeouts(url: URL | str) -> URL:
+    """A PostgreSQL URL (psycopg or psycopg2) with a connect timeout and a statement timeout
+    added unless the URL sets its own (``connect_timeout``, ``options``), so a database that
+    does not answer makes the pulse "offline" in seconds instead of holding the page. Other
+    URLs are returned unchanged."""
+    url = make_url(url) if isinstance(url, str) else url
+    if url.get_backend_name() != "postgresql" or url.get_driver_name() not in ("psycopg",
+                                                                                "psycopg2"):
+        return url
+    extra = {}
+    if "connect_timeout" not in url.query:
+        extra["connect_timeout"] = str(CONNECT_TIMEOUT_S)
+    if "options" not in url.query:
+        extra["options"] = f"-c statement_timeout={STATEMENT_TIMEOUT_MS}"
+    return url.update_query_dict(extra) if extra else url
+
+
 def ensure_sqlite_dir(url: URL | str) -> None:
     """Create the folder of an SQLite database file (and a ``.gitignore`` in the default one)."""
     url = make_url(url) if isinstance(url, str) else url
@@ -391,7 +416,7 @@ def make_engine(url: URL | str | None = None, **kwargs: Any) -> Engine:
     if url is None:
         url, extra = resolve_url()
         kwargs = {**extra, **kwargs}
-    engine = sa.create_engine(url, **kwargs)
+    engine = sa.create_engine(with_timeouts(url), **kwargs)
     prepare_engine(engine)
     return engine
 

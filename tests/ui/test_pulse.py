@@ -252,7 +252,82 @@ def test_a_closed_room_stops_collecting(db):
     ok(at)
     assert at.session_state["status"] == "no-room"
     assert at.session_state["active"] is None
-    assert "is closed" in texts(at)
+    assert "is no longer open" in texts(at)
+
+
+def test_a_room_that_expires_during_class_stops_collecting_and_says_so(db):
+    code, key = db.create_room()
+    learner = app(learner_script, room=code)
+    teacher = app(instructor_script, room=code, key=key)
+    assert teacher.session_state["instructor"]
+    with db.engine.begin() as c:  # the 24 hours are over
+        c.execute(ps.rooms.update().values(expires_at=0.0))
+    learner.radio(key="pick").set_value("It stays").run()
+    ok(learner)
+    assert learner.session_state["status"] == "no-room"
+    assert learner.session_state["active"] is None and "room" not in learner.query_params
+    assert "has expired (rooms last 24 hours)" in texts(learner)
+    teacher.run()
+    ok(teacher)
+    # the learner's lookup deleted the expired room: for the projector it is simply gone
+    assert f"Class room {code} is no longer open" in texts(teacher) and bars(teacher) == []
+    with pytest.raises(ps.UnknownRoom):  # and the expired room is gone with its answers
+        db.room(code)
+
+
+def test_the_database_going_down_during_class_never_breaks_a_page(db, tmp_path, monkeypatch):
+    code, key = db.create_room()
+    learner = app(learner_script, room=code)
+    teacher = app(instructor_script, room=code, key=key)
+    assert learner.session_state["active"] == code and teacher.session_state["instructor"]
+    (tmp_path / "gone").write_text("not a folder")
+    monkeypatch.setenv(ps.ENV_URL, f"sqlite:///{tmp_path}/gone/pulse.sqlite")
+    learner.radio(key="pick").set_value("It grows").run()
+    ok(learner)
+    assert learner.session_state["status"] == "offline"
+    assert "Class pulse offline" in texts(learner)
+    assert learner.session_state["active"] == code  # still in the room for when it is back
+    teacher.run()
+    ok(teacher)
+    assert "Class pulse offline" in texts(teacher)
+    monkeypatch.setenv(ps.ENV_URL, str(db.engine.url))  # back: the next commit counts
+    learner.radio(key="pick").set_value("It stays").run()
+    assert learner.session_state["status"] == "recorded"
+
+
+def test_a_database_server_that_never_answers_is_offline_in_seconds(monkeypatch):
+    """A PostgreSQL server that accepts the connection and then says nothing (overloaded, or
+    packets dropped): without a connect timeout the page waited forever."""
+    pytest.importorskip("psycopg")
+    import socket
+    import time
+
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)  # the kernel completes the handshake; nobody ever answers
+        port = silent.getsockname()[1]
+        monkeypatch.setenv(ps.ENV_URL, f"postgresql+psycopg://pulse@127.0.0.1:{port}/pulse")
+        t0 = time.monotonic()
+        at = AppTest.from_function(learner_script, default_timeout=60)
+        at.query_params["room"] = "K7QM-4X2P"
+        at.run()
+        took = time.monotonic() - t0
+    ok(at)
+    assert "Class pulse offline" in texts(at)
+    assert took < 30, f"the page waited {took:.0f} s for a silent database"
+
+
+def test_many_room_links_in_a_moment_are_slowed(db):
+    at = app(learner_script)
+    notes = []
+    for i in range(10):  # someone trying codes as fast as the page reloads
+        at.query_params["room"] = f"ZZZZ-ZZ{ps.ALPHABET[i]}Z"
+        at.run()
+        ok(at)
+        notes.append(texts(at))
+    assert any("Too many tries to join a class room" in n for n in notes)
+    assert "is not open" in notes[0]
+    assert at.session_state["active"] is None
 
 
 # -- rate limit --------------------------------------------------------------------------------

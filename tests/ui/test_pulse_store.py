@@ -352,6 +352,35 @@ def test_url_resolution_env_then_secrets_then_default(tmp_path, monkeypatch):
     assert url.database == f"{tmp_path}/env.sqlite"
 
 
+def test_a_database_server_gets_connect_and_statement_timeouts_unless_set():
+    url = ps.with_timeouts("postgresql+psycopg://u:p%40ss@db.example:5432/pulse")
+    assert url.query == {"connect_timeout": str(ps.CONNECT_TIMEOUT_S),
+                         "options": f"-c statement_timeout={ps.STATEMENT_TIMEOUT_MS}"}
+    assert url.password == "p@ss" and url.host == "db.example"
+    own = ps.with_timeouts("postgresql+psycopg2://u@h/d?connect_timeout=9&options=-c%20x%3D1")
+    assert own.query == {"connect_timeout": "9", "options": "-c x=1"}  # the URL's own win
+    for other in ("sqlite:///x.sqlite", "mysql+pymysql://u@h/d"):
+        assert ps.with_timeouts(other) == sa.engine.make_url(other)
+
+
+def test_a_silent_database_server_is_offline_in_seconds():
+    """Accepts the connection, never answers: the store raises an offline error quickly."""
+    pytest.importorskip("psycopg")
+    import socket
+    import time
+
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        engine = ps.make_engine(
+            f"postgresql+psycopg://pulse@127.0.0.1:{silent.getsockname()[1]}/pulse")
+        t0 = time.monotonic()
+        with pytest.raises(ps.OFFLINE_ERRORS):
+            ps.store_for(engine).room("K7QM-4X2P")
+        assert time.monotonic() - t0 < 4 * ps.CONNECT_TIMEOUT_S + 2
+        engine.dispose()
+
+
 def test_the_sqlite_folder_is_created_on_first_use(tmp_path):
     engine = ps.make_engine(f"sqlite:///{tmp_path}/a/b/pulse.sqlite")
     ps.store_for(engine).create_room()
