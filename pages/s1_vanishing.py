@@ -158,7 +158,7 @@ with c2:
     ks = np.arange(T + 1)
     wdf = pd.DataFrame({"k": ks, "w^k": w ** ks.astype(float)})
     chart = charts.log_lines(wdf, "k", "w^k", x_title="steps back k",
-                             y_title="w^k (log scale)", height=150)
+                             y_title="w^k (log scale)", height=130)
     layout.draw_chart(chart, f"w^k for w = {w:.2f}, from 1 at k = 0 to {wk:.2g} at k = {T}.")
 
 # -- go deeper: which units, whose updates, and does training fix it ---------------------------
@@ -198,7 +198,7 @@ else:
     c1, c2 = st.columns([2.6, 1], gap="large")
     with c1:
         layout.show(charts.bars(sdf, "t", "contribution", log_y=True, x_title="time step t",
-                                y_title="||step t's term of dL/dW_hh|| (log)", height=200),
+                                y_title="||step t's term of dL/dW_hh|| (log)", height=180),
                     sdf, key="s1_shares", name="weight_update_shares", alt_text=(
                         f"The last 5 of {wT} steps supply "
                         f"{100 * sum(wres['share'][-5:]):.1f}% of the recurrent weight gradient."))

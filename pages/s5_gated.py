@@ -167,7 +167,7 @@ if shown and res is not None:
         layout.show(charts.loss_lines(
             ldf, "step", "smoothed loss", "cell", order=ORDER, colours=COLOURS,
             chance=res["chance"], x_title="training step",
-            y_title=f"MSE (log, {exp.WINDOW}-step mean)", height=200),
+            y_title=f"MSE (log, {exp.WINDOW}-step mean)", height=170),
             ldf, key="s5b_loss", name="adding_problem_loss", alt_text=(
                 f"Training loss per cell; chance is {res['chance']:.3f}. Mean of the last 20 "
                 "steps: " + ", ".join(f"{runs[k]['label']} {runs[k]['final_loss']:.3g}"

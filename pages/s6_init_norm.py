@@ -143,7 +143,7 @@ def loss_chart(res: dict, series: str, order: list[str], colours: list[str], *,
     build = charts.loss_lines if cached else charts.loss_lines.uncached
     return build(df, "step", "smoothed loss", series, order=order, colours=colours,
                  chance=res["chance"], x_title="training step",
-                 y_title="MSE (log, 10-step mean)", height=180, legend_columns=legend), df
+                 y_title="MSE (log, 10-step mean)", height=150, legend_columns=legend), df
 
 
 # Held back until the learner commits: the singular values and the trained runs rank the starts.
@@ -157,7 +157,7 @@ else:
     with c1:
         vdf = pd.DataFrame(exp.sv_table(prof, RNN_IDS, labels=SHORT))
         layout.show(charts.sv_lines(vdf, order=START_ORDER[:4], colours=START_COLOURS[:4],
-                                    dashed=DASHED, height=150),
+                                    dashed=DASHED, height=120),
                     vdf, key="s6_sv", name="recurrent_singular_values", alt_text=(
                         "Singular values of W_hh, largest to smallest: " + "; ".join(
                             f"{SHORT[s]} {prof['runs'][s]['sv_init'][0]:.2f} to "
@@ -201,7 +201,7 @@ else:
             if len(tdf):
                 layout.show(charts.lag_share(tdf, order=START_ORDER, colours=START_COLOURS,
                                              dashed=DASHED, x_title=LAG, y_title=SHARE,
-                                             height=180, legend_columns=2),
+                                             height=150, legend_columns=2),
                             tdf, key="s6_lag_trained", name="gradient_by_lag_trained", alt_text=(
                                 "Trained, share reaching step 0: " + ", ".join(
                                     f"{SHORT[s]} {runs[s]['ratio_trained']:.0e}"
