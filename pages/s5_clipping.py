@@ -266,7 +266,7 @@ else:
                     "arrows there are the clipped steps. One-unit model after Doya (1993); start "
                     "and learning rate ours.")
     with k2:
-        layout.draw_chart(cc.cliff_map(kres["surface"], paths, kres["wall"], height=300, select=True),
+        layout.draw_chart(cc.cliff_map(kres["surface"], paths, kres["wall"], height=270, select=True),
                           f"Loss surface of a one-unit RNN with two descent paths from w = {kw:g}, "
                           f"b = {kb:g}: the unclipped path's longest step is "
                           f"{num(max(paths['unclipped']['step_size'], default=0.0))}, the clipped "
