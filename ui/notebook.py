@@ -136,7 +136,8 @@ class Recipe:
             cmod, cname = _ref(self.chart_from)
             imports.add(f"from {cmod} import {cname}")
             args += f",\n    **{cname}(res)"
-        return "\n".join([*sorted(imports), "", f"table = {table}",
+        imports = sorted(imports, key=lambda line: (line.startswith("from "), line))
+        return "\n".join([*imports, "", f"table = {table}",
                           f"chart = {bname}(\n    table{args},\n)", "chart"]) + "\n"
 
 

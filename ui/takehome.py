@@ -69,8 +69,8 @@ TEXT: dict[str, dict] = {
                     "is logarithmic, so 1e-6 means a millionth of the gradient arrives.",
         tries=("Set `seq_len=80` in both calls. Do the trained gated cells still open a road "
                "back?",
-               "Give the tanh RNN the gated cells' learning rate (`lr_rnn=lr_gated`). Does "
-               "its ratio move after training?")),
+               "Give the tanh RNN the gated cells' learning rate (set `lr_rnn` to the value of "
+               "`lr_gated`). Does its ratio move after training?")),
     "s6_init_norm.py": dict(
         idea="How a recurrent network starts decides how far back its first gradient reaches. "
              "This notebook builds untrained networks from several starts (PyTorch default, "
