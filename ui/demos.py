@@ -102,9 +102,11 @@ def is_default(fn: Callable[..., dict], params: dict[str, Any]) -> bool:
 
 
 def schema_of(value: Any) -> Any:
-    """The shape of a JSON-ready value: dicts by key, everything else by kind ("number",
-    "bool", "str", "null", "list"). Two results of one experiment at the same settings have
-    the same schema."""
+    """The keys and types of a JSON-ready value, as ``tools.make_demos`` records them beside a
+    shipped result: a dict maps each key to its schema; a scalar is "number", "bool", "str" or
+    "null"; a list is ``["list", <schema of its items>]``, where items of several schemas give
+    ``["one of", [...]]`` (sorted) and an empty list ``["list", None]``. Two results of one
+    experiment at the same settings have the same schema."""
     if isinstance(value, dict):
         return {k: schema_of(v) for k, v in value.items()}
     if isinstance(value, bool):
@@ -115,8 +117,16 @@ def schema_of(value: Any) -> Any:
         return "str"
     if value is None:
         return "null"
-    if isinstance(value, list):
-        return "list"
+    if isinstance(value, (list, tuple)):
+        kinds: dict[str, Any] = {}
+        for item in value:
+            sch = schema_of(item)
+            kinds.setdefault(json.dumps(sch, sort_keys=True), sch)
+        if not kinds:
+            return ["list", None]
+        if len(kinds) == 1:
+            return ["list", next(iter(kinds.values()))]
+        return ["list", ["one of", [kinds[k] for k in sorted(kinds)]]]
     return type(value).__name__
 
 
@@ -124,8 +134,9 @@ def validate(fn: Callable[..., dict], data: Any) -> str | None:
     """Why a shipped ``{"params", "result"}`` cannot be used for ``fn``, or None if it can.
 
     Checks the structure (an object with a ``params`` object equal to the experiment's defaults
-    and a non-empty ``result`` object) and, when the file carries one, that the result has the
-    ``schema`` recorded beside it (:func:`schema_of`)."""
+    and a non-empty ``result`` object) and the types: the result must have exactly the
+    ``schema`` (keys and types, :func:`schema_of`) that ``tools.make_demos`` recorded beside
+    it."""
     if not isinstance(data, dict):
         return f"holds a JSON {type(data).__name__}, not an object"
     missing = [k for k in ("params", "result") if k not in data]
@@ -138,8 +149,10 @@ def validate(fn: Callable[..., dict], data: Any) -> str | None:
         return "was made with other settings than the experiment's defaults"
     if not isinstance(result, dict) or not result:
         return '"result" is not a non-empty object'
-    if "schema" in data and data["schema"] != schema_of(result):
-        return '"result" does not have the recorded schema'
+    if "schema" not in data:
+        return "has no recorded schema (regenerate it: python -m tools.make_demos)"
+    if data["schema"] != schema_of(result):
+        return '"result" does not have the recorded schema (keys and types)'
     return None
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from core.experiments import load_all
 from tools.make_demos import rounded
-from ui.demos import DEMO_DIR
+from ui.demos import DEMO_DIR, schema_of
 
 REGISTRY = load_all()
 
@@ -48,3 +48,7 @@ def test_shipped_demo_matches_a_fresh_run(key):
     assert shipped["params"] == fn.defaults
     fresh = json.loads(json.dumps(rounded(fn(**fn.defaults))))
     close(fresh, shipped["result"])
+    # the keys and types ui.demos validates against are those of a fresh run
+    assert shipped.get("schema") == schema_of(fresh), (
+        f"{key}: the recorded schema is not that of a fresh run; run "
+        f"`python -m tools.make_demos {key}`")

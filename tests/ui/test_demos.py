@@ -4,6 +4,7 @@ setting, and nothing cached from a run that was cancelled or superseded."""
 from __future__ import annotations
 
 import json
+import math
 import threading
 import time
 
@@ -83,7 +84,8 @@ def test_50_and_50_point_0_share_one_computation():
 # -- shipped files -------------------------------------------------------------------------
 
 GOOD = {"params": {"steps": 50, "lr": 0.5, "sizes": [8, 16], "name": "a"},
-        "result": {"steps": 50, "values": [1.0, 2.0]}}
+        "result": {"steps": 50, "values": [1.0, 2.0]},
+        "schema": {"steps": "number", "values": ["list", "number"]}}
 
 
 def test_a_valid_shipped_file_is_used_and_every_call_gets_a_private_copy(fresh):
@@ -109,6 +111,11 @@ def test_a_valid_shipped_file_is_used_and_every_call_gets_a_private_copy(fresh):
     ({"params": GOOD["params"], "result": []}, "non-empty object"),
     ({"params": [], "result": {"a": 1}}, '"params" is not an object'),
     ({**GOOD, "schema": {"steps": "number"}}, "recorded schema"),
+    ({k: v for k, v in GOOD.items() if k != "schema"}, "no recorded schema"),
+    ({**GOOD, "result": {"steps": "50", "values": [1.0, 2.0]}}, "recorded schema"),  # a type
+    ({**GOOD, "result": {"steps": 50, "values": [1.0, None]}}, "recorded schema"),  # an item
+    ({**GOOD, "result": {"steps": 50, "values": {"a": 1.0}}}, "recorded schema"),  # a shape
+    ({**GOOD, "result": {"steps": 50, "values": [1.0], "extra": 1}}, "recorded schema"),
 ])
 def test_a_damaged_shipped_file_is_refused_logged_and_run_live(fresh, caplog, damage, why):
     if damage is not None:
@@ -127,7 +134,35 @@ def test_a_recorded_schema_that_matches_is_accepted(fresh):
     write(fresh, fake.key, {**GOOD, "schema": demos.schema_of(GOOD["result"])})
     assert demos.problem(fake.key) is None and demos.run(fake) == GOOD["result"]
     assert demos.schema_of({"a": [1], "b": {"c": None, "d": True, "e": "x", "f": 1.5}}) == \
-        {"a": "list", "b": {"c": "null", "d": "bool", "e": "str", "f": "number"}}
+        {"a": ["list", "number"], "b": {"c": "null", "d": "bool", "e": "str", "f": "number"}}
+
+
+def test_schema_describes_list_items_keys_and_types():
+    assert demos.schema_of([]) == ["list", None]
+    assert demos.schema_of([[1, 2.5], [float("nan")]]) == ["list", ["list", "number"]]
+    assert demos.schema_of([{"a": 1}, {"a": 2}]) == ["list", {"a": "number"}]
+    mixed = demos.schema_of([1, None, 2])
+    assert mixed == ["list", ["one of", ["null", "number"]]]
+    assert demos.schema_of([None, 1]) == mixed  # order of items does not matter
+    assert demos.schema_of([{"a": 1}, {"b": 1}]) != demos.schema_of([{"a": 1}, {"a": 1}])
+    assert demos.schema_of((1, 2)) == demos.schema_of([1, 2])
+
+
+def test_make_demos_writes_the_schema_it_validates_against(fresh, monkeypatch):
+    from tools import make_demos
+
+    monkeypatch.setattr(make_demos, "DEMO_DIR", fresh)
+    make_demos.make(fake.key, fake)
+    data = json.loads((fresh / f"{fake.key}.json").read_text())
+    assert data["schema"] == demos.schema_of(data["result"])
+    assert data["schema"]["values"] == ["list", "number"]
+    assert demos.problem(fake.key) is None and not math.isnan(demos.run(fake)["values"][0])
+    # --schema-only records the schema of a file as it stands, without a run
+    write(fresh, fake.key, {k: v for k, v in GOOD.items() if k != "schema"})
+    CALLS.clear()
+    assert make_demos.add_schema(fake.key) == "schema recorded" and not CALLS
+    demos.clear()
+    assert demos.problem(fake.key) is None and demos.run(fake) == GOOD["result"]
 
 
 def test_every_shipped_demo_passes_validation(monkeypatch):
