@@ -8,7 +8,7 @@ from core import cost
 from core.claims import claims_for
 from core.experiments import lab_clipping as exp
 from core.tasks import make_task
-from ui import charts_labs, claims, export, labs, layout, notebook, runner, state
+from ui import charts_labs, claims, export, labs, layout, notebook, runner, runstore, state
 
 FILE = "lab1_clipping.py"
 D = exp.compare.defaults
@@ -121,6 +121,7 @@ with main:
         if not shown or not res or not res["runs"]:
             layout.held_back(X_TITLE, Y_TITLE, height=280, note=None if not shown else
                              "Press Run all three below to train these settings")
+            runstore.unshipped_note("lab1", exp.compare, params)
         else:
             df = RECIPE.table(res)
             dom = labs.zoom_domain(df, "loss", log=False) if zoom else None

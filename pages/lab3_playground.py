@@ -123,9 +123,9 @@ with main:
             f"with T = {T}. Where does its loss end?", labs.PLAY_OPTIONS,
             correct=labs.playground_answer(res) if complete else 0,
             why=[
-                "The gradient reached back far enough for training to link the answer to the "
-                "inputs that matter. Compare with a run that stays at chance: the chart of the "
-                "gradient per step below shows the difference.",
+                "The loss fell well below what any network without memory can reach, so "
+                "training linked the answer to the inputs far back. Compare with a run that "
+                "stays at chance: the gradient-per-step chart below shows the difference.",
                 "A loss at chance means the network answers as if it remembered nothing. The "
                 "usual cause is a gradient that fades before it reaches the inputs that "
                 "matter (the gradient-per-step chart below shows whether it did here); "
@@ -146,6 +146,7 @@ with main:
         if not on:
             layout.held_back(X_TITLE, Y_TITLE, height=280, note=None if not shown else
                              "Press Run below to train these settings")
+            runstore.unshipped_note("lab3", exp.train_run, params)
         else:
             df = labs.playground_curves(order, ghosts=not all_colour)
             layout.show(RECIPE.chart(df), df, key="lab3_loss", name="lab3_loss_curves",

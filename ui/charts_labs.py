@@ -81,7 +81,7 @@ def run_lines(df: pd.DataFrame, x: str, y: str, run: str, *, log: bool = True,
     rng = colors + [RULES[r.get("kind", "ref")][0] for r, _ in rules]
     dash = [palette.SOLID] * len(names) + [RULES[r.get("kind", "ref")][1] for r, _ in rules]
     shown = focus + [r["label"] for r, _ in rules]
-    leg = alt.Legend(orient="bottom", columns=2, labelLimit=360, symbolType="stroke",
+    leg = alt.Legend(orient="bottom", columns=1, labelLimit=360, symbolType="stroke",
                      symbolStrokeWidth=3, values=shown)
     color = alt.Color("_run:N", title=None, scale=alt.Scale(domain=domain, range=rng),
                       legend=leg)

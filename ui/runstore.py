@@ -3,7 +3,8 @@ prediction that asks again when the settings change.
 
 A kept run is ``{"id", "name", "status", "seconds", "result"}``; ``result`` is a
 ``playground.train_run`` result. Runs come from ``ui.runner`` (finished, stopped or capped
-live runs) and, once, the shipped run at the defaults.
+live runs) and, once, the shipped run at the defaults. ``unshipped_note`` serves both labs:
+before the commit it says when the defaults' shipped result is unusable.
 """
 
 from __future__ import annotations
@@ -105,3 +106,13 @@ def pick(kept: list[dict]) -> str:
         st.session_state["lab3_pick"] = kept[-1]["name"]
         st.session_state["lab3_last"] = kept[-1]["id"]
     return st.session_state["lab3_pick"]
+
+
+def unshipped_note(key: str, fn, params: dict) -> None:
+    """Before a lab's run is revealed: say so when the shipped result for these (default)
+    settings is unusable, so the commit will train it live."""
+    if (not st.session_state.get(f"revealed_{key}") and demos.is_default(fn, params)
+            and demos.shipped(fn.key) is None):
+        st.caption("The precomputed result for these settings could not be loaded, so it will "
+                   "be trained live once you commit (the same settings and seed give the same "
+                   "numbers).")
