@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 
 import pytest
 
@@ -119,3 +120,20 @@ def test_bench_load_runs_the_pulse_part_and_writes_its_figures(monkeypatch, tmp_
     monkeypatch.setattr(pulse_load, "run_pulse_load", fake_pulse)
     assert load.main(["--sessions", "1", "--pulse-learners", "0"]) == 0
     assert calls == [] and "class pulse" not in capsys.readouterr().out
+
+
+def test_the_selectors_match_the_page_the_learners_answer_on():
+    """The browser part finds section 1's question box, its Commit button and the caption a
+    counted answer shows; a rename in ui/ must be followed here."""
+    from tools.serve import ROOT
+
+    layout = (ROOT / "ui" / "layout.py").read_text()
+    pulse = (ROOT / "ui" / "pulse.py").read_text()
+    page = (ROOT / "pages" / "s1_vanishing.py").read_text()
+    assert 'key=f"predict_box_{key}"' in layout and f'"{pulse_load.COMMIT}"' in layout
+    assert pulse_load.QUESTION_BOX == ".st-key-predict_box_s1"
+    assert re.search(r'layout\.prediction\(\s*FILE,\s*"s1"', page)
+    assert pulse_load.COUNTED in pulse
+    from ui.nav import PAGES
+
+    assert any(p.url == pulse_load.PAGE_URL and p.file == "s1_vanishing.py" for p in PAGES)
