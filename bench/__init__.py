@@ -431,7 +431,7 @@ def bench_rss(timeout_s: float = 90.0) -> list[Row]:
     """Peak RSS of the server process tree while one browser session clicks every page."""
     from bench.load import run_load
 
-    r = run_load(sessions=1, page_timeout_s=timeout_s)
+    r = run_load(sessions=1, page_timeout_s=timeout_s, baseline=False)
     lim = TARGETS["rss_mb"]
     note = (f"{r['visits']} page visits, {r['failures']} failures; idle server "
             f"{r['rss_idle_mb']:.0f} MB")
@@ -440,26 +440,49 @@ def bench_rss(timeout_s: float = 90.0) -> list[Row]:
                 {k: v for k, v in r.items() if k != "visits_detail"})]
 
 
+def load_rows(r: dict) -> list[Row]:
+    """The table rows of one ``bench.load`` run (its summary ``r``)."""
+    n = r["sessions"]
+    fails = "; ".join(r["failure_examples"][:2])
+    one = r.get("one_session") or {}
+    arr = r.get("arrival") or {}
+    data = {k: v for k, v in r.items() if k != "visits_detail"}
+    how = (f"one new session every {arr['stagger_s']:g} s, all in within "
+           f"{arr['ramp_s']:.0f} s; " if arr else "")
+    cpu_visit = r.get("server_cpu_per_visit_s", math.nan)
+    p95_target = 10.0 if n <= 10 else None
+    rows = [
+        Row("load", f"{n} browser sessions: failed page visits", r["failures"], "",
+            "0", r["failures"] == 0, f"of {r['visits']} visits; {how}"
+            f"one session alone: {one.get('failures', 'n/a')} of {one.get('visits', 'n/a')}"
+            + (f"; {fails}" if fails else ""), data),
+        Row("load", f"{n} sessions: 95th-percentile visit time", r["p95_s"], "s",
+            f"<= {p95_target:g} s" if p95_target else "",
+            _check(r["p95_s"], p95_target) if p95_target else None,
+            f"median {r['median_s']:.2f} s, slowest {r['max_s']:.2f} s; one session alone on "
+            f"the same server in the same run: median {one.get('median_s', math.nan):.2f} s, "
+            f"95th percentile {one.get('p95_s', math.nan):.2f} s", {}),
+        Row("load", f"{n} sessions: server CPU per warm page visit", cpu_visit, "s",
+            "<= 0.12 s", _check(cpu_visit, 0.12),
+            f"server {r['server_cpu_s']:.0f} CPU-s for {r['visits']} visits after a warm-up "
+            f"visit of every page; one session alone "
+            f"{one.get('server_cpu_per_visit_s', math.nan):.3f} s per visit", {}),
+        Row("load", f"{n} sessions: server RSS peak", r["rss_peak_mb"], "MB", "", None,
+            f"idle {r['rss_idle_mb']:.0f} MB; whole run {r['wall_s']:.0f} s", {}),
+        Row("load", f"{n} sessions: CPU seconds, server / browsers", r["server_cpu_s"], "s",
+            "", None, f"browsers and driver {r['browser_cpu_s']:.0f} s, on the same cores "
+            f"({r.get('phase_wall_s', r['wall_s']) * (os.cpu_count() or 1):.0f} CPU-s in the "
+            "phase)", {}),
+    ]
+    return rows
+
+
 def bench_load(sessions: int = 10, timeout_s: float = 90.0) -> list[Row]:
-    """``bench.load`` with N browser sessions at once: failures and page-time percentiles."""
+    """``bench.load`` with N browser sessions (after a warm-up and a one-session reference):
+    failures, visit-time percentiles beside one session alone, server CPU per warm visit."""
     from bench.load import run_load
 
-    r = run_load(sessions=sessions, page_timeout_s=timeout_s)
-    fails = "; ".join(r["failure_examples"][:2])
-    data = {k: v for k, v in r.items() if k != "visits_detail"}
-    return [
-        Row("load", f"{sessions} browser sessions at once: failed page visits", r["failures"], "",
-            "0", r["failures"] == 0, f"of {r['visits']} visits" + (f"; {fails}" if fails else ""),
-            data),
-        Row("load", f"{sessions} sessions: 95th-percentile page time", r["p95_s"], "s", "<= 10 s",
-            _check(r["p95_s"], 10.0), f"median {r['median_s']:.2f} s, slowest {r['max_s']:.2f} s",
-            {}),
-        Row("load", f"{sessions} sessions: server RSS peak", r["rss_peak_mb"], "MB", "", None,
-            f"idle {r['rss_idle_mb']:.0f} MB; whole run {r['wall_s']:.0f} s", {}),
-        Row("load", f"{sessions} sessions: CPU seconds, server / browsers", r["server_cpu_s"], "s",
-            "", None, f"browsers and driver {r['browser_cpu_s']:.0f} s, on the same cores "
-            f"({r['wall_s'] * (os.cpu_count() or 1):.0f} CPU-s in the run)", {}),
-    ]
+    return load_rows(run_load(sessions=sessions, page_timeout_s=timeout_s))
 
 
 # -- 6. time until the RNN-vs-LSTM contrast shows --------------------------------------------------
@@ -532,6 +555,80 @@ def bench_contrast(T: int = 50, sizes=(32, 64), max_steps: int = 1500) -> list[R
                         hit["seconds"], "s", f"<= {lim:g} s" if n == 0 else "",
                         _check(hit["seconds"], lim) if n == 0 else None, note,
                         hit | {"T": T, "H": H, "max_steps": max_steps}))
+    return rows
+
+
+# -- 4b. a warm page visit in a real server ------------------------------------------------------
+def bench_visit(reps: int = 3, pages: list[str] | None = None) -> list[Row]:
+    """``bench.visit``: one browser session, every page visited once cold and ``reps`` times
+    warm; per page the server CPU of a warm visit and its script time (server side)."""
+    from bench import visit
+
+    r = visit.run_visits(reps=reps, pages=pages)
+    rows = []
+    for url, p in r["pages"].items():
+        rows.append(Row("visit", f"{url}: server CPU / script time of a warm visit",
+                        p["server_cpu_s"], "s", f"<= {visit.TARGET_CPU_S:g} s",
+                        _check(p["server_cpu_s"], visit.TARGET_CPU_S),
+                        f"script {p['script_s']:.2f} s (CPU {p['script_cpu_s']:.2f} s), "
+                        f"in the browser {p['visit_s']:.2f} s; visits {p['server_cpu_all']}",
+                        p))
+    fails = "; ".join(r["failures"][:3])
+    rows.append(Row("visit", "server CPU per warm page visit (mean over pages)",
+                    r["server_cpu_per_visit_s"], "s", f"<= {visit.TARGET_CPU_S:g} s",
+                    _check(r["server_cpu_per_visit_s"], visit.TARGET_CPU_S) and not r["failures"],
+                    f"one browser session, {reps} warm visits per page, medians; heaviest page "
+                    f"{r['server_cpu_max_s']:.3f} s" + (f"; FAILED: {fails}" if fails else ""),
+                    {k: v for k, v in r.items() if k not in ("visits", "pages")}))
+    rows.append(Row("visit", "slowest warm script run (server side)", r["slowest_script_s"], "s",
+                    f"<= {visit.TARGET_SCRIPT_S:g} s", _check(r["slowest_script_s"],
+                                                              visit.TARGET_SCRIPT_S),
+                    "app.py through the page's last element, median of the warm visits; load "
+                    f"average {r['loadavg'][0][0]:.1f} at the start"))
+    return rows
+
+
+# -- 7. the cost model's calibration ------------------------------------------------------------
+#: The page each estimated experiment belongs to (module of ``core/experiments`` -> page).
+CALIBRATION_PAGES = {
+    "vanishing": "s1_vanishing.py", "exploding": "s2_exploding.py", "effects": "s4_effects.py",
+    "clipping": "s5_clipping.py", "gated": "s5_gated.py", "init_norm": "s6_init_norm.py",
+    "lab_clipping": "lab1_clipping.py", "compare": "lab2_compare.py",
+    "playground": "lab3_playground.py",
+}
+
+
+def bench_calibration(quick: bool = False, names: list[str] | None = None) -> list[Row]:
+    """``bench.calibrate --check``: every estimated experiment at the heaviest setting its page
+    allows; ``core.cost``'s estimate against the measured CPU seconds (one thread). One row per
+    page (how many of its heaviest settings are within +-30 %) and one for all of them; every
+    setting's numbers in the data. ``quick``: the same settings with a fifth of the steps."""
+    from bench import calibrate
+
+    checked = calibrate.check(quick=quick, names=names, out=sys.stderr)
+    for c in checked:
+        c["within"] = bool(0.7 <= c["ratio"] <= 1.3)
+    by_page: dict[str, list[dict]] = {}
+    for c in checked:
+        page = CALIBRATION_PAGES.get(c["name"].split(".")[0], c["name"].split(".")[0])
+        by_page.setdefault(page, []).append(c)
+    rows = []
+    for page, cs in by_page.items():
+        ok = sum(c["within"] for c in cs)
+        note = "; ".join(f"{c['name']}: estimate {c['estimate']:.1f} s, measured "
+                         f"{c['measured']:.1f} s ({c['ratio']:.2f}x)" for c in cs)
+        rows.append(Row("calibration", f"cost model, {page}: heaviest settings within +-30 %",
+                        ok, "", f"{len(cs)} of {len(cs)}", ok == len(cs), note,
+                        {"settings": cs}))
+    ok = sum(c["within"] for c in checked)
+    rows.append(Row("calibration", "cost model: heaviest allowed settings within +-30 % of "
+                    "measured CPU time", ok, "", f"{len(checked)} of {len(checked)}",
+                    ok == len(checked),
+                    f"{ok} of {len(checked)} (estimate / measured from "
+                    f"{min(c['ratio'] for c in checked):.2f} to "
+                    f"{max(c['ratio'] for c in checked):.2f})"
+                    + ("; quick: a fifth of the steps" if quick else ""),
+                    {"within": ok, "of": len(checked), "quick": quick}))
     return rows
 
 

@@ -1,7 +1,8 @@
 """``python -m bench``: the speed table of issue 7, measured side by side in one run.
 
     python -m bench                     # everything (a few minutes on 2 cores)
-    python -m bench --only probe,naive  # some parts: probe naive training pages rss contrast load
+    python -m bench --only probe,naive  # some parts: probe naive training pages visit rss
+                                        # contrast calibration load
     python -m bench --quick             # small repetitions, for a smoke run
     python -m bench --tiny --only probe # tiny sizes: checks the machinery, not the speed
 
@@ -19,7 +20,8 @@ import sys
 import time
 from pathlib import Path
 
-PARTS = ("probe", "naive", "training", "pages", "rss", "contrast", "load")
+PARTS = ("probe", "naive", "training", "pages", "visit", "rss", "contrast", "calibration",
+         "load")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -77,6 +79,12 @@ def main(argv: list[str] | None = None) -> int:
             rows += bench.bench_rss()
         elif part == "contrast":
             rows += bench.bench_contrast(**contrast_kw)
+        elif part == "visit":
+            rows += bench.bench_visit(reps=2 if args.quick else 3)
+        elif part == "calibration":
+            rows += bench.bench_calibration(quick=args.quick or args.tiny,
+                                            names=["vanishing.gradient_profile"]
+                                            if args.tiny else None)
         elif part == "load":
             rows += bench.bench_load(sessions=max(1, min(args.sessions, 50)))
         print(f"[bench] {part} done in {time.perf_counter() - t0:.0f} s", file=sys.stderr,

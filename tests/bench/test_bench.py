@@ -134,12 +134,39 @@ def test_load_rows_judge_failures_and_p95(monkeypatch):
             "server_cpu_s": 80.0, "browser_cpu_s": 100.0,
             "failure_examples": ["why: TimeoutError", "gated: exception shown on the page"],
             "per_page_median_s": {}, "visits_detail": []}
+    fake |= {"server_cpu_per_visit_s": 80.0 / 130, "arrival": {"stagger_s": 1.0, "ramp_s": 9.0,
+                                                               "think_s": 0.0},
+             "one_session": {"visits": 14, "failures": 0, "median_s": 0.8, "p95_s": 1.4,
+                             "server_cpu_per_visit_s": 0.05}}
     monkeypatch.setattr(load, "run_load", lambda **kw: fake)
-    fails, p95, rss, cpu = bench.bench_load(sessions=10)
+    fails, p95, per_visit, rss, cpu = bench.bench_load(sessions=10)
     assert (fails.value, fails.passed, fails.target) == (2, False, "0")
     assert "why: TimeoutError" in fails.note and "visits_detail" not in fails.data
+    assert "one new session every 1 s" in fails.note and "alone: 0 of 14" in fails.note
     assert (p95.value, p95.passed) == (12.0, False)
+    assert "one session alone" in p95.note and "median 0.80 s" in p95.note
+    assert per_visit.value == pytest.approx(80 / 130) and per_visit.passed is False
+    assert "0.050 s per visit" in per_visit.note
     assert rss.passed is None and rss.shown() == "480 MB"
     assert cpu.value == 80.0 and "browsers and driver 100 s" in cpu.note
-    assert "| 10 browser sessions at once: failed page visits | 2 | 0 | FAIL |" in bench.table(
-        [fails])
+    assert "| 10 browser sessions: failed page visits | 2 | 0 | FAIL |" in bench.table([fails])
+    # 30 sessions: the p95 is reported beside one session, without the 10-session target
+    fake |= {"sessions": 30}
+    assert bench.load_rows(fake)[1].passed is None
+
+
+def test_load_save_merges_rows_into_results(tmp_path):
+    fake = {"sessions": 30, "visits": 420, "failures": 0, "median_s": 1.5, "p95_s": 12.0,
+            "max_s": 20.0, "rss_idle_mb": 50.0, "rss_peak_mb": 480.0, "wall_s": 99.0,
+            "server_cpu_s": 20.0, "browser_cpu_s": 100.0, "failure_examples": [],
+            "per_page_median_s": {}, "visits_detail": [{"x": 1}],
+            "server_cpu_per_visit_s": 20 / 420, "one_session": None}
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps({"machine": {}, "rows": [
+        {"name": "30 sessions: server RSS peak", "value": 1}, {"name": "other", "value": 2}]}))
+    load.save(fake, path)
+    data = json.loads(path.read_text())
+    names = [r["name"] for r in data["rows"]]
+    assert names.count("30 sessions: server RSS peak") == 1 and "other" in names
+    assert "30 sessions: server CPU per warm page visit" in names
+    assert "visits_detail" not in data["load_runs"]["30"]
