@@ -8,10 +8,11 @@ from core.experiments import clipping as exp
 from core.experiments.exploding import num
 from core.labels import CLIP_LABELS
 from core.tasks import make_task
+from ui import annotations, claims, demos, layout, notebook, runner, state
 from ui import charts_cliff as cc
-from ui import claims, demos, layout, runner, state
 from ui import words_cliff as words
 from ui.glossary import term
+from ui.takehome import TEXT
 
 FILE = "s5_clipping.py"
 D = exp.compare.defaults
@@ -66,6 +67,10 @@ RUNS = ["no clipping", f"{clip} clipping, c = {thr:g}"]
 OPTIONS = ["It still blows up, only later", "It blows up sooner: clipping bends the gradient",
            "It survives but stalls near chance", "It survives and learns the task"]
 X_TITLE, Y_TITLE = "training step", "loss (log scale)"
+RECIPE = notebook.Recipe(exp.compare, params, cc.compare_frame, cc.run_lines, dict(
+    x="step", y="loss", series="run", order=RUNS, colors=COLORS, x_title=X_TITLE,
+    y_title=Y_TITLE, height=280), frame_args={"names": RUNS}, chart_from=annotations.clipping_rules,
+    headline=("none.first_nonfinite", "clipped.final_loss", "clipped.share_clipped"))
 
 
 def draw_live(r: dict) -> None:
@@ -99,16 +104,9 @@ with main:
             layout.held_back(X_TITLE, Y_TITLE, height=280, note=None if not shown else
                              "Press Train both below to run these settings")
         else:
-            ev = res["none"]["first_nonfinite"]
-            cdf = cc.compare_frame(res, RUNS)
-            layout.show(cc.run_lines(cdf, "step", "loss", "run", order=RUNS, colors=COLORS,
-                                     vrules=[{"x": ev["step"], "kind": "bad", "label":
-                                              f"unclipped run: inf/NaN at step {ev['step']}"}]
-                                     if ev else [],
-                                     hrules=[{"y": res["chance"], "kind": "ref",
-                                              "label": f"chance {res['chance']:.3f}"}],
-                                     x_title=X_TITLE, y_title=Y_TITLE, height=280),
-                        cdf, key="s5_loss", name="loss_with_without_clipping",
+            cdf = RECIPE.table(res)
+            layout.show(RECIPE.chart(cdf, res), cdf, key="s5_loss",
+                        name="loss_with_without_clipping",
                         alt_text="Loss with and without clipping: " + words.compare_observed(res))
             if complete:
                 layout.verdict("s5")
@@ -288,4 +286,5 @@ else:
                             f"clipped one at {num(max(words.finite_values(paths['clipped']['loss'])))}."))
 
 layout.code_for(exp.compare, params, show=["clip", "threshold"])
+layout.notebook_download(FILE, recipe=RECIPE, **TEXT[FILE])
 layout.footer(FILE)
