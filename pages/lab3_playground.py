@@ -226,12 +226,12 @@ else:
 
     st.header("Compare the runs")
     st.dataframe(labs.playground_table(order), hide_index=True, width="stretch")
-    with layout.section("Settings of each run"):
-        st.dataframe(labs.playground_settings(order), hide_index=True, width="stretch")
     st.caption("Loss and accuracy: means over the last 20 finite training steps. 'same curve "
                "as' names an earlier run with the same settings whose loss curve matches this "
                f"one number for number. The last {runstore.MAX_RUNS} runs of this browser "
                "session are kept; reloading the page starts afresh.")
+    with layout.section("Settings of each run"):
+        st.dataframe(labs.playground_settings(order), hide_index=True, width="stretch")
     with layout.section("Rename, remove or download runs"):
         pick = runstore.pick(kept)
         st.selectbox("Run", [r["name"] for r in kept], key="lab3_pick")
