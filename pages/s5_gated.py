@@ -7,7 +7,8 @@ from core import cost
 from core.claims import claims_for, finite
 from core.experiments import gated as exp
 from ui import charts_gated as charts
-from ui import claims, demos, layout, runner, state
+from ui import claims, demos, layout, notebook, runner, state
+from ui.takehome import TEXT
 
 FILE = "s5_gated.py"
 D = exp.compare_cells.defaults
@@ -63,7 +64,11 @@ with controls, st.container(border=True):
 res = None  # the trained run, once the prediction is committed
 params = dict(seq_len=T, hidden_size=H, steps=steps, lr_rnn=lr_r, lr_gated=lr_g, seed=seed)
 fparams = dict(seq_len=T, hidden_size=H, seed=seed)
-fresh = demos.run(exp.fresh_cells, **fparams)  # the untrained cells: milliseconds, every rerun
+RECIPE = notebook.Recipe(exp.compare_cells, params, exp.moment_table, charts.before_after, dict(
+    order=ORDER, colours=COLOURS, y_title=Y_TITLE, height=280), before=(notebook.Run(
+        "fresh", exp.fresh_cells, fparams, ("runs.lstm.ratio_init",)),), inputs=("fresh", "res"),
+    dataframe=True, headline=tuple(f"runs.{k}.ratio_final" for k in ("rnn", "lstm", "gru")))
+fresh = RECIPE.run_before(demos.run)["fresh"]  # the untrained cells: milliseconds, every rerun
 lstm0 = fresh["runs"]["lstm"]["ratio_init"]
 OPTIONS = ["Nearly all of it: the cell state is a highway",
            "Some: between a millionth and a tenth",
@@ -72,9 +77,9 @@ answer = 0 if finite(lstm0) and lstm0 >= 0.1 else 1 if finite(lstm0) and lstm0 >
 
 
 def main_chart(trained: dict | None, *, cached: bool = True):
-    df = pd.DataFrame(exp.moment_table(fresh, trained))
+    df = RECIPE.table(trained, fresh=fresh)
     build = charts.before_after if cached else charts.before_after.uncached
-    return build(df, order=ORDER, colours=COLOURS, y_title=Y_TITLE, height=280), df
+    return build(df, **RECIPE.chart_args), df
 
 
 def draw_partial(partial: dict) -> None:
@@ -308,4 +313,5 @@ else:
             "not a cure.")
 
 layout.code_for(exp.compare_cells, params)
+layout.notebook_download(FILE, recipe=RECIPE, **TEXT[FILE])
 layout.footer(FILE)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import math
+import os
 
 import nbformat
 from nbclient import NotebookClient
@@ -22,9 +23,14 @@ def page_notebook(file: str, query: dict[str, str] | None = None):
 
 
 def execute(spec: dict, timeout: int = 600) -> nbformat.NotebookNode:
+    """Run the notebook on a fresh Python kernel in the repository root. The kernel computes
+    on one thread (as the app does per session), so parallel test workers do not fight over
+    the cores."""
     nb = nbformat.reads(notebook.to_bytes(notebook.build(**spec)).decode(), as_version=4)
-    NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                   resources={"metadata": {"path": str(ROOT)}}).execute()
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                            resources={"metadata": {"path": str(ROOT)}})
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    client.execute(env=env)  # start_kernel's options: the kernel's environment
     return nb
 
 
