@@ -282,7 +282,7 @@ elif npre is not None:
         arrived = CLAIM["arrives_but_not_learned"]
         c1, c2 = st.columns([1.15, 1], gap="medium")
         with c1:
-            chart, ldf = loss_chart(res, "normalisation", NORM_ORDER, NCOL)
+            chart, ldf = loss_chart(res, "normalisation", NORM_ORDER, NCOL, legend=1)
             layout.show(chart, ldf, key="s6_norm_loss", name="loss_per_normalisation",
                         alt_text="Final loss: " + ", ".join(
                             f"{runs[n]['label']} {runs[n]['final_loss']:.3g}"

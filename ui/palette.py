@@ -47,7 +47,7 @@ def cell_scale(cells: list[str], nonlinearity: str = "tanh") -> tuple[list[str],
 
 #: Below this plot width (px) a legend stacks to one column: a phone (a laptop's half column
 #: is wider).
-NARROW = 400
+NARROW = 340
 
 
 def legend(*, columns: int = 2, label_limit: int = 340, **kw):
