@@ -116,7 +116,8 @@ with layout.section("The thread through the lesson"):
 st.header(f"Quiz: {len(quiz.QUESTIONS)} questions across the lesson")
 st.caption("Your answers stay in this browser tab: they are not part of the page's link and "
            "nobody else sees them (in a class room they are counted anonymously). Check each "
-           "answer as you go: it is marked at once, with the reason.")
+           "answer as you go: it is marked at once, with the reason. The questions come in "
+           f"{-(-len(quiz.QUESTIONS) // PER_TAB)} tabs of up to {PER_TAB}.")
 
 answers: dict = st.session_state.get(ANSWERED) or {}
 teacher = pulse.is_instructor()  # holds the room's key: the live tally sits beside each question
