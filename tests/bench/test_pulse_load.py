@@ -101,9 +101,12 @@ def test_bench_load_runs_the_pulse_part_and_writes_its_figures(monkeypatch, tmp_
         return r
 
     monkeypatch.setattr(load, "run_load", lambda *a, **kw: dict(page_load))
+    monkeypatch.setattr(load, "report", lambda r: "page visits (fake)")
+    monkeypatch.setattr(load, "save", lambda r: pytest.fail("bench/results.json written"),
+                        raising=False)
     monkeypatch.setattr(pulse_load, "run_pulse_load", fake_pulse)
     out = tmp_path / "load.json"
-    assert load.main(["--sessions", "1", "--json", str(out)]) == 0
+    assert load.main(["--sessions", "1", "--no-save", "--json", str(out)]) == 0
     assert calls == [(30, {"url": None})]  # 30 learners by default
     text = capsys.readouterr().out
     assert "page visits" in text and "class pulse         30 learners" in text
@@ -113,12 +116,12 @@ def test_bench_load_runs_the_pulse_part_and_writes_its_figures(monkeypatch, tmp_
     lossy = figures(tally={"a": 10, "b": 9, "c": 10})
     lossy.update(database="sqlite", loadavg=[1.0])
     monkeypatch.setattr(pulse_load, "run_pulse_load", lambda learners, **kw: lossy)
-    assert load.main(["--sessions", "1"]) == 1  # a lost answer fails the load test
+    assert load.main(["--sessions", "1", "--no-save"]) == 1  # a lost answer fails the load test
 
     calls.clear()
     capsys.readouterr()
     monkeypatch.setattr(pulse_load, "run_pulse_load", fake_pulse)
-    assert load.main(["--sessions", "1", "--pulse-learners", "0"]) == 0
+    assert load.main(["--sessions", "1", "--no-save", "--pulse-learners", "0"]) == 0
     assert calls == [] and "class pulse" not in capsys.readouterr().out
 
 
