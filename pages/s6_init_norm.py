@@ -143,7 +143,7 @@ def loss_chart(res: dict, series: str, order: list[str], colours: list[str], *,
     build = charts.loss_lines if cached else charts.loss_lines.uncached
     return build(df, "step", "smoothed loss", series, order=order, colours=colours,
                  chance=res["chance"], x_title="training step",
-                 y_title="MSE (log, 10-step mean)", height=150, legend_columns=legend), df
+                 y_title="MSE (log, 10-step mean)", height=130, legend_columns=legend), df
 
 
 # Held back until the learner commits: the singular values and the trained runs rank the starts.
@@ -201,7 +201,7 @@ else:
             if len(tdf):
                 layout.show(charts.lag_share(tdf, order=START_ORDER, colours=START_COLOURS,
                                              dashed=DASHED, x_title=LAG, y_title=SHARE,
-                                             height=150, legend_columns=2),
+                                             height=130, legend_columns=2),
                             tdf, key="s6_lag_trained", name="gradient_by_lag_trained", alt_text=(
                                 "Trained, share reaching step 0: " + ", ".join(
                                     f"{SHORT[s]} {runs[s]['ratio_trained']:.0e}"
