@@ -57,6 +57,11 @@ def curves(df: pd.DataFrame, x: str, y: str, *, dash: str | None = None,
     data["_y"] = np.where(ok, v, lo)
     if y_domain is not None:
         yscale = alt.Scale(type="log" if log_y else "linear", domain=list(y_domain))
+    elif log_y and ok.any():  # the data's own extent (and the rules'), not whole decades
+        span = pd.concat([v[ok], pd.Series(list((rules or {}).values()), dtype=float)])
+        span = span[span > 0]
+        yscale = alt.Scale(type="log", nice=False,
+                           domain=[float(span.min()) / 1.5, float(span.max()) * 1.5])
     else:
         yscale = alt.Scale(type="log") if log_y else alt.Scale(zero=False)
     axis = alt.Axis(format=palette.LOG_TICK_FORMAT) if log_y else alt.Axis()
@@ -84,7 +89,9 @@ def curves(df: pd.DataFrame, x: str, y: str, *, dash: str | None = None,
         kinds = list(dict.fromkeys(data[dash].tolist()))
         enc["strokeDash"] = alt.StrokeDash(f"{dash}:N", title=None, scale=alt.Scale(
             domain=kinds, range=[palette.SOLID, palette.DASHED][:len(kinds)]),
-            legend=alt.Legend(orient="top"))  # a row of its own: bottom holds cells and rules
+            # a row of its own (the bottom holds cells and rules), long strokes show the dash
+            legend=alt.Legend(orient="top", symbolType="stroke", symbolSize=400,
+                              symbolStrokeColor=palette.REFERENCE, symbolStrokeWidth=2))
         enc["detail"] = alt.Detail(f"{dash}:N")
         tips.insert(1, alt.Tooltip(f"{dash}:N"))
     layers.append(alt.Chart(data[ok]).mark_line(strokeWidth=2.4, point=points).encode(**enc))
