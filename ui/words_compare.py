@@ -48,7 +48,7 @@ TASK_WHY = (
     "The tanh RNN's error signal shrinks by a roughly constant factor at every step back, so "
     "almost nothing reaches inputs dozens of steps away: it settles on the chance answer. A "
     "gated cell can learn to open a path on which each step scales the signal by a gate value "
-    "near 1 (the heatmaps below show it opening). Clipping at 1 keeps every cell finite.")
+    "near 1 (the heatmaps below show it opening).")
 
 
 def task_question(task: str, T: int, steps: int) -> str:
