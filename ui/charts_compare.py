@@ -13,6 +13,8 @@ Builders are memoised (``ui.chartcache.memo``) and must not be mutated after the
 
 from __future__ import annotations
 
+import math
+
 import altair as alt
 import numpy as np
 import pandas as pd
@@ -60,11 +62,14 @@ def curves(df: pd.DataFrame, x: str, y: str, *, dash: str | None = None,
     elif log_y and ok.any():  # the data's own extent (and the rules'), not whole decades
         span = pd.concat([v[ok], pd.Series(list((rules or {}).values()), dtype=float)])
         span = span[span > 0]
-        yscale = alt.Scale(type="log", nice=False,
-                           domain=[float(span.min()) / 1.5, float(span.max()) * 1.5])
+        lo_y, hi_y = float(span.min()) / 1.5, float(span.max()) * 1.5
+        yscale = alt.Scale(type="log", nice=False, domain=[lo_y, hi_y])
+        decades = range(math.ceil(math.log10(lo_y)), math.floor(math.log10(hi_y)) + 1)
     else:
         yscale = alt.Scale(type="log") if log_y else alt.Scale(zero=False)
-    axis = alt.Axis(format=palette.LOG_TICK_FORMAT) if log_y else alt.Axis()
+    axis = (alt.Axis(format=palette.LOG_TICK_FORMAT, values=[10.0 ** k for k in decades])
+            if log_y and y_domain is None and ok.any() and len(decades) >= 2 else
+            alt.Axis(format=palette.LOG_TICK_FORMAT) if log_y else alt.Axis())
     enc_x = alt.X(f"{x}:Q", title=x_title or x)
     enc_y = alt.Y("_y:Q", title=y_title or y, scale=yscale, axis=axis)
     tips = [alt.Tooltip("cell:N"), alt.Tooltip(f"{x}:Q", title=x_title or x),
