@@ -448,7 +448,8 @@ def load_rows(r: dict) -> list[Row]:
     arr = r.get("arrival") or {}
     data = {k: v for k, v in r.items() if k != "visits_detail"}
     how = (f"one new session every {arr['stagger_s']:g} s, all in within "
-           f"{arr['ramp_s']:.0f} s; " if arr else "")
+           f"{arr['ramp_s']:.0f} s, at most {arr.get('open_at_once', 'any')} loading the app at "
+           "once; " if arr else "")
     cpu_visit = r.get("server_cpu_per_visit_s", math.nan)
     p95_target = 10.0 if n <= 10 else None
     rows = [

@@ -15,7 +15,11 @@ Streamlit session), then, in one run on the same machine:
    visit times of an unloaded server;
 3. **N sessions** do the same. They arrive like a class opening a link, not in the same
    millisecond: one new session every ``--stagger`` seconds (default 1 s: thirty learners
-   over 29 s), each clicking on as soon as a page has finished (``--think`` adds reading time).
+   over 29 s), and at most ``--open-at-once`` browsers (default 2) loading the app itself at
+   the same moment (a newcomer's first page waits for its turn; that wait is not visit time:
+   thirty headless browsers parsing the app's JavaScript at once on 2 cores timed out before
+   the server saw them). Each then clicks on as soon as a page has finished (``--think`` adds
+   reading time).
 
 A page visit fails when it shows an exception box (``[data-testid='stException']``) or does
 not finish within ``--page-timeout`` seconds. Reports, for both phases: failed visits, median
@@ -33,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import math
 import os
@@ -161,13 +166,17 @@ async def _visit(page, click, title: str, timeout_ms: int) -> tuple[float, str |
 
 
 async def _session(browser, url: str, n: int, pages, timeout_ms: int, deadline: float,
-                   results: list[dict], think_s: float = 0.0) -> None:
+                   results: list[dict], think_s: float = 0.0,
+                   gate: asyncio.Semaphore | None = None) -> None:
+    """One learner: open the link (waiting for ``gate``, which bounds how many browsers load
+    the app at the same moment), then click through every page."""
     ctx = await browser.new_context(viewport={"width": 1400, "height": 1000})
     try:
         page = await ctx.new_page()
         home = pages[0]
-        dt, err = await _visit(page, lambda: page.goto(url, timeout=timeout_ms), home.title,
-                               timeout_ms)
+        async with gate or contextlib.nullcontext():
+            dt, err = await _visit(page, lambda: page.goto(url, timeout=timeout_ms), home.title,
+                                   timeout_ms)
         results.append({"session": n, "page": home.url, "seconds": dt, "error": err})
         for info in pages[1:]:
             await asyncio.sleep(think_s)  # a learner reading (0: click on at once)
@@ -205,7 +214,7 @@ def _summary(visits: list[dict]) -> dict:
 
 async def _drive(url: str, sessions: int, timeout_ms: int, max_seconds: float,
                  stagger_s: float, server_pid: int | None = None, think_s: float = 0.0,
-                 baseline: bool = True) -> dict:
+                 baseline: bool = True, open_at_once: int = 2) -> dict:
     """Warm-up, the one-session reference and the N sessions (see the module docstring).
 
     Returns ``{"visits": [...N-session visits...], "one_session": summary or None, "warmup":
@@ -242,9 +251,12 @@ async def _drive(url: str, sessions: int, timeout_ms: int, max_seconds: float,
             cpu0 = tree_cpu_seconds(os.getpid(), exclude=server_pid)
             s0, t0 = server_cpu(), time.perf_counter()
 
+            gate = asyncio.Semaphore(max(1, open_at_once))
+
             async def one_learner(n: int):
                 await asyncio.sleep(n * stagger_s)  # arrivals spread like a class opening a link
-                await _session(browser, url, n, pages, timeout_ms, deadline, results, think_s)
+                await _session(browser, url, n, pages, timeout_ms, deadline, results, think_s,
+                               gate)
 
             tasks = [asyncio.create_task(one_learner(n)) for n in range(sessions)]
             done, pending = await asyncio.wait(tasks, timeout=max_seconds + 60)
@@ -271,7 +283,7 @@ def _check_loopback(url: str) -> None:
 
 def run_load(sessions: int = 10, *, page_timeout_s: float = 90.0, max_seconds: float = 900.0,
              stagger_s: float = 1.0, think_s: float = 0.0, url: str | None = None,
-             server_pid: int | None = None, baseline: bool = True) -> dict:
+             server_pid: int | None = None, baseline: bool = True, open_at_once: int = 2) -> dict:
     """Run the load test; returns the summary of the N-session phase, the one-session reference
     (``one_session``) and every visit (``visits_detail``).
 
@@ -284,14 +296,14 @@ def run_load(sessions: int = 10, *, page_timeout_s: float = 90.0, max_seconds: f
         t0 = time.perf_counter()
         if pid is None:
             d = asyncio.run(_drive(url, sessions, timeout_ms, max_seconds, stagger_s, None,
-                                   think_s, baseline))
+                                   think_s, baseline, open_at_once))
             idle, peak = math.nan, math.nan
         else:
             sampler = RssSampler(pid)
             idle = sampler.now()
             with sampler:
                 d = asyncio.run(_drive(url, sessions, timeout_ms, max_seconds, stagger_s, pid,
-                                       think_s, baseline))
+                                       think_s, baseline, open_at_once))
             peak = sampler.peak
         visits = d["visits"]
         summary = _summary(visits)
@@ -303,7 +315,7 @@ def run_load(sessions: int = 10, *, page_timeout_s: float = 90.0, max_seconds: f
             "one_session": d["one_session"],
             "warmup": d["warmup"],
             "arrival": {"stagger_s": stagger_s, "ramp_s": stagger_s * (sessions - 1),
-                        "think_s": think_s},
+                        "think_s": think_s, "open_at_once": open_at_once},
             "rss_idle_mb": idle,
             "rss_peak_mb": peak,
             "wall_s": time.perf_counter() - t0,
@@ -334,7 +346,9 @@ def report(r: dict) -> str:
     n = r["sessions"]
     lines = [
         f"sessions            {n}, arriving one every {arr.get('stagger_s', math.nan):g} s "
-        f"(all in within {arr.get('ramp_s', math.nan):.0f} s), reading time "
+        f"(all in within {arr.get('ramp_s', math.nan):.0f} s); at most "
+        f"{arr.get('open_at_once', 'any')} browsers loading the app at the same moment (a "
+        "newcomer's first page waits its turn, not counted as visit time); reading time "
         f"{arr.get('think_s', 0):g} s per page; after a warm-up visit of every page",
         "                    one session alone   " + f"{n} sessions",
         f"page visits         {one.get('visits', 0):<19} {r['visits']}",
@@ -388,6 +402,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--stagger", type=float, default=1.0,
                     help="seconds between session arrivals (default 1: thirty learners over "
                          "29 s; 0 = all at the same instant)")
+    ap.add_argument("--open-at-once", type=int, default=2,
+                    help="at most this many browsers load the app (their first page) at the "
+                         "same moment (default 2, one per core of this machine)")
     ap.add_argument("--think", type=float, default=0.0,
                     help="seconds each session waits on a page before the next click (0..60)")
     ap.add_argument("--url", default=None, help="an already running loopback server")
@@ -405,7 +422,7 @@ def main(argv: list[str] | None = None) -> int:
     r = run_load(args.sessions, page_timeout_s=max(1.0, args.page_timeout),
                  max_seconds=max(10.0, args.max_seconds), stagger_s=max(0.0, args.stagger),
                  think_s=min(max(0.0, args.think), 60.0), url=args.url,
-                 baseline=not args.no_baseline)
+                 baseline=not args.no_baseline, open_at_once=max(1, args.open_at_once))
     print(report(r))
     pulse_ok = True
     if args.pulse_learners > 0:
