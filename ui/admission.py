@@ -70,10 +70,15 @@ def forget(job_id: str) -> None:
 
 @contextlib.contextmanager
 def slot(job_id: str, what: str, *, poll: Callable[[], None] | None = None,
-         quiet: Callable[[], bool] | None = None, admission: Admission | None = None
-         ) -> Iterator[Ticket]:
+         quiet: Callable[[], bool] | None = None, admission: Admission | None = None,
+         leave: str | None = None) -> Iterator[Ticket]:
     """Hold one of the server's heavy-job slots for the block; while waiting, show the place in
     the queue (updated every second) and a Cancel button.
+
+    ``leave``: instead of a Cancel button, this sentence says how to leave the queue (inside an
+    ``st.fragment`` a button of the fragment cannot interrupt the fragment's own run: Streamlit
+    queues that click until the run ends, so ``ui.runner`` points to its Stop button, which
+    reruns the page and so ends the wait).
 
     ``poll`` (default :func:`run_poll`) may raise to abandon the job. ``quiet()`` True means
     draw nothing more (the run was superseded but the job goes on for someone else). Pressing
@@ -91,10 +96,12 @@ def slot(job_id: str, what: str, *, poll: Callable[[], None] | None = None,
         if "msg" not in drawn:
             with box.container(border=True):
                 drawn["msg"] = st.empty()
-                st.button("Cancel", key=f"cancel_{job_id}", icon=":material/close:",
-                          on_click=_mark_cancelled, args=(job_id,),
-                          help="Leave the queue. Nothing is computed for these settings.")
-        drawn["msg"].info(wait_text(place, running, slots, time.monotonic() - start),
+                if leave is None:
+                    st.button("Cancel", key=f"cancel_{job_id}", icon=":material/close:",
+                              on_click=_mark_cancelled, args=(job_id,),
+                              help="Leave the queue. Nothing is computed for these settings.")
+        text = wait_text(place, running, slots, time.monotonic() - start)
+        drawn["msg"].info(text if leave is None else f"{text} {leave}",
                           icon=":material/hourglass_top:")
 
     with adm.slot(what, poll=poll or run_poll(), on_wait=on_wait) as ticket:

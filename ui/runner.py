@@ -5,10 +5,11 @@ An experiment used here is a ``core.experiments`` function that accepts ``report
 ``report(fraction_done, partial_result)`` is called every few steps with a result of the same
 shape as the final one. Stop works because a click reruns the page, which interrupts the
 running script at its next Streamlit call (the progress update); the partial result already
-handed to ``report`` is kept and shown as "stopped".
+handed to ``report`` is kept and shown as "stopped". Run, the progress and the live chart are an
+``st.fragment``: pressing Run reruns them, not the page (see :func:`live`).
 
 Every run first takes one of the server's heavy-job slots (``ui.admission``, one per CPU core):
-when all are busy the visitor sees their place in the queue and a Cancel button. If the shipped
+when all are busy the visitor sees their place in the queue; Stop leaves it. If the shipped
 result at the defaults is missing or damaged, the defaults are trained live instead.
 
     res = runner.live("lab1", exp.compare_clipping, params, draw=lambda r: st.altair_chart(...))
@@ -22,6 +23,7 @@ from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
+from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
 from . import admission, demos
 
@@ -59,7 +61,7 @@ def _store() -> dict:
 def _train(entry: dict, fn: Callable[..., dict], full: dict, jid: str, label: str,
            draw: Callable[[dict], None] | None) -> None:
     """Wait for a heavy-job slot, then train with a progress bar, updating ``entry``."""
-    with admission.slot(jid, label) as ticket:
+    with admission.slot(jid, label, leave="Press **Stop** to leave the queue.") as ticket:
         entry["status"] = "running"
         bar = st.progress(0.0, text="Starting…")
         slot = st.empty()
@@ -111,48 +113,81 @@ def live(key: str, fn: Callable[..., dict], params: dict[str, Any], *,
     ``refusal``: a reason the settings may not run (compute cap); the Run button is then
     disabled and the reason shown.
 
-    A run takes one of the server's heavy-job slots (:mod:`core.admission`): when all are busy
-    the visitor sees their place in the queue and a Cancel button. Any click reruns the page,
-    which ends the waiting or running job at its next progress report (Stop keeps the part
-    already trained).
+    The Run button, the progress bar, the queue place and the live chart are an
+    ``st.fragment`` (:func:`_panel`): pressing Run reruns that part only, not the page; when the
+    run ends the page reruns once to draw the new result. Stop sits outside the fragment: a
+    click inside a fragment cannot interrupt the fragment's own run (Streamlit queues it until
+    the run ends), whereas Stop reruns the page, which ends a waiting or running job at its
+    next progress report (the part already trained is kept). A run takes one of the server's
+    heavy-job slots (:mod:`core.admission`): when all are busy the visitor sees their place in
+    the queue; Stop leaves it.
     """
     full = demos.coerce(fn, params)
     ck = f"{key}:{demos.canonical(full)}"
     jid = f"{key}_{demos.job_id(fn.key, full)}"
     store = _store()
     c1, c2, c3 = st.columns([1.2, 1, 3])
-    run = c1.button(run_label, type="primary", key=f"run_{key}", icon=":material/play_arrow:",
-                    disabled=refusal is not None, width="stretch")
     stop = c2.button("Stop", key=f"stop_{key}", icon=":material/stop:", width="stretch")
-    note = c3.empty()
-    if refusal is not None:
-        note.warning(refusal, icon=":material/block:")
     entry = store.get(ck)
-    told = False  # the note already says what happened
+    told = None  # what the note says about this click
     if entry is not None and entry["status"] == "running":
         entry["status"] = "stopped"  # a click (Stop or any other) interrupted the run
     for k in [k for k, v in store.items() if k.startswith(f"{key}:") and v["status"] == "waiting"]:
-        del store[k]  # a click (Cancel or any other) ended a wait: nothing was computed
+        del store[k]  # a click (Stop or any other) ended a wait: nothing was computed
         if k == ck:
             entry = None
             if admission.cancelled(jid) or stop:
                 admission.forget(jid)
-                stop, told = False, True
-                note.info("Cancelled: you left the queue and nothing was trained.",
-                          icon=":material/cancel:")
-    if stop and entry is None:
-        note.info("Nothing is running.")
+                stop, told = False, "Cancelled: you left the queue and nothing was trained."
+    if stop and entry is None and told is None:
+        told = "Nothing is running."
     at_defaults = demos.is_default(fn, full)
     precomputed = None  # the shipped result, or a finished live run of the defaults
+    auto = False  # the shipped file is unusable: train the defaults live instead
     if at_defaults and (entry is None or entry["result"] is None):
         demo = demos.shipped(fn.key)
         precomputed = demo["result"] if demo is not None else demos.cached(fn, full)
         if demo is None:
             st.caption(demos.fallback_note(fn.key))
-            if (precomputed is None and entry is None and not stop and refusal is None
-                    and not admission.cancelled(jid)):
-                run = True  # the shipped file is unusable: train the defaults live instead
-    if run and refusal is None:
+            auto = (precomputed is None and entry is None and not stop and refusal is None
+                    and told is None and not admission.cancelled(jid))
+    _panel(key, fn, full, ck, jid, run_label, refusal, draw, c1, c3, told, auto,
+           precomputed is not None)
+    entry = store.get(ck)  # trained by the panel in this run, perhaps
+    if entry is not None and entry["result"] is not None:
+        return entry
+    if precomputed is not None:
+        return {"status": "shipped", "result": precomputed, "seconds": 0.0}
+    return None
+
+
+def _fragment_rerun() -> bool:
+    """True when this script run reruns fragments only (a click inside one), not the page."""
+    ctx = get_script_run_ctx(suppress_warning=True)
+    return bool(ctx is not None and getattr(ctx, "fragment_ids_this_run", None))
+
+
+@st.fragment
+def _panel(key: str, fn: Callable[..., dict], full: dict, ck: str, jid: str, run_label: str,
+           refusal: str | None, draw: Callable[[dict], None] | None, run_col: Any,
+           note_col: Any, told: str | None, auto: bool, precomputed: bool) -> None:
+    """Run button (in ``run_col``), note (in ``note_col``), and below them the queue place,
+    progress and live chart of a run. A fragment: Run reruns this alone; the arguments are
+    those of the page's last full run."""
+    alone = _fragment_rerun()
+    if alone:  # the page's notes and its auto-run belong to the page's own run
+        told, auto = None, False
+    store = _store()
+    run = run_col.button(run_label, type="primary", key=f"run_{key}",
+                         icon=":material/play_arrow:", disabled=refusal is not None,
+                         width="stretch")
+    note = note_col.empty()
+    if refusal is not None:
+        note.warning(refusal, icon=":material/block:")
+    if told is not None:
+        note.info(told, icon=":material/cancel:")
+    entry = store.get(ck)
+    if (run or auto) and refusal is None:
         admission.forget(jid)
         entry = store[ck] = {"status": "waiting", "result": None, "seconds": 0.0}
         try:
@@ -160,10 +195,12 @@ def live(key: str, fn: Callable[..., dict], params: dict[str, Any], *,
         except admission.Cancelled:
             if entry["result"] is None:
                 store.pop(ck, None)
-                entry, told = None, True
-                note.info("Cancelled: nothing was trained.", icon=":material/cancel:")
+                entry, told = None, "Cancelled: nothing was trained."
+                note.info(told, icon=":material/cancel:")
             else:
                 entry["status"] = "stopped"
+        if alone:
+            st.rerun()  # the page draws the new run: its charts, metrics and claims
     if entry is not None and entry["result"] is not None:
         if entry["status"] == "stopped":
             note.info(f"Stopped by you after {entry['seconds']:.1f} s: showing what was trained "
@@ -174,16 +211,13 @@ def live(key: str, fn: Callable[..., dict], params: dict[str, Any], *,
         elif entry["status"] == "done":
             note.success(f"Trained live in {entry['seconds']:.1f} s.",
                          icon=":material/check_circle:")
-        return entry
-    if precomputed is not None:
-        if refusal is None and not told:
+    elif refusal is None and told is None:
+        if precomputed:
             note.info(f"Showing the precomputed run for these settings: press **{run_label}** "
                       "to train it live (same seed, same curve).", icon=":material/bolt:")
-        return {"status": "shipped", "result": precomputed, "seconds": 0.0}
-    if refusal is None and not told:
-        note.info(f"Press **{run_label}** to train with these settings.",
-                  icon=":material/play_circle:")
-    return None
+        else:
+            note.info(f"Press **{run_label}** to train with these settings.",
+                      icon=":material/play_circle:")
 
 
 def runs_for(key: str) -> list[dict]:

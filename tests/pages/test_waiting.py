@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from core.admission import ADMISSION
 from core.experiments import resolve
-from tests.conftest import APP, no_exception, open_page
+from tests.conftest import APP, commit, no_exception, open_page
 from ui import demos, runner
 
 PROFILE = resolve("vanishing.gradient_profile")
@@ -79,9 +79,19 @@ def test_a_cancelled_wait_says_so_and_offers_to_run():
     assert demos.cached(PROFILE, {"seq_len": 30}) is not None
 
 
-def test_a_live_training_run_waits_its_turn():
-    at = open_page("lab3_playground.py", {"steps": "50"})
+def open_playground(query: dict[str, str]) -> AppTest:
+    """Lab 3 with its Run button showing (after the prediction, if the page asks one)."""
+    at = open_page("lab3_playground.py", query)
     no_exception(at)
+    if not [b for b in at.button if b.key == "run_play"]:
+        box = next(r for r in at.radio if (r.key or "").startswith("predict_"))
+        commit(at, box.key.removeprefix("predict_"), box.options[0])
+        no_exception(at)
+    return at
+
+
+def test_a_live_training_run_waits_its_turn():
+    at = open_playground({"steps": "50"})
     holders = hold_all_slots(1.0)
     at.button(key="run_play").click().run()
     for th in holders:
@@ -93,7 +103,7 @@ def test_a_live_training_run_waits_its_turn():
 
 
 def test_a_cancelled_training_wait_trains_nothing():
-    at = open_page("lab3_playground.py", {"steps": "50"})
+    at = open_playground({"steps": "50"})
     full = demos.coerce(PLAY, {"steps": 50})
     ck = f"play:{demos.canonical(full)}"
     jid = f"play_{demos.job_id(PLAY.key, full)}"
