@@ -8,7 +8,8 @@ from core import cost
 from core.claims import claims_for
 from core.experiments import lab_clipping as exp
 from core.tasks import make_task
-from ui import charts_labs, claims, export, labs, layout, notebook, runner, runstore, state
+from ui import claims, export, labs, layout, notebook, runner, runstore, state
+from ui.charts import lines, special
 
 FILE = "lab1_clipping.py"
 D = exp.compare.defaults
@@ -77,7 +78,7 @@ refusal = runner.over_cap(est, f"These settings (four runs of {steps} steps at T
                           f"H = {H})", "Lower the steps, T or H.")
 chance = make_task("adding", T).chance
 RECIPE = notebook.Recipe(
-    exp.compare, params, labs.clipping_loss, charts_labs.run_lines,
+    exp.compare, params, labs.clipping_loss, lines.lab_lines,
     dict(x="step", y="loss", run="run", x_title=X_TITLE, y_title=Y_TITLE, height=280,
          hrules=[{"y": chance, "label": f"chance (always answer 1): {chance:.3f}",
                   "kind": "ref"}]),
@@ -87,7 +88,7 @@ RECIPE = notebook.Recipe(
 def draw_partial(partial: dict) -> None:
     """Drawn while the runs train: the loss of each so far."""
     st.caption("Training live: the loss of each run so far (then the control).")
-    layout.draw_chart(charts_labs.run_lines.uncached(RECIPE.table(partial),
+    layout.draw_chart(lines.lab_lines.uncached(RECIPE.table(partial),
                                                      **{**RECIPE.chart_args, "height": 200}))
 
 
@@ -125,7 +126,7 @@ with main:
         else:
             df = RECIPE.table(res)
             dom = labs.zoom_domain(df, "loss", log=False) if zoom else None
-            chart = (charts_labs.run_lines(df, **{**RECIPE.chart_args, "log": False,
+            chart = (lines.lab_lines(df, **{**RECIPE.chart_args, "log": False,
                                                   "y_domain": dom,
                                                   "y_title": "loss, MSE (zoomed)"})
                      if dom else RECIPE.chart(df))
@@ -171,7 +172,7 @@ else:
             "kind": "thr"}] if "norm" in by else []
     c1, c2 = st.columns([1.7, 1], gap="medium")
     with c1:
-        layout.show(charts_labs.run_lines(gdf, "step", "grad_norm", "run", hrules=thr,
+        layout.show(lines.lab_lines(gdf, "step", "grad_norm", "run", hrules=thr,
                                           x_title=X_TITLE, y_title="gradient norm, pre-clip "
                                           "(log)", height=200, mark_first_bad=False),
                     gdf, key="lab1_gnorm", name="lab1_gradient_norms", alt_text=(
@@ -180,7 +181,7 @@ else:
                             f"{r['max_grad_norm']:.3g}" for r in res["runs"]) + "."))
     with c2:
         sdf = labs.clipping_shares(res)
-        layout.show(charts_labs.clip_share_bars(sdf, height=110), sdf, key="lab1_share",
+        layout.show(special.clip_share_bars(sdf, height=110), sdf, key="lab1_share",
                     name="lab1_share_clipped", alt_text="Share of steps clipped: " + ", ".join(
                         f"{r['label']} {100 * r['share_clipped']:.0f}%" for r in res["runs"])
                     + ".")

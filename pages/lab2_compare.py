@@ -11,9 +11,9 @@ from core.claims import claims_for
 from core.experiments import compare as exp
 from core.labels import cell_name
 from core.tasks import make_task
-from ui import charts_compare as cc
 from ui import claims, demos, frames, layout, notebook, runner, runs, state
 from ui import words_compare as words
+from ui.charts import heatmaps, lines
 
 FILE = "lab2_compare.py"
 DT, DB, DL = exp.tasks.defaults, exp.brackets.defaults, exp.char_lm.defaults
@@ -108,12 +108,12 @@ KEY = f"lab2_{part}"
 if part == "tasks":
     X_TITLE, Y_TITLE = STEP, "loss on the batch (log scale)"
     chance = make_task(task, T).chance
-    RECIPE = notebook.Recipe(exp.tasks, params, frames.compare_task_loss, cc.curves, dict(
+    RECIPE = notebook.Recipe(exp.tasks, params, frames.compare_task_loss, lines.curves, dict(
         x="step", y="loss", log_y=True, x_title=STEP, y_title=Y_TITLE,
         rules={f"chance ({chance:.3g})": chance}, height=280), headline=("chance", "eval_loss_rnn", "eval_loss_lstm", "eval_loss_gru"))
 elif part == "brackets":
     X_TITLE, Y_TITLE = STEP, "accuracy at the closing bracket"
-    RECIPE = notebook.Recipe(exp.brackets, params, frames.compare_bracket_accuracy, cc.curves,
+    RECIPE = notebook.Recipe(exp.brackets, params, frames.compare_bracket_accuracy, lines.curves,
                              dict(x="step", y="accuracy", x_title=STEP, y_title=Y_TITLE,
                                   y_domain=(0, 1), rules={"chance 1/4": 0.25}, height=280),
                              headline=("chance_accuracy", "best_loss"))
@@ -124,14 +124,14 @@ else:
         st.warning("This Python was installed without its help texts (`pydoc_data`), so the "
                    "text experiment cannot run here.", icon=":material/block:")
         refusal, uni = "No corpus on this server.", math.log(25)
-    RECIPE = notebook.Recipe(exp.char_lm, params, frames.compare_lm_loss, cc.curves, dict(
+    RECIPE = notebook.Recipe(exp.char_lm, params, frames.compare_lm_loss, lines.curves, dict(
         x="step", y="loss", dash="series", x_title=STEP, y_title=Y_TITLE, height=280,
         rules={f"letter frequencies only ({uni:.3g})": uni}), headline=("unigram_loss",))
 
 
 def draw_live(partial: dict) -> None:
     """Drawn while the cells train: the main chart so far."""
-    layout.draw_chart(cc.curves.uncached(RECIPE.table(partial), **RECIPE.chart_args),
+    layout.draw_chart(lines.curves.uncached(RECIPE.table(partial), **RECIPE.chart_args),
                       "Training in progress.")
 
 
@@ -208,7 +208,7 @@ if shown and res is not None:
         accdf = frames.compare_task_accuracy(res)
         if not accdf.empty:
             st.header("Accuracy while training")
-            layout.show(cc.curves(accdf, "step", "accuracy", x_title=STEP,
+            layout.show(lines.curves(accdf, "step", "accuracy", x_title=STEP,
                                   y_title="accuracy (batch)", y_domain=(0, 1), height=200,
                                   rules={f"chance {res['chance_accuracy']:.0%}":
                                          res["chance_accuracy"]}),
@@ -225,7 +225,7 @@ if shown and res is not None:
         if ddf.empty:
             st.caption("Appears when the first cell has finished training.")
         else:
-            layout.show(cc.curves(ddf, "distance", "accuracy", x_title="distance k (steps "
+            layout.show(lines.curves(ddf, "distance", "accuracy", x_title="distance k (steps "
                                   "from opening to closing bracket)",
                                   y_title="accuracy after training", y_domain=(0, 1),
                                   rules={"chance 1/4": res["chance_accuracy"]}, height=220,
@@ -258,7 +258,7 @@ if shown and res is not None:
         st.header("Where does the error signal reach, while each cell learns?")
         far = gdf[(gdf["lag"] == gdf.groupby("cell")["lag"].transform("max"))
                   & (gdf[STEP] == gdf.groupby("cell")[STEP].transform("max"))]
-        layout.show(cc.gradient_maps(gdf, height=200), gdf, key=f"{KEY}_heat",
+        layout.show(heatmaps.gradient_maps(gdf, height=200), gdf, key=f"{KEY}_heat",
                     name=f"{KEY}_gradients", alt_text=(
                         "Three heatmaps of log10 ||dL/dh|| by lag and training step. At the "
                         "end of training the gradient reaching the farthest lag is: " + ", ".join(
@@ -285,7 +285,7 @@ if shown and res is not None:
             else (r["eval_accuracy"] or [None])[-1]), "bracket accuracy")
         ldf = frames.compare_lm_loss(res)
         with layout.section("Language-model loss, samples and downloads"):
-            layout.show(cc.curves(ldf, "step", "loss", x_title=STEP,
+            layout.show(lines.curves(ldf, "step", "loss", x_title=STEP,
                                   y_title="loss (nats per character)", rules={
                 f"best possible ({res['best_loss']:.3f})": res["best_loss"],
                 f"grammar, no memory ({res['no_memory_loss']:.3f})": res["no_memory_loss"]},

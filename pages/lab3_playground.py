@@ -8,7 +8,8 @@ from core.claims import claims_for
 from core.experiments import playground as exp
 from core.labels import CELL_LABELS, INIT_LABELS, NORM_LABELS, cell_name
 from core.tasks import make_task
-from ui import charts, charts_labs, claims, export, labs, layout, notebook, runner, runstore, state
+from ui import claims, export, labs, layout, notebook, runner, runstore, state
+from ui.charts import lines
 
 FILE = "lab3_playground.py"
 D = exp.train_run.defaults
@@ -91,7 +92,7 @@ refusal = runner.over_cap(est, f"This run ({steps} steps, {exp.task_length(task,
 tk = make_task(task, T)
 Y_TITLE = f"training loss, {tk.loss_name} (log)"
 RECIPE = notebook.Recipe(
-    exp.train_run, params, labs.playground_loss, charts_labs.run_lines,
+    exp.train_run, params, labs.playground_loss, lines.lab_lines,
     dict(x="step", y="loss", run="run", x_title=X_TITLE, y_title=Y_TITLE, height=280,
          hrules=[{"y": tk.chance, "label": f"chance: {tk.chance:.3g}", "kind": "ref"}]),
     headline=("final_loss", "chance"))
@@ -102,7 +103,7 @@ def draw_partial(partial: dict) -> None:
     now = {"id": 10**9, "name": "training now…", "result": partial}
     df = labs.playground_curves([*runstore.runs()[-5:], now])
     st.caption("Training live: the loss so far.")
-    layout.draw_chart(charts_labs.run_lines.uncached(df, **{**RECIPE.chart_args,
+    layout.draw_chart(lines.lab_lines.uncached(df, **{**RECIPE.chart_args,
                                                             "height": 200}))
 
 
@@ -184,7 +185,7 @@ else:
     with c1:
         thr_rule = ([{"y": thr, "label": f"norm threshold {thr:g}", "kind": "thr"}]
                     if res["config"]["clip"] == "norm" else [])
-        layout.show(charts_labs.run_lines(cdf, "step", "grad_norm", "run", hrules=thr_rule,
+        layout.show(lines.lab_lines(cdf, "step", "grad_norm", "run", hrules=thr_rule,
                                           x_title=X_TITLE, y_title="grad norm, pre-clip (log)",
                                           height=200, mark_first_bad=False),
                     cdf[["run", "step", "grad_norm"]], key="lab3_gnorm",
@@ -195,7 +196,7 @@ else:
         if res["probes"]:
             pdf = labs.playground_probe(res)
             prof = res["probes"][-1]["grad_norm_by_t"]
-            layout.show(charts.log_lines(pdf, "t", "grad", color="when", dashed="initial",
+            layout.show(lines.log_lines(pdf, "t", "grad", color="when", dashed="initial",
                                          color_domain=list(dict.fromkeys(pdf["when"])),
                                          x_title="time step t (loss at the end)",
                                          y_title="||dL/dh_t|| (log)", height=200),
@@ -217,7 +218,7 @@ else:
     if acc:
         adf = labs.playground_curves(acc, ghosts=not all_colour)
         ca = res["chance_accuracy"]
-        layout.show(charts_labs.run_lines(
+        layout.show(lines.lab_lines(
             adf, "step", "accuracy", "run", log=False, x_title=X_TITLE,
             y_title="training accuracy", height=170, mark_first_bad=False,
             hrules=[{"y": ca, "label": f"guessing: {ca:.0%}", "kind": "ref"}] if ca else []),

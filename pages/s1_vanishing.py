@@ -9,7 +9,8 @@ import streamlit as st
 from core.claims import claims_for, finite
 from core.experiments import vanishing as exp
 from core.theory import pow10_text
-from ui import charts, claims, demos, frames, layout, notebook, state
+from ui import claims, demos, frames, layout, notebook, state
+from ui.charts import axes, heatmaps, lines, special
 
 FILE = "s1_vanishing.py"
 D = exp.gradient_profile.defaults
@@ -67,7 +68,7 @@ with controls, st.container(border=True):
 params = dict(cell=cell, seq_len=T, hidden_size=H, init=init, gain=gain,
               nonlinearity=act if cell == "rnn" else "tanh", seed=seed, batch_size=32)
 X_TITLE, Y_TITLE = "time step t (loss at the last step)", "||dL/dh_t|| (log scale)"
-RECIPE = notebook.Recipe(exp.gradient_profile, params, frames.gradient_profile, charts.log_lines,
+RECIPE = notebook.Recipe(exp.gradient_profile, params, frames.gradient_profile, lines.log_lines,
                          dict(x="t", y="norm", color="kind", dashed="bound", x_title=X_TITLE,
                               y_title=Y_TITLE, height=280,
                               color_domain=["measured ||dL/dh_t||",
@@ -127,7 +128,7 @@ if shown:
                "guaranteed. ")
             + f"With this W_hh the bound falls once the gain is below {crit:.2f}, where "
               "σ_max·γ = 1 (the preset *Bound bites* uses 0.8).\n")
-    floor = charts.FLOOR
+    floor = axes.FLOOR
     n_flag = sum(1 for v in res["grad_norm"] + (res["bound"] or [])
                  if not (finite(v) and v >= floor))
     flag_md = (f"- Red triangles mark {n_flag} values below {floor:.0e} (the chart's floor) or "
@@ -157,7 +158,7 @@ with c1:
 with c2:
     ks = np.arange(T + 1)
     wdf = pd.DataFrame({"k": ks, "w^k": w ** ks.astype(float)})
-    chart = charts.log_lines(wdf, "k", "w^k", x_title="steps back k",
+    chart = lines.log_lines(wdf, "k", "w^k", x_title="steps back k",
                              y_title="w^k (log scale)", height=130)
     layout.draw_chart(chart, f"w^k for w = {w:.2f}, from 1 at k = 0 to {wk:.2g} at k = {T}.")
 
@@ -176,7 +177,7 @@ else:
                        columns=["t", "unit", "grad"])
     with np.errstate(divide="ignore", invalid="ignore"):
         unit_ratio = np.nanmax(heat[0] / heat[-1]) if heat[-1].all() else math.nan
-    layout.show(charts.heatmap(hdf, "t", "unit", "grad", x_title="time step t",
+    layout.show(heatmaps.heatmap(hdf, "t", "unit", "grad", x_title="time step t",
                                y_title="hidden unit", value_title="log10 |dL/dh_t|", height=180),
                 hdf, key="s1_heat", name="vanishing_heatmap", alt_text=(
                     f"Heatmap of |dL/dh_t| for {heat.shape[1]} hidden units over "
@@ -197,7 +198,7 @@ else:
     sdf = pd.DataFrame({"t": wres["t"], "contribution": wres["contribution"]})
     c1, c2 = st.columns([2.6, 1], gap="large")
     with c1:
-        layout.show(charts.bars(sdf, "t", "contribution", log_y=True, x_title="time step t",
+        layout.show(special.bars(sdf, "t", "contribution", log_y=True, x_title="time step t",
                                 y_title="||step t's term of dL/dW_hh|| (log)", height=180),
                     sdf, key="s1_shares", name="weight_update_shares", alt_text=(
                         f"The last 5 of {wT} steps supply "
@@ -227,7 +228,7 @@ else:
     gap = min(row[0] - row[-1] for row in tres["log_grad"])
     c1, c2 = st.columns([1.6, 1], gap="large")
     with c1:
-        layout.show(charts.heatmap(tdf, "training step", "lag", "grad", y_title="lag (steps back)",
+        layout.show(heatmaps.heatmap(tdf, "training step", "lag", "grad", y_title="lag (steps back)",
                                    value_title="log10 ||dL/dh||", height=190,
                                    y_descending=True),
                     tdf, key="s1_train_heat", name="lag_by_training_step", alt_text=(
@@ -241,7 +242,7 @@ else:
             pd.DataFrame({"step": tres["short_step"], "run": f"T = {tshort} (control)",
                           "loss": pd.Series(tres["short_loss"]).rolling(window, min_periods=1
                                                                         ).mean()})])
-        layout.show(charts.lines(ldf, "step", "loss", color="run", x_title="training step",
+        layout.show(lines.lines(ldf, "step", "loss", color="run", x_title="training step",
                                  y_title=f"loss (mean of {window} steps)", height=170,
                                  rules={f"chance {tres['chance']:.3f}": tres["chance"]}),
                     ldf, key="s1_train_loss", name="training_loss_by_length", alt_text=(

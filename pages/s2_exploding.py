@@ -11,9 +11,9 @@ from core.experiments import exploding as exp
 from core.experiments.exploding import num
 from core.labels import cell_name
 from core.tasks import make_task
-from ui import annotations, claims, demos, layout, notebook, palette, runner, state
-from ui import charts_cliff as cc
+from ui import annotations, claims, demos, frames, layout, notebook, palette, runner, state
 from ui import words_cliff as words
+from ui.charts import axes, heatmaps, lines, special
 from ui.glossary import term
 from ui.takehome import TEXT
 
@@ -22,7 +22,7 @@ D = exp.blowup.defaults
 C = exp.cliff_path.defaults
 J = exp.jacobian_growth.defaults
 RUNS = ["full run", "W_hh frozen (control)"]
-RUN_COLORS = [cc.PATH_COLORS["unclipped"], cc.PATH_COLORS["clipped"]]
+RUN_COLORS = [palette.PATH_COLORS["unclipped"], palette.PATH_COLORS["clipped"]]
 NORMS = ["||gradient||", "||W_hh||", "||readout||"]
 NORM_COLORS = [palette.OKABE_ITO[7], palette.OKABE_ITO[3], palette.OKABE_ITO[2]]
 OPTS = {"sgd": "plain SGD", "momentum": "SGD + momentum 0.9", "adam": "Adam"}
@@ -82,7 +82,7 @@ OPTIONS = ["The loss falls, as usual", "It stays finite but stalls near chance",
            "It climbs to inf or NaN", "Nothing blows up: " + (
                "tanh keeps values in ±1" if act == "tanh" else "the weights start small")]
 X_TITLE, Y_TITLE = "training step", "loss (log scale)"
-RECIPE = notebook.Recipe(exp.blowup, params, cc.loss_frame, cc.run_lines, dict(
+RECIPE = notebook.Recipe(exp.blowup, params, frames.loss_frame, lines.run_lines, dict(
     x="step", y="loss", series="run", order=RUNS, colors=RUN_COLORS, x_title=X_TITLE,
     y_title=Y_TITLE, height=280), headline=("first_nonfinite",), frame_args={"runs": RUNS},
     chart_from=annotations.blowup_rules)
@@ -90,9 +90,9 @@ RECIPE = notebook.Recipe(exp.blowup, params, cc.loss_frame, cc.run_lines, dict(
 
 def draw_live(r: dict) -> None:
     """Drawn while the run trains: the loss so far."""
-    df = cc.loss_frame(r, RUNS)
+    df = frames.loss_frame(r, RUNS)
     st.caption("Training live: the loss so far (then the control).")
-    layout.draw_chart(cc.run_lines.uncached(df, "step", "loss", "run", order=RUNS,
+    layout.draw_chart(lines.run_lines.uncached(df, "step", "loss", "run", order=RUNS,
                                             colors=RUN_COLORS, x_title=X_TITLE,
                                             y_title=Y_TITLE, height=200))
 
@@ -162,10 +162,10 @@ else:
            "kind": "phase"}] if ph["growth_end"] is not None else []
     vr += [{"x": ev["step"], "label": f"first inf/NaN: step {ev['step']}", "kind": "bad"}] \
         if ev else []
-    gdf = cc.growth_frame(res, NORMS)
+    gdf = frames.growth_frame(res, NORMS)
     g1, g2 = st.columns([1.5, 1], gap="medium")
     with g1:
-        layout.draw_chart(cc.run_lines(gdf, "step", "value", "what", order=NORMS,
+        layout.draw_chart(lines.run_lines(gdf, "step", "value", "what", order=NORMS,
                                        colors=NORM_COLORS, vrules=vr, x_title=X_TITLE,
                                        y_title="norm (log scale)", height=200),
                           f"||W_hh|| goes from {num(res['w_norm_init'])} to at most "
@@ -181,7 +181,7 @@ else:
             with layout.section("The second phase: SGD on the readout's bowl"):
                 kdf = pd.DataFrame({"step": res["step"], "what": "lr × λ (readout)",
                                     "lr × λ": [res["lr"] * c for c in res["curvature"]]})
-                layout.show(cc.run_lines(kdf, "step", "lr × λ", "what",
+                layout.show(lines.run_lines(kdf, "step", "lr × λ", "what",
                                          order=["lr × λ (readout)"], colors=[palette.MEASURED],
                                          log=False, vrules=vr, x_title=X_TITLE,
                                          y_title="lr × λ", height=200, hrules=[
@@ -211,12 +211,12 @@ else:
                    "preset, or raise the gain or the learning rate.",
                    icon=":material/check_circle:")
     snaps = words.weight_snapshots(res)
-    dom = cc.log_range(*[m for _, m in snaps])
+    dom = axes.log_range(*[m for _, m in snaps])
     k = len(res["w_init"])
     for col, (label, mat) in zip(st.columns(3, gap="small"), snaps):
         with col:
             st.caption(f"W_hh {label}")
-            layout.draw_chart(cc.weight_map(mat, domain=dom, cell=6 if state.instructor() else 5),
+            layout.draw_chart(heatmaps.weight_map(mat, domain=dom, cell=6 if state.instructor() else 5),
                               f"W_hh {label}: {words.weight_alt(mat)}")
     h1, h2 = st.columns(2, gap="small")
     with h1:
@@ -263,8 +263,8 @@ else:
         st.page_link("pages/s5_clipping.py", label="The same cliff, clipped: 5a",
                      icon=":material/content_cut:", query_params={"preset": "explode_clip"})
     with cm:
-        layout.show(cc.cliff_map(cres["surface"], {"unclipped": path}, cres["wall"], height=250),
-                    cc.path_table({"unclipped": path}), key="s2_cliff", name="cliff_path",
+        layout.show(special.cliff_map(cres["surface"], {"unclipped": path}, cres["wall"], height=250),
+                    frames.path_table({"unclipped": path}), key="s2_cliff", name="cliff_path",
                     alt_text=(f"Loss surface of x_t = w sigmoid(x_(t-1)) + b over {spec['T']} "
                               f"steps. The unclipped path meets a gradient of norm {num(gn[big])} "
                               f"at step {big} and jumps {num(jump)} units in one step, to w = "
@@ -308,7 +308,7 @@ with layout.section("Is σ_max > 1 enough to explode?"):
     c1, c2 = st.columns([1.7, 1], gap="medium")
     with c1:
         layout.draw_chart(
-            cc.run_lines(jdf, "lag", "norm", "network", order=nets,
+            lines.run_lines(jdf, "lag", "norm", "network", order=nets,
                          colors=[palette.OKABE_ITO[i] for i in (0, 1, 5)][:len(nets)],
                          hrules=[{"y": 1.0, "label": "1: lengths kept", "kind": "ref"}],
                          x_title="steps back (lag k)", y_title="||dh_T / dh_(T-k)|| (log)",

@@ -7,8 +7,8 @@ import streamlit as st
 from core.claims import claims_for
 from core.experiments import why as exp
 from core.theory import GAMMA_ALL, REGIME_THRESHOLD, pow10_text
-from ui import charts_theory as ct
-from ui import claims, demos, layout, notebook, palette, state
+from ui import claims, demos, frames, layout, notebook, palette, state
+from ui.charts import heatmaps, lines, special
 from ui.takehome import TEXT
 
 FILE = "s3_why.py"
@@ -67,9 +67,9 @@ with controls, st.container(border=True):
 mparams = dict(value=value, which=which, kind=kind, activation=act, hidden_size=H, seq_len=T,
                seed=seed)
 X_TITLE, Y_TITLE = "lag: steps back from the last state", "||dh_T/dh_(T-lag)|| (log scale)"
-RECIPE = notebook.Recipe(exp.matrix_case, mparams, ct.lag_frame, ct.log10_lines, dict(
+RECIPE = notebook.Recipe(exp.matrix_case, mparams, frames.lag_frame, lines.log10_lines, dict(
     x="lag", y="log10 norm", color="curve", dashed="bound", x_title=X_TITLE, y_title=Y_TITLE,
-    height=280, color_domain=[ct.MEASURED_CURVE, ct.BOUND_CURVE],
+    height=280, color_domain=[frames.MEASURED_CURVE, frames.BOUND_CURVE],
     color_range=[palette.MEASURED, palette.THEORY]), headline=("sigma_max", "eta", "rate"))
 res = RECIPE.run(demos.run)
 last, bound_last, eta = res["log_norm"][-1], res["log_bound"][-1], res["eta"]
@@ -143,9 +143,9 @@ else:
     st.header("Why σ_max above 1 is not enough: the eigenvalues")
     c1, c2 = st.columns([1, 1.4], gap="large")
     with c1:
-        edf = ct.eigen_frame(res)
+        edf = frames.eigen_frame(res)
         side = 240
-        layout.draw_chart(ct.eigen_plane(
+        layout.draw_chart(special.eigen_plane(
             edf, res["spectral_radius"], height=side,
             width=round(side * layout.PROJECTOR_HEIGHT) if state.instructor() else side), (
             f"{len(edf)} eigenvalues of W_hh; the largest modulus is "
@@ -174,9 +174,9 @@ else:
     ares = demos.run(exp.activation_compare, **aparams)
     names = {a: f"{'ReLU' if a == 'relu' else a}: mean σ′ {ares['mean_deriv'][a]:.2f}"
              for a in ares["activations"]}
-    adf = ct.activation_frame(ares, names)
+    adf = frames.activation_frame(ares, names)
     ends = {a: ares["log_norm"][a][-1] for a in ares["activations"]}
-    layout.show(ct.log10_lines(
+    layout.show(lines.log10_lines(
         adf, "lag", "log10 norm", color="activation", x_title="lag: steps back",
         y_title="product norm (log scale)", height=190,
         color_domain=[names[a] for a in ares["activations"]]), adf, key="s3_acts",
@@ -208,7 +208,7 @@ else:
                    f"{REGIME_THRESHOLD:g}; **stable** (outlined) in between.")
     pparams = {**P, "nonlinearity": pact}
     pres = demos.run(exp.phase_diagram, **pparams)
-    pdf = ct.phase_frame(pres)
+    pdf = frames.phase_frame(pres)
     bands = exp.stable_gains(pres)
     band_md = "; ".join(f"T = {T}: {exp.band_text(g, pres['radii'])}" for T, g in bands.items())
     first_boom = min(((g, T) for g, T, reg in zip(pres["radius"], pres["seq_len"], pres["regime"])
@@ -216,7 +216,7 @@ else:
     tmax = max(pres["lengths"])
     with pm:
         counts = pdf["regime"].value_counts().to_dict()
-        layout.show(ct.phase_map(
+        layout.show(heatmaps.phase_map(
             pdf, x="gain", y="T", x_title="recurrent gain = spectral radius of W_hh",
             y_title="sequence length T", height=260), pdf, key="s3_phase", name="phase_diagram",
             alt_text=(f"{counts.get('vanishing', 0)} of {len(pdf)} cells vanish, "
@@ -274,7 +274,7 @@ with layout.section("Warm-up: one number, multiplied k times"):
                          help="A one-unit linear RNN h_t = w h_{t-1}: going back k steps "
                               "multiplies the gradient by w^k.")
         K = state.slider("Steps back k", "k", 10, 500, 100, step=10, advanced=True)
-        sdf = ct.scalar_frame(w, K)
+        sdf = frames.scalar_frame(w, K)
         lw = K * math.log10(w)
         st.metric(f"w^{K}", pow10_text(lw), help="In scientific notation: 2.5e-5 is 0.000025.")
         st.caption(f"The signal halves every {math.log(2) / -math.log(w):.1f} steps." if w < 1
@@ -282,7 +282,7 @@ with layout.section("Warm-up: one number, multiplied k times"):
                    else "w = 1 exactly: the signal is carried unchanged, the only stable point.")
     with c2:
         mine = f"your w = {w:.2f}"
-        layout.draw_chart(ct.log10_lines(
+        layout.draw_chart(lines.log10_lines(
             sdf, "k", "log10 |w|^k", color="curve", dashed="reference",
             x_title="steps back k", y_title="w^k (log scale)", height=180,
             color_domain=[mine, *(c for c in sdf["curve"].unique() if c != mine)]),

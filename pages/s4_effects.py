@@ -8,9 +8,9 @@ from core.claims import claims_for, finite
 from core.experiments import effects as exp
 from core.labels import cell_name
 from core.tasks import TASKS, make_task
-from ui import charts_effects as ce
-from ui import claims, demos, layout, notebook, palette, runner, state
+from ui import claims, demos, frames, layout, notebook, palette, runner, state
 from ui import words_effects as words
+from ui.charts import lines
 from ui.glossary import term
 from ui.takehome import TEXT
 
@@ -76,14 +76,14 @@ X_TITLE = "dependency length T"
 classify = make_task(task, lengths[-1]).chance_accuracy is not None
 Y_TITLE = "accuracy at the end" if classify else "mean squared error at the end"
 fmt = "{:.0%}" if classify else "{:.3g}"
-RECIPE = notebook.Recipe(exp.length_sweep, params, ce.score_frame, ce.score_chart, dict(
+RECIPE = notebook.Recipe(exp.length_sweep, params, frames.score_frame, lines.score_chart, dict(
     percent=classify, y_title=Y_TITLE, height=280), headline=("lengths", "learned", "final_loss"))
 
 with main:
     ask, top = st.container(), st.container()
     run = (runner.live("s4_sweep", exp.length_sweep, params, refusal=refusal,
                        draw=lambda p: p.get("curve_T") and layout.draw_chart(
-                           ce.ratio_curves.uncached(ce.curve_frame(p), height=200)))
+                           lines.ratio_curves.uncached(frames.curve_frame(p), height=200)))
            if layout.revealed("s4") else None)
     r = run["result"] if run is not None else None
     complete = run is not None and run["status"] in ("shipped", "done")
@@ -112,13 +112,13 @@ with main:
             older = [o["result"] for o in runner.runs_for("s4_sweep")
                      if o["result"] is not r and o["result"].get("task") == task
                      and o["result"].get("lengths")
-                     and ce.run_label(o["result"]) != ce.run_label(r)]
+                     and frames.run_label(o["result"]) != frames.run_label(r)]
             for o in older[-3:]:
-                sdf = pd.concat([sdf, ce.score_frame(o)], ignore_index=True)
-            mine = sdf[sdf["run"] == ce.run_label(r)]
+                sdf = pd.concat([sdf, frames.score_frame(o)], ignore_index=True)
+            mine = sdf[sdf["run"] == frames.run_label(r)]
             layout.show(RECIPE.chart(sdf), sdf,
                         key="s4_score", name="score_by_length", alt_text=(
-                            f"{Y_TITLE} against T for {ce.run_label(r)}: " + ", ".join(
+                            f"{Y_TITLE} against T for {frames.run_label(r)}: " + ", ".join(
                                 f"T = {t}: {fmt.format(v)} ({w.split(' (')[0]})" for t, v, w in
                                 zip(mine["T"], mine["score"], mine["verdict"]))
                             + f". Blind guess: {fmt.format(mine['chance'].iloc[-1])}."))
@@ -169,8 +169,8 @@ else:
     left, right = st.columns([1, 1.2], gap="large")
     with left:
         st.header("How each length trained")
-        cdf = ce.curve_frame(r)
-        layout.show(ce.ratio_curves(cdf, height=200), cdf, key="s4_curves",
+        cdf = frames.curve_frame(r)
+        layout.show(lines.ratio_curves(cdf, height=200), cdf, key="s4_curves",
                     name="convergence_by_length", alt_text=(
                         "Training loss as a fraction of the blind-guess loss, per step, for each "
                         "length; " + ", ".join(
@@ -203,12 +203,12 @@ else:
             best = cost.estimate("effects.longer_budget", bparams)
             brun = runner.live("s4_budget", exp.longer_budget, bparams,
                                draw=lambda p: p.get("curve_step") and layout.draw_chart(
-                                   ce.budget_chart(p, cached=False, height=180)),
+                                   lines.budget_chart(p, cached=False, height=180)),
                                refusal=runner.over_cap(best, "This longer run",
                                                        "Lower the steps."))
             if brun is not None:
                 b = brun["result"]
-                layout.show(ce.budget_chart(b, height=180), ce.budget_frame(b), key="s4_budget",
+                layout.show(lines.budget_chart(b, height=180), frames.budget_frame(b), key="s4_budget",
                             name="longer_budget", alt_text=(
                                 f"Training loss at T = {b['T']} over {b['steps_done']} steps; at "
                                 f"the sweep's budget of {b['budget']} steps the held-out loss "
@@ -249,7 +249,7 @@ with ec, st.container(border=True):
 eparams = dict(E, gain=gain, lr=elr, nonlinearity=eact, steps=esteps, seed=int(eseed))
 eres = demos.run(exp.exploding_run, **eparams)
 bad, bad_frozen = eres["first_nonfinite_raw"], eres["first_nonfinite_frozen"]
-edf = ce.exploding_frame(eres, RUNS)
+edf = frames.exploding_frame(eres, RUNS)
 jump = exp.whh_jump_step(eres)
 evr = ([{"x": jump, "label": f"W_hh x10: step {jump}", "kind": "phase"}]
        if jump is not None else []) + ([{"x": bad["step"], "label": f"first NaN: step "
@@ -273,7 +273,7 @@ with em:
     view = state.select("Show", "eview", {"grad": "the gradient's size", "whh": "the size of W_hh",
                                           "loss": "the loss"}, "grad", radio=True)
     col, ytitle, alt_text = VIEWS[view]
-    layout.show(ce.run_lines(edf, "step", col, "run", order=[lab for _, lab in RUNS],
+    layout.show(lines.decade_run_lines(edf, "step", col, "run", order=[lab for _, lab in RUNS],
                              colors=RUN_COLORS, vrules=evr, x_title="training step",
                              y_title=ytitle, height=200),
                 edf, key="s4_explode", name=f"exploding_{col}", alt_text=alt_text)

@@ -8,9 +8,9 @@ from core.experiments import clipping as exp
 from core.experiments.exploding import num
 from core.labels import CLIP_LABELS
 from core.tasks import make_task
-from ui import annotations, claims, demos, layout, notebook, runner, state
-from ui import charts_cliff as cc
+from ui import annotations, claims, demos, frames, layout, notebook, palette, runner, state
 from ui import words_cliff as words
+from ui.charts import lines, special
 from ui.glossary import term
 from ui.takehome import TEXT
 
@@ -20,7 +20,7 @@ V = exp.vector.defaults
 K = exp.cliff_compare.defaults
 S = exp.sweep.defaults
 CLIPS = {k: v for k, v in CLIP_LABELS.items() if k != "none"}
-COLORS = [cc.PATH_COLORS["unclipped"], cc.PATH_COLORS["clipped"]]
+COLORS = [palette.PATH_COLORS["unclipped"], palette.PATH_COLORS["clipped"]]
 PICK = "s5_cliff_pick"  # the click selection on the cliff map
 
 layout.header(FILE, (
@@ -67,7 +67,7 @@ RUNS = ["no clipping", f"{clip} clipping, c = {thr:g}"]
 OPTIONS = ["It still blows up, only later", "It blows up sooner: clipping bends the gradient",
            "It survives but stalls near chance", "It survives and learns the task"]
 X_TITLE, Y_TITLE = "training step", "loss (log scale)"
-RECIPE = notebook.Recipe(exp.compare, params, cc.compare_frame, cc.run_lines, dict(
+RECIPE = notebook.Recipe(exp.compare, params, frames.compare_frame, lines.run_lines, dict(
     x="step", y="loss", series="run", order=RUNS, colors=COLORS, x_title=X_TITLE,
     y_title=Y_TITLE, height=280), frame_args={"names": RUNS}, chart_from=annotations.clipping_rules,
     headline=("none.first_nonfinite", "clipped.final_loss", "clipped.share_clipped"))
@@ -76,7 +76,7 @@ RECIPE = notebook.Recipe(exp.compare, params, cc.compare_frame, cc.run_lines, di
 def draw_live(r: dict) -> None:
     """Drawn while the runs train: the loss of each so far."""
     st.caption("Training live: the loss of each run so far.")
-    layout.draw_chart(cc.run_lines.uncached(cc.compare_frame(r, RUNS), "step", "loss", "run",
+    layout.draw_chart(lines.run_lines.uncached(frames.compare_frame(r, RUNS), "step", "loss", "run",
                                             order=RUNS, colors=COLORS, x_title=X_TITLE,
                                             y_title=Y_TITLE, height=200))
 
@@ -148,7 +148,7 @@ def vector_demo() -> None:
     vparams = {"gx": gx, "gy": gy, "threshold": vc}
     vres = exp.vector(**vparams)  # torch's own clipping on one vector: microseconds
     with c2:
-        layout.draw_chart(cc.vector_plot(vres, height=220, width=round(  # square on a projector too
+        layout.draw_chart(special.vector_plot(vres, height=220, width=round(  # square on a projector too
             220 * layout.PROJECTOR_HEIGHT) if state.instructor() else 220), (
             f"Gradient ({gx:g}, {gy:g}) with norm {vres['original']['norm']:.3f}. Norm clipping "
             f"gives ({vres['norm']['x']:.4f}, {vres['norm']['y']:.4f}), same direction; value "
@@ -203,7 +203,7 @@ else:
     h1, h2 = st.columns(2, gap="medium")
     with h1:
         st.markdown(f"**The clipped run's gradient norms** (average {num(ref)})")
-        layout.draw_chart(cc.norm_histogram(cc.norm_bins(clp["grad_norm"]),
+        layout.draw_chart(special.norm_histogram(frames.norm_bins(clp["grad_norm"]),
                                             thr if clip == "norm" else None, reference=ref,
                                             height=190), (
             f"Pre-clip gradient norms of the clipped run: average {ref:.3g}, median "
@@ -222,7 +222,7 @@ else:
     if sres is not None and sres["rows"]:
         with sweep_slot:
             layout.draw_chart(
-                cc.sweep_chart(pd.DataFrame(sres["rows"]), reference=sres["reference"],
+                special.sweep_chart(pd.DataFrame(sres["rows"]), reference=sres["reference"],
                                chance=sres["chance"], height=190),
                 "; ".join(f"c = {r['threshold']:g}: " + (
                     "blew up" if r["blew_up"] else f"final loss {r['final_loss']:.3g}")
@@ -238,7 +238,7 @@ if not shown:  # whether the clipped path survives answers the question: after t
 else:
     st.header("Back to the cliff: click where descent starts")
     picked = words.pick_start(st.session_state.get(PICK, {}).get("selection", {}).get(
-        cc.START_PICK))
+        special.START_PICK))
     if picked is not None and picked != st.session_state.get("_s5_picked"):
         st.session_state["_s5_picked"] = picked  # a new click: it moves the start sliders
         st.session_state["kw"], st.session_state["kb"] = picked
@@ -264,7 +264,7 @@ else:
                     "arrows there are the clipped steps. One-unit model after Doya (1993); start "
                     "and learning rate ours.")
     with k2:
-        layout.draw_chart(cc.cliff_map(kres["surface"], paths, kres["wall"], height=270, select=True),
+        layout.draw_chart(special.cliff_map(kres["surface"], paths, kres["wall"], height=270, select=True),
                           f"Loss surface of a one-unit RNN with two descent paths from w = {kw:g}, "
                           f"b = {kb:g}: the unclipped path's longest step is "
                           f"{num(max(paths['unclipped']['step_size'], default=0.0))}, the clipped "
@@ -277,8 +277,8 @@ else:
         with r1:
             layout.how_to_read(words.cliff_story(kres))
         with r2, layout.section("Loss along both paths"):
-            ldf = cc.path_table(paths)
-            layout.show(cc.run_lines(ldf, "step", "loss", "path", order=list(paths), colors=COLORS,
+            ldf = frames.path_table(paths)
+            layout.show(lines.run_lines(ldf, "step", "loss", "path", order=list(paths), colors=COLORS,
                                      x_title="descent step", y_title="loss (log)", height=180),
                         ldf, key="s5_cliff_loss", name="cliff_paths", alt_text=(
                             f"Loss along both paths: the unclipped one peaks at "

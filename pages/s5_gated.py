@@ -6,14 +6,14 @@ import streamlit as st
 from core import cost
 from core.claims import claims_for, finite
 from core.experiments import gated as exp
-from ui import charts_gated as charts
-from ui import claims, demos, layout, notebook, runner, state
+from ui import claims, demos, layout, notebook, palette, runner, state
+from ui.charts import heatmaps, lines, special
 from ui.takehome import TEXT
 
 FILE = "s5_gated.py"
 D = exp.compare_cells.defaults
 ORDER = [label for *_, label in exp.RUNS]
-COLOURS = [charts.RUN_COLORS[rid] for rid, *_ in exp.RUNS]
+COLOURS = [palette.RUN_COLORS[rid] for rid, *_ in exp.RUNS]
 CLAIM = {c.name: c for fn in (exp.fresh_cells, exp.compare_cells) for c in claims_for(fn.key)}
 FRESH_CLAIMS = [CLAIM[n] for n in ("fresh_cells_lose_it", "forget_bias_head_start",
                                    "forget_gate_closes_path")]
@@ -64,7 +64,7 @@ with controls, st.container(border=True):
 res = None  # the trained run, once the prediction is committed
 params = dict(seq_len=T, hidden_size=H, steps=steps, lr_rnn=lr_r, lr_gated=lr_g, seed=seed)
 fparams = dict(seq_len=T, hidden_size=H, seed=seed)
-RECIPE = notebook.Recipe(exp.compare_cells, params, exp.moment_table, charts.before_after, dict(
+RECIPE = notebook.Recipe(exp.compare_cells, params, exp.moment_table, special.before_after, dict(
     order=ORDER, colours=COLOURS, y_title=Y_TITLE, height=280), before=(notebook.Run(
         "fresh", exp.fresh_cells, fparams, ("runs.lstm.ratio_init",)),), inputs=("fresh", "res"),
     dataframe=True, headline=tuple(f"runs.{k}.ratio_final" for k in ("rnn", "lstm", "gru")))
@@ -78,7 +78,7 @@ answer = 0 if finite(lstm0) and lstm0 >= 0.1 else 1 if finite(lstm0) and lstm0 >
 
 def main_chart(trained: dict | None, *, cached: bool = True):
     df = RECIPE.table(trained, fresh=fresh)
-    build = charts.before_after if cached else charts.before_after.uncached
+    build = special.before_after if cached else special.before_after.uncached
     return build(df, **RECIPE.chart_args), df
 
 
@@ -158,7 +158,7 @@ if shown and res is not None:
     st.header("While they learn: the path opens as the loss falls")
     hdf = pd.DataFrame(exp.lag_table(res))
     if len(hdf):
-        layout.show(charts.facet_heatmap(
+        layout.show(heatmaps.facet_heatmap(
             hdf, "training step", "lag", "log10 grad", "cell", facet_order=ORDER,
             y_title="lag (steps back)", value_title="log10 ||dL/dh||", domain=(-16.0, 1.0),
             width=175, height=170, columns=4),
@@ -169,7 +169,7 @@ if shown and res is not None:
                     f"{runs[k]['ratio_final']:.0e}" for k in done) + "."))
     ldf = pd.DataFrame(exp.loss_table(res))
     if len(ldf):
-        layout.show(charts.loss_lines(
+        layout.show(lines.loss_lines(
             ldf, "step", "smoothed loss", "cell", order=ORDER, colours=COLOURS,
             chance=res["chance"], x_title="training step",
             y_title=f"MSE (log, {exp.WINDOW}-step mean)", height=170),
@@ -210,7 +210,7 @@ if shown and res is not None:
         gl = pd.DataFrame(exp.gate_line_table(res, view))
         c1, c2 = st.columns([1, 1.15], gap="medium")
         with c1:
-            layout.show(charts.facet_heatmap(
+            layout.show(heatmaps.facet_heatmap(
                 gdf, "t", "unit (sorted)", "gate", "moment",
                 facet_order=["at initialisation", "after training"], x_title="time step t",
                 y_title="unit (sorted)", value_title=f"gate {keep}", domain=(0.0, 1.0),
@@ -221,7 +221,7 @@ if shown and res is not None:
                     f"training {n_keep} of {units} units hold it above 0.9 on average "
                     f"(highest {k['top']:.2f})."))
         with c2:
-            layout.show(charts.gate_lines(
+            layout.show(lines.gate_lines(
                 gl, "t", "gate value", "series", markers=markers,
                 order=list(dict.fromkeys(gl["series"])), x_title="time step t",
                 y_title="gate activation", height=190),

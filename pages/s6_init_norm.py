@@ -7,8 +7,8 @@ from core import cost
 from core.claims import claims_for, finite
 from core.experiments import init_norm as exp
 from core.labels import INIT_LABELS
-from ui import charts_gated as charts
-from ui import claims, demos, layout, notebook, runner, state
+from ui import claims, demos, layout, notebook, palette, runner, state
+from ui.charts import heatmaps, lines
 from ui.takehome import TEXT
 
 FILE = "s6_init_norm.py"
@@ -19,7 +19,7 @@ INIT_OF = {sid: init for sid, _, init, *_ in exp.SCHEMES}
 SHORT = {**{s: INIT_LABELS[INIT_OF[s]] for s in RNN_IDS}, "lstm": "LSTM",
          "lstm_fb1": "LSTM, forget bias 1"}
 START_ORDER = [SHORT[s] for s, *_ in exp.SCHEMES]
-START_COLOURS = [charts.START_COLORS[s] for s, *_ in exp.SCHEMES]
+START_COLOURS = [palette.START_COLORS[s] for s, *_ in exp.SCHEMES]
 DASHED = [SHORT[s] for s in ("identity", "lstm", "lstm_fb1")]
 NORM_ORDER = [label for _, label in exp.NORMS]
 CLAIM = {c.name: c for fn in (exp.init_profiles, exp.init_schemes, exp.norm_compare)
@@ -97,7 +97,7 @@ with controls, st.container(border=True):
                            help="Le et al. found the IRNN needs small rates (1e-4 or less).")
 
 pparams = dict(seq_len=iT, hidden_size=iH, gain=gain, seed=seed)
-RECIPE = notebook.Recipe(exp.init_profiles, pparams, exp.share_table, charts.lag_share, dict(
+RECIPE = notebook.Recipe(exp.init_profiles, pparams, exp.share_table, lines.lag_share, dict(
     order=START_ORDER, colours=START_COLOURS, dashed=DASHED, x_title=LAG, y_title=SHARE, height=280),
     frame_args={"labels": SHORT}, dataframe=True, headline=tuple(f"runs.{s}.ratio_init" for s in RNN_IDS))
 prof = RECIPE.run(demos.run)  # untrained starts: milliseconds, every rerun
@@ -140,7 +140,7 @@ if shown:
 def loss_chart(res: dict, series: str, order: list[str], colours: list[str], *,
                labels: dict | None = None, cached: bool = True, legend: int = 2):
     df = pd.DataFrame(exp.loss_table(res, series, labels=labels))
-    build = charts.loss_lines if cached else charts.loss_lines.uncached
+    build = lines.loss_lines if cached else lines.loss_lines.uncached
     return build(df, "step", "smoothed loss", series, order=order, colours=colours,
                  chance=res["chance"], x_title="training step",
                  y_title="MSE (log, 10-step mean)", height=130, legend_columns=legend), df
@@ -156,7 +156,7 @@ else:
     c1, c2 = st.columns([1.5, 1], gap="medium")
     with c1:
         vdf = pd.DataFrame(exp.sv_table(prof, RNN_IDS, labels=SHORT))
-        layout.show(charts.sv_lines(vdf, order=START_ORDER[:4], colours=START_COLOURS[:4],
+        layout.show(lines.sv_lines(vdf, order=START_ORDER[:4], colours=START_COLOURS[:4],
                                     dashed=DASHED, height=120),
                     vdf, key="s6_sv", name="recurrent_singular_values", alt_text=(
                         "Singular values of W_hh, largest to smallest: " + "; ".join(
@@ -199,7 +199,7 @@ else:
         with c1:
             tdf = pd.DataFrame(exp.share_table(res, "grad_trained", labels=SHORT))
             if len(tdf):
-                layout.show(charts.lag_share(tdf, order=START_ORDER, colours=START_COLOURS,
+                layout.show(lines.lag_share(tdf, order=START_ORDER, colours=START_COLOURS,
                                              dashed=DASHED, x_title=LAG, y_title=SHARE,
                                              height=130, legend_columns=2),
                             tdf, key="s6_lag_trained", name="gradient_by_lag_trained", alt_text=(
@@ -248,7 +248,7 @@ npre = runner.live("s6_norm", exp.norm_compare, nparams, run_label="Train all th
                    refusal=runner.over_cap(
                        cost.estimate("init_norm.norm_compare", nparams), "These settings",
                        "Normalised models run a slower step loop: lower T, H or the steps."))
-NCOL = [charts.norm_colors(ncell)[n] for n, _ in exp.NORMS]
+NCOL = [palette.norm_colors(ncell)[n] for n, _ in exp.NORMS]
 if npre is None or not layout.revealed("s6_norm"):
     with layout.section("What \"batch normalisation\" means for an RNN"):
         explain_batch_norm()
@@ -315,7 +315,7 @@ elif npre is not None:
                             "gradient by lag"):
             explain_batch_norm()
             qdf = pd.DataFrame(exp.scale_table(res))
-            layout.show(charts.facet_lines(
+            layout.show(lines.facet_lines(
                 qdf, "t", "RMS of h_t", "normalisation", "moment", order=NORM_ORDER,
                 colours=NCOL, facet_order=["at initialisation", "after training"],
                 x_title="time step t", y_title="RMS of h_t", width=300, height=160),
@@ -330,7 +330,7 @@ elif npre is not None:
                 "a standard spread whatever W_hh does; recurrent batch norm gives each "
                 "normalised term the spread of its learned scale gamma (0.1 at the start).")
             hdf = pd.DataFrame(exp.norm_lag_table(res))
-            layout.show(charts.facet_heatmap(
+            layout.show(heatmaps.facet_heatmap(
                 hdf, "training step", "lag", "log10 grad", "normalisation",
                 facet_order=NORM_ORDER, y_title="lag (steps back)",
                 value_title="log10 ||dL/dh||", domain=(-16.0, 1.0), width=220, height=170,

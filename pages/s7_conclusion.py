@@ -14,9 +14,10 @@ import streamlit as st
 
 from core.experiments import gated
 from ui import cheatsheet, layout, notebook, pulse, quiz, state
-from ui.charts_gated import RUN_COLORS, before_after
+from ui.charts.special import before_after
 from ui.glossary import term
 from ui.nav import by_file
+from ui.palette import RUN_COLORS
 from ui.takehome import TEXT
 
 FILE = "s7_conclusion.py"

@@ -56,7 +56,8 @@ def test_navigation_is_built_from_the_one_page_list():
 
 
 def test_entrypoint_and_home_do_not_import_torch():
-    code = ("import sys; import ui.nav, ui.layout, ui.state, ui.charts; "
+    code = ("import sys; import ui.nav, ui.layout, ui.state, ui.charts.axes, "
+            "ui.charts.heatmaps; "
             "print('torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
                          check=True)

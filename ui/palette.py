@@ -61,3 +61,44 @@ def legend(*, columns: int = 2, label_limit: int = 340, **kw):
         "columns": alt.ExprRef(f"width < {NARROW} ? 1 : {columns}"),
         "labelLimit": alt.ExprRef(f"width < {NARROW} ? max(120, width - 40) : {label_limit}"),
         **kw})
+
+
+#: The loss surface of the cliff pages (2, 5a): greys, so coloured paths stand out on it.
+SURFACE = "greys"
+#: Descent paths and runs of pages 2 and 5a: "unclipped" in the tanh RNN's vermillion (every
+#: run there is one), the rescued run blue.
+PATH_COLORS = {"unclipped": BAD, "clipped": OKABE_ITO[0]}
+#: The runs of section 5b (``core.experiments.gated.RUNS``) -> colour: the cells' own colours;
+#: the forget-bias LSTM in the LSTM's lighter blue.
+RUN_COLORS = {"rnn": CELL_COLORS["rnn"], "lstm": CELL_COLORS["lstm"], "gru": CELL_COLORS["gru"],
+              "lstm_fb1": OKABE_ITO[4]}
+#: The starts of section 6 (``core.experiments.init_norm.SCHEMES``) -> colour: the PyTorch
+#: default tanh RNN is the tanh RNN of every other page; the LSTMs are blue.
+START_COLORS = {"default": CELL_COLORS["rnn"], "xavier": OKABE_ITO[3],
+                "orthogonal": OKABE_ITO[1], "identity": OKABE_ITO[7],
+                "lstm": CELL_COLORS["lstm"], "lstm_fb1": OKABE_ITO[4]}
+#: Lab 1's three runs: the unclipped one in the tanh RNN's vermillion (as on pages 2 and 5a),
+#: norm clipping blue (5a's clipped run), value clipping reddish purple.
+CLIP_RUN_COLORS = {"no clipping": BAD, "norm clipping": OKABE_ITO[0],
+                   "value clipping": OKABE_ITO[3]}
+
+
+def norm_colors(cell: str) -> dict[str, str]:
+    """Normalisation -> colour: no normalisation in the cell's own colour."""
+    return {"none": CELL_COLORS[cell], "layer": OKABE_ITO[3], "batch": OKABE_ITO[1]}
+
+
+def run_colors(names, cells=None) -> list[str]:
+    """A colour per run: Lab 1's fixed run colours (:data:`CLIP_RUN_COLORS`), else the cell's
+    colour (``cells``), else the Okabe-Ito palette in order (vermillion, the NaN colour, left
+    out)."""
+    cycle = [c for c in OKABE_ITO if c != BAD]
+    out = []
+    for i, n in enumerate(names):
+        if n in CLIP_RUN_COLORS:
+            out.append(CLIP_RUN_COLORS[n])
+        elif cells is not None and cells[i] in CELL_COLORS:
+            out.append(cell_color(cells[i]))
+        else:
+            out.append(cycle[i % len(cycle)])
+    return out

@@ -109,7 +109,7 @@ def test_overflow_gives_inf_or_nan_never_an_exception():
 
 
 def test_path_frame_cuts_a_thrown_path_at_the_window_edge():
-    from ui.charts_cliff import path_frame
+    from ui.frames import path_frame
 
     window = ((0.0, 10.0), (0.0, 10.0))
     path = {"w": [5.0, 6.0, 26.0, 30.0, 8.0, 7.0], "b": [5.0, 5.0, 5.0, 5.0, 5.0, 6.0],
@@ -136,7 +136,8 @@ def test_edge_offset_is_zero_on_the_wall_where_x0_is_a_fixed_point():
 def test_weight_map_is_square_and_keeps_nan_and_inf_off_the_colour_bar():
     import json
 
-    from ui.charts_cliff import log_range, weight_map
+    from ui.charts.axes import log_range
+    from ui.charts.heatmaps import weight_map
 
     w = [[0.1, float("nan")], [float("inf"), -2.0]]
     spec = weight_map.uncached(w, domain=log_range(w), cell=7).to_dict()
@@ -152,7 +153,8 @@ def test_weight_map_is_square_and_keeps_nan_and_inf_off_the_colour_bar():
 
 
 def test_histogram_axis_holds_the_tallest_bar():
-    from ui.charts_cliff import norm_bins, norm_histogram
+    from ui.charts.special import norm_histogram
+    from ui.frames import norm_bins
 
     norms = [1.0] * 50 + [2.0, 3.0, float("inf"), float("nan")]
     hdf = norm_bins(norms, bins=5)

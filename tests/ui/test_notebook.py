@@ -7,7 +7,8 @@ import json
 import pytest
 
 from core.experiments import clipping, gated, init_norm
-from ui import annotations, charts_cliff, charts_gated, notebook
+from ui import annotations, frames, notebook, palette
+from ui.charts import lines, special
 
 
 def _spec(chart) -> dict:
@@ -28,22 +29,22 @@ def _run_code(recipe: notebook.Recipe) -> dict:
 RECIPES = {
     "before_and_dict_frame": notebook.Recipe(
         gated.compare_cells, dict(steps=20, seq_len=10), gated.moment_table,
-        charts_gated.before_after,
+        special.before_after,
         dict(order=[label for *_, label in gated.RUNS],
-             colours=[charts_gated.RUN_COLORS[r] for r, *_ in gated.RUNS], y_title="r"),
+             colours=[palette.RUN_COLORS[r] for r, *_ in gated.RUNS], y_title="r"),
         before=(notebook.Run("fresh", gated.fresh_cells, dict(seq_len=10),
                              ("runs.lstm.ratio_init",)),),
         inputs=("fresh", "res"), dataframe=True, headline=("runs.lstm.ratio_final",)),
     "frame_args": notebook.Recipe(
         init_norm.init_profiles, dict(seq_len=10), init_norm.share_table,
-        charts_gated.lag_share, dict(order=["a", "b", "c", "d", "e", "f"],
+        lines.lag_share, dict(order=["a", "b", "c", "d", "e", "f"],
                                      colours=["#000"] * 6),
         frame_args={"labels": dict(zip(init_norm.init_profiles(seq_len=10, hidden_size=64,
                                                                gain=1.0, seed=0)["order"],
                                        "abcdef"))},
         dataframe=True, headline=("runs.default.ratio_init",)),
     "chart_from": notebook.Recipe(
-        clipping.compare, dict(steps=20), charts_cliff.compare_frame, charts_cliff.run_lines,
+        clipping.compare, dict(steps=20), frames.compare_frame, lines.run_lines,
         dict(x="step", y="loss", series="run", order=["u", "c"], colors=["#000", "#111"]),
         frame_args={"names": ["u", "c"]}, chart_from=annotations.clipping_rules,
         headline=("clipped.final_loss",)),
@@ -74,10 +75,10 @@ def test_headline_lines_are_labelled_by_their_run(capsys):
 def test_a_one_run_recipe_writes_what_it_wrote_before():
     """Section 1 and the labs use the first shape: its code is unchanged."""
     r = notebook.Recipe(init_norm.init_profiles, {}, init_norm.share_table,
-                        charts_gated.lag_share, dict(order=["x"], colours=["#000"]),
+                        lines.lag_share, dict(order=["x"], colours=["#000"]),
                         headline=("seq_len",))
     assert r.code() == ("from core.experiments.init_norm import share_table\n"
-                        "from ui.charts_gated import lag_share\n\n"
+                        "from ui.charts.lines import lag_share\n\n"
                         "table = share_table(res)\n"
                         "chart = lag_share(\n    table,\n    order=['x'],\n"
                         "    colours=['#000'],\n)\nchart\n")
