@@ -171,3 +171,22 @@ def category(field: str, order: Sequence | None = None, colours: Sequence[str] |
     leg = (alt.Legend(orient="bottom", columns=columns, labelLimit=label_limit) if facet else
            palette.legend(columns=columns, label_limit=label_limit))
     return alt.Color(f"{field}:N", title=None, scale=scale, legend=leg if legend else None)
+
+
+def flag_points(data: pd.DataFrame, x, y, tooltip: list, *, size: int) -> alt.Chart:
+    """The rows of ``data`` a log axis cannot show, as marks in ``palette.BAD`` whose shape
+    (:func:`flag_shape`) names their status in the legend. ``x``, ``y``: the chart's encodings."""
+    return alt.Chart(data).mark_point(size=size, filled=True, color=palette.BAD).encode(
+        x=x, y=y, shape=flag_shape(), tooltip=tooltip)
+
+
+def legend_items(items: Sequence[tuple[str, str, list]], *, field: str = "what",
+                 **legend) -> tuple[alt.Color, alt.StrokeDash]:
+    """Colour and dash encodings of ``items`` ``(label, colour, dash)`` sharing one legend
+    (``palette.legend(**legend)``): reference lines and bands named beside the data."""
+    leg = palette.legend(**legend)
+    color = alt.Color(f"{field}:N", title=None, legend=leg, scale=alt.Scale(
+        domain=[i[0] for i in items], range=[i[1] for i in items]))
+    stroke = alt.StrokeDash(f"{field}:N", title=None, legend=leg, scale=alt.Scale(
+        domain=[i[0] for i in items], range=[i[2] for i in items]))
+    return color, stroke

@@ -44,6 +44,7 @@ from .axes import (
     STATUS_TINY,
     category,
     decades,
+    flag_points,
     flag_shape,
     log_axis,
     log_safe,
@@ -161,6 +162,14 @@ def lines(df: pd.DataFrame, x: str, y: str, *, color: str | None = None,
     return chart
 
 
+def _vertical_rules(vrules: Sequence[dict], field: str, color: alt.Color,
+                    stroke: alt.StrokeDash) -> alt.Chart:
+    """Vertical reference lines ``{"x", "label"}``, named in ``field``'s legend."""
+    rdf = pd.DataFrame({"x": [r["x"] for r in vrules], field: [r["label"] for r in vrules]})
+    return alt.Chart(rdf).mark_rule(strokeWidth=2).encode(
+        x=alt.X("x:Q"), color=color, strokeDash=stroke, tooltip=[f"{field}:N"])
+
+
 @chartcache.memo
 def run_lines(df: pd.DataFrame, x: str, y: str, series: str, *, order: Sequence[str],
               colors: Sequence[str], vrules: Sequence[dict] = (), hrules: Sequence[dict] = (),
@@ -209,9 +218,7 @@ def run_lines(df: pd.DataFrame, x: str, y: str, series: str, *, order: Sequence[
     enc_y = alt.Y("_y:Q", title=y_title or y, scale=scale, axis=axis)
     layers: list = []
     if vrules:
-        rdf = pd.DataFrame({"x": [r["x"] for r in vrules], "what": [r["label"] for r in vrules]})
-        layers.append(alt.Chart(rdf).mark_rule(strokeWidth=2).encode(
-            x=alt.X("x:Q"), color=color, strokeDash=stroke, tooltip=["what:N"]))
+        layers.append(_vertical_rules(vrules, "what", color, stroke))
     if hrules:
         rdf = pd.DataFrame({"y": [r["y"] for r in hrules], "what": [r["label"] for r in hrules]})
         layers.append(alt.Chart(rdf).mark_rule(strokeWidth=2).encode(
@@ -316,9 +323,7 @@ def lab_lines(df: pd.DataFrame, x: str, y: str, run: str, *, log: bool = True,
             alt.Tooltip("value:N", title=yt)]
     layers: list = []
     if vrules:
-        rdf = pd.DataFrame({"x": [r["x"] for r in vrules], "_run": [r["label"] for r in vrules]})
-        layers.append(alt.Chart(rdf).mark_rule(strokeWidth=2).encode(
-            x=alt.X("x:Q"), color=color, strokeDash=stroke, tooltip=["_run:N"]))
+        layers.append(_vertical_rules(vrules, "_run", color, stroke))
     if hrules:
         rdf = pd.DataFrame({"y": [float(r["y"]) for r in hrules],
                             "_run": [r["label"] for r in hrules]})
@@ -517,9 +522,7 @@ def lag_share(df: pd.DataFrame, *, order: list[str], colours: list[str],
         tooltip=tips)
     layers = [line]
     if (~ok).any():
-        layers.append(alt.Chart(data[~ok]).mark_point(size=70, filled=True,
-                                                      color=palette.BAD).encode(
-            x=x, y=y, shape=flag_shape(), tooltip=tips))
+        layers.append(flag_points(data[~ok], x, y, tips, size=70))
     return alt.layer(*layers).properties(height=height)
 
 
@@ -575,9 +578,7 @@ def loss_lines(df: pd.DataFrame, x: str, y: str, color: str, *, order: list[str]
         tooltip=tips)
     layers = [ref, line]
     if (~ok).any():
-        layers.append(alt.Chart(data[~ok]).mark_point(size=60, filled=True,
-                                                      color=palette.BAD).encode(
-            x=enc_x, y=enc_y, shape=flag_shape(), tooltip=tips))
+        layers.append(flag_points(data[~ok], enc_x, enc_y, tips, size=60))
     return alt.layer(*layers).properties(height=height)
 
 

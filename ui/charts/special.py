@@ -16,7 +16,17 @@ import numpy as np
 import pandas as pd
 
 from .. import chartcache, frames, palette
-from .axes import FLOOR, STATUS_OK, category, finite, flag_shape, log_axis, log_safe, status
+from .axes import (
+    FLOOR,
+    STATUS_OK,
+    category,
+    finite,
+    flag_points,
+    legend_items,
+    log_axis,
+    log_safe,
+    status,
+)
 
 #: A ring (a disc with a hole; SVG path on the unit square) for hollow-looking points that keep
 #: their colour and show as a ring in the legend too.
@@ -111,9 +121,7 @@ def before_after(df: pd.DataFrame, *, order: list[str], colours: list[str],
         tooltip=tips)
     layers.append(points)
     if (~ok).any():
-        layers.append(alt.Chart(data[~ok]).mark_point(size=120, filled=True,
-                                                      color=palette.BAD).encode(
-            x=x, y=y, shape=flag_shape(), tooltip=tips))
+        layers.append(flag_points(data[~ok], x, y, tips, size=120))
     return alt.layer(*layers).properties(height=height)
 
 
@@ -279,12 +287,8 @@ def norm_histogram(hdf: pd.DataFrame, threshold: float | None, *, reference: flo
         items.append((f"your threshold c = {threshold:g}", palette.BAD, palette.DASHED))
     if has_ref:
         items.append((f"average norm {reference:.3g}", palette.OKABE_ITO[2], palette.DOTTED))
-    legend = palette.legend(columns=2, label_limit=240, symbolType="stroke",
-                            symbolStrokeWidth=4)
-    color = alt.Color("what:N", title=None, legend=legend, scale=alt.Scale(
-        domain=[i[0] for i in items], range=[i[1] for i in items]))
-    stroke = alt.StrokeDash("what:N", title=None, legend=legend, scale=alt.Scale(
-        domain=[i[0] for i in items], range=[i[2] for i in items]))
+    color, stroke = legend_items(items, columns=2, label_limit=240, symbolType="stroke",
+                                 symbolStrokeWidth=4)
     if has_ref:
         band = pd.DataFrame({"from": [0.5 * reference], "to": [10 * reference],
                              "what": [band_label]})
@@ -328,12 +332,8 @@ def sweep_chart(sdf: pd.DataFrame, *, reference: float, chance: float,
              (chance_label, palette.REFERENCE, palette.DOTTED)]
     if math.isfinite(reference):
         items.append((band_label, "#BFE3D6", palette.SOLID))
-    legend = palette.legend(columns=2, label_limit=240, symbolType="stroke",
-                            symbolStrokeWidth=4)
-    color = alt.Color("what:N", title=None, legend=legend, scale=alt.Scale(
-        domain=[i[0] for i in items], range=[i[1] for i in items]))
-    stroke = alt.StrokeDash("what:N", title=None, legend=legend, scale=alt.Scale(
-        domain=[i[0] for i in items], range=[i[2] for i in items]))
+    color, stroke = legend_items(items, columns=2, label_limit=240, symbolType="stroke",
+                                 symbolStrokeWidth=4)
     layers: list = []
     if math.isfinite(reference):
         band = pd.DataFrame({"from": [0.5 * reference], "to": [10 * reference],
