@@ -504,16 +504,24 @@ def start_room() -> str | None:
         st.warning("A room was just created; wait a few seconds before starting another.",
                    icon=":material/hourglass_top:")
         return None
-    try:
-        label, key = _store().create_room()
-    except ps.PulseError as exc:
-        st.warning(str(exc))
+    made = _attempt(lambda: _store().create_room(), st)
+    if made is None:
         return None
-    except _OFFLINE_ERRORS as exc:
-        _offline_note(exc, loud=True)
-        return None
+    label, key = made
     _enter(ps.parse_code(label), key)
     return label
+
+
+def _attempt(action: Any, target: Any) -> Any:
+    """``action()``'s value, or None after a note: the store's own message for a bad request
+    (``PulseError``), the offline note when the database cannot be reached."""
+    try:
+        return action()
+    except ps.PulseError as exc:
+        target.warning(str(exc))
+    except _OFFLINE_ERRORS as exc:
+        _offline_note(exc, loud=True)
+    return None
 
 
 def key_form(*, where: Any = None, key: str = "pulse_key_form") -> bool:
@@ -532,17 +540,16 @@ def key_form(*, where: Any = None, key: str = "pulse_key_form") -> bool:
     if not JOIN_LIMIT.allow(f"join:{session_id()}"):
         target.warning("Too many tries in a moment; wait a few seconds.")
         return False
-    try:
+    def check() -> tuple[str, bool]:
         code = ps.parse_code(raw_code)
         store = _store()
         store.room(code)
-        ok = store.check_key(code, raw_key.strip())
-    except ps.PulseError as exc:
-        target.warning(str(exc))
+        return code, store.check_key(code, raw_key.strip())
+
+    checked = _attempt(check, target)
+    if checked is None:
         return False
-    except _OFFLINE_ERRORS as exc:
-        _offline_note(exc, loud=True)
-        return False
+    code, ok = checked
     if not ok:
         target.warning("That key does not open this class room.", icon=":material/key_off:")
         return False
