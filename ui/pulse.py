@@ -540,6 +540,7 @@ def key_form(*, where: Any = None, key: str = "pulse_key_form") -> bool:
     if not JOIN_LIMIT.allow(f"join:{session_id()}"):
         target.warning("Too many tries in a moment; wait a few seconds.")
         return False
+
     def check() -> tuple[str, bool]:
         code = ps.parse_code(raw_code)
         store = _store()
