@@ -93,3 +93,29 @@ def commit(at: AppTest, key: str, option: str | None = None) -> AppTest:
 def code_blocks(at: AppTest) -> list[str]:
     """The source of every ``st.code`` block on the page (the generated snippets)."""
     return [c.value for c in at.code]
+
+
+def open_as_instructor(file: str, timeout: float = 60) -> AppTest:
+    """Open ``pages/<file>`` with ``?instructor=true`` in the URL from the first run on."""
+    at = AppTest.from_file(APP, default_timeout=timeout)
+    at.query_params["instructor"] = "true"
+    at.run()
+    at.switch_page(f"pages/{file}")
+    at.run()
+    return at
+
+
+def snippet_source(at: AppTest, marker: str) -> str:
+    """The one generated snippet on the page that contains ``marker``."""
+    (src,) = [c for c in code_blocks(at) if marker in c]
+    return src
+
+
+def run_snippet(src: str, quiet: bool = True) -> dict:
+    """Execute a generated snippet (its ``print`` calls silenced when ``quiet``) and return its
+    namespace (``ns["res"]`` is the experiment's result)."""
+    if quiet:
+        src = src.replace("print(", "(lambda *a: None)(")
+    ns: dict = {}
+    exec(compile(src, "<snippet>", "exec"), ns)
+    return ns

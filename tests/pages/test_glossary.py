@@ -1,8 +1,7 @@
 """Glossary page: one anchored heading per entry, the jump index, and links into the app."""
 
-from streamlit.testing.v1 import AppTest
 
-from tests.conftest import APP, no_exception, open_page
+from tests.conftest import no_exception, open_as_instructor, open_page
 from ui import glossary
 from ui.layout import PAGE_END_ID, PROJECTOR_CSS
 from ui.nav import by_file
@@ -41,11 +40,7 @@ def test_related_links_point_at_entries_on_the_page():
 
 
 def test_deep_link_to_the_glossary_in_instructor_mode():
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.query_params["instructor"] = "true"
-    at.run()
-    at.switch_page(f"pages/{FILE}")
-    at.run()
+    at = open_as_instructor(FILE)
     no_exception(at)
     assert at.title[0].value == "Glossary"
     assert len(at.subheader) == len(glossary.TERMS)

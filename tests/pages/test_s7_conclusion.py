@@ -4,9 +4,8 @@ class pulse), the cheat sheet."""
 import re
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
-from tests.conftest import APP, no_exception, open_page
+from tests.conftest import no_exception, open_as_instructor, open_page
 from ui import cheatsheet, pulse, quiz
 from ui import pulse_store as ps
 from ui.glossary import term
@@ -168,11 +167,7 @@ def test_a_checked_answer_survives_a_visit_to_another_page():
 
 
 def test_instructor_mode_offers_each_answer_for_discussion():
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.query_params["instructor"] = "true"
-    at.run()
-    at.switch_page(f"pages/{FILE}")
-    at.run()
+    at = open_as_instructor(FILE)
     no_exception(at)
     labels = [e.label for e in at.expander]
     assert labels.count("Answer, for discussion") == len(QS)
