@@ -1,8 +1,8 @@
-"""Shared test helpers: open a page through the real entrypoint, read its charts."""
+"""Shared test helpers: open a page through the real entrypoint, answer its prediction, run
+its generated snippets, fake a stopped run (the charts are read by tests/pages/charts.py)."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -24,52 +24,6 @@ def open_page(file: str, query: dict[str, str] | None = None, timeout: float = 1
     at.switch_page(f"pages/{file}")
     at.run()
     return at
-
-
-def vega_specs(at: AppTest) -> list[dict]:
-    """The Vega-Lite specs of every Altair chart on the page, parsed, with the chart's data rows
-    (sent separately as Arrow) put back under ``spec["datasets"][name]``."""
-    from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
-
-    out = []
-    for el in at.get("vega_lite_chart"):
-        spec = json.loads(el.proto.spec)
-        datasets = dict(spec.get("datasets", {}))
-        for ds in el.proto.datasets:
-            df = convert_arrow_bytes_to_pandas_df(ds.data.data)
-            datasets[ds.name] = df.to_dict("records")
-        if el.proto.data.data:
-            datasets["_main"] = convert_arrow_bytes_to_pandas_df(el.proto.data.data).to_dict(
-                "records")
-        spec["datasets"] = datasets
-        out.append(spec)
-    return out
-
-
-def spec_fields(spec: dict) -> set[str]:
-    """Every field name a chart encodes, through its layers."""
-    out: set[str] = set()
-
-    def walk(node):
-        if isinstance(node, dict):
-            if "field" in node and isinstance(node["field"], str):
-                out.add(node["field"])
-            for v in node.values():
-                walk(v)
-        elif isinstance(node, list):
-            for v in node:
-                walk(v)
-
-    walk(spec)
-    return out
-
-
-def spec_rows(spec: dict) -> list[dict]:
-    """All inline data rows of a chart (Altair puts them in top-level ``datasets``)."""
-    rows: list[dict] = []
-    for values in spec.get("datasets", {}).values():
-        rows.extend(values)
-    return rows
 
 
 def no_exception(at: AppTest) -> None:
@@ -119,3 +73,22 @@ def run_snippet(src: str, quiet: bool = True) -> dict:
     ns: dict = {}
     exec(compile(src, "<snippet>", "exec"), ns)
     return ns
+
+
+def partials(experiment, params: dict) -> list[tuple[float, dict]]:
+    """Every ``(fraction done, partial result)`` that ``experiment(**params)`` reports."""
+    out: list[tuple[float, dict]] = []
+    experiment(**params, report=lambda f, p: out.append((f, p)))
+    return out
+
+
+def store_run(at: AppTest, prefix: str, params: dict, result: dict, status: str = "running",
+              seconds: float = 1.5) -> None:
+    """Put ``result`` in the runner's store as the run of ``params`` on the page whose runs are
+    keyed ``prefix``: a Stop interrupts the script and leaves the entry as it was ("running",
+    the runner then marks it stopped) with the partial result handed to ``report``."""
+    from ui import demos, runner
+
+    key = f"{prefix}:{demos.canonical(params)}"
+    at.session_state[runner._STORE] = {key: {"status": status, "result": result,
+                                             "seconds": seconds}}

@@ -14,7 +14,7 @@ from types import ModuleType
 
 import pytest
 
-from tests.conftest import commit, no_exception, open_page, run_snippet, snippet_source, vega_specs
+from tests.conftest import commit, no_exception, open_page, run_snippet, snippet_source
 from tests.pages import (
     test_lab1_clipping,
     test_lab2_compare,
@@ -27,6 +27,7 @@ from tests.pages import (
     test_s5_gated,
     test_s6_init_norm,
 )
+from tests.pages.charts import vega_specs
 from ui import labs
 from ui.nav import by_file
 

@@ -5,7 +5,8 @@ import pytest
 from core import script
 from core.claims import claims_for
 from core.experiments import lab_clipping as exp
-from tests.conftest import commit, no_exception, open_page, spec_fields, spec_rows, vega_specs
+from tests.conftest import commit, no_exception, open_page, partials, store_run
+from tests.pages.charts import spec_fields, spec_rows, vega_specs
 from ui.demos import shipped
 
 FILE = "lab1_clipping.py"
@@ -147,16 +148,10 @@ def test_zoom_view_fixes_the_loss_axis_to_the_clipped_runs():
 def test_a_stopped_run_shows_what_was_trained_so_far():
     """Stop interrupts the script; the runner marks the entry "stopped" and keeps the partial
     result handed to ``report``. Simulate that state with a real partial result."""
-    from ui import demos, runner
-
     params = dict(exp.compare.defaults, seq_len=10, hidden_size=16, steps=50)
-    partials = []
-    exp.compare(**params, report=lambda f, p: partials.append(p))
-    partial = next(p for p in partials if len(p["runs"]) == 1)  # inside the first run
+    partial = next(p for _, p in partials(exp.compare, params) if len(p["runs"]) == 1)
     at = commit(open_page(FILE, SHORT), "lab1", RIGHT)
-    ck = f"lab1:{demos.canonical(params)}"
-    at.session_state[runner._STORE] = {ck: {"status": "running", "result": partial,
-                                            "seconds": 1.5}}
+    store_run(at, "lab1", params, partial)  # inside the first run
     at.run()
     no_exception(at)
     assert any("Stopped by you" in i.value for i in at.info)

@@ -5,15 +5,8 @@ import numpy as np
 
 from core.claims import claims_for
 from core.experiments import compare
-from tests.conftest import (
-    code_blocks,
-    commit,
-    no_exception,
-    open_page,
-    spec_fields,
-    spec_rows,
-    vega_specs,
-)
+from tests.conftest import code_blocks, commit, no_exception, open_page, partials, store_run
+from tests.pages.charts import spec_fields, spec_rows, vega_specs
 from ui.demos import DEMO_DIR
 
 FILE = "lab2_compare.py"
@@ -195,8 +188,6 @@ def test_preset_link_switches_to_the_bracket_language():
 
 def test_a_stopped_run_shows_its_partial_result_for_every_experiment(monkeypatch):
     """A Stop keeps what was trained: feed each experiment's mid-run partial to the page."""
-    from ui.demos import canonical
-
     monkeypatch.setattr(compare, "REPORT_INTERVAL", 0.0)
     cases = [
         ("lab2_tasks", compare.tasks, {"task": "copy", "T": "10", "steps": "50", "H": "8"},
@@ -210,13 +201,10 @@ def test_a_stopped_run_shows_its_partial_result_for_every_experiment(monkeypatch
     ]
     for key, fn, query, params in cases:
         full = {**fn.defaults, **params}
-        partials = []
-        fn(**full, report=lambda f, p: partials.append((f, p)))
-        frac, mid = next((f, p) for f, p in partials if 0.4 < f < 0.6)
+        mid = next(p for f, p in partials(fn, full) if 0.4 < f < 0.6)
         assert mid["runs"]["lstm"]["status"] == "running" and "gru" not in mid["runs"]
         at = open_page(FILE, query)
-        at.session_state["_live_runs"] = {
-            f"{key}:{canonical(full)}": {"status": "stopped", "result": mid, "seconds": 1.5}}
+        store_run(at, key, full, mid, status="stopped")
         commit(at, key, at.radio(key=f"predict_{key}").options[1])
         no_exception(at)
         assert any("Stopped by you" in i.value for i in at.info), key

@@ -4,7 +4,8 @@ import numpy as np
 
 from core.claims import claims_for
 from core.experiments import playground as exp
-from tests.conftest import commit, no_exception, open_page, spec_fields, spec_rows, vega_specs
+from tests.conftest import commit, no_exception, open_page, partials, store_run
+from tests.pages.charts import spec_fields, spec_rows, vega_specs
 from ui import labs
 from ui.demos import shipped
 
@@ -157,16 +158,10 @@ def test_presets():
 
 def test_a_stopped_run_is_kept_with_its_partial_curve():
     """Simulate Stop: the runner's entry is left "running" with the last partial result."""
-    from ui import demos, runner
-
     params = dict(exp.train_run.defaults, seq_len=10, hidden_size=8, steps=50)
-    partials = []
-    exp.train_run(**params, report=lambda f, p: partials.append(p))
-    partial = partials[1]  # 20 of 50 steps
+    _, partial = partials(exp.train_run, params)[1]  # 20 of 50 steps
     at = commit(open_page(FILE, SHORT), "lab3", CHANCE)
-    ck = f"play:{demos.canonical(params)}"
-    at.session_state[runner._STORE] = {ck: {"status": "running", "result": partial,
-                                            "seconds": 0.8}}
+    store_run(at, "play", params, partial, seconds=0.8)
     at.run()
     no_exception(at)
     table = _table(at)

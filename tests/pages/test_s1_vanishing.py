@@ -1,14 +1,7 @@
 import math
 
-from tests.conftest import (
-    commit,
-    no_exception,
-    open_page,
-    snippet_source,
-    spec_fields,
-    spec_rows,
-    vega_specs,
-)
+from tests.conftest import commit, no_exception, open_page, snippet_source
+from tests.pages.charts import spec_fields, spec_rows, vega_specs
 from ui.demos import shipped
 
 FILE = "s1_vanishing.py"

@@ -2,7 +2,8 @@ import json
 import math
 
 from core import cost
-from tests.conftest import commit, no_exception, open_page, spec_fields, spec_rows, vega_specs
+from tests.conftest import commit, no_exception, open_page
+from tests.pages.charts import spec_fields, spec_rows, vega_specs
 from ui.demos import shipped
 
 FILE = "s2_exploding.py"

@@ -3,16 +3,8 @@ import math
 import pytest
 
 from core.experiments import effects as exp
-from tests.conftest import (
-    code_blocks,
-    commit,
-    no_exception,
-    open_page,
-    run_snippet,
-    snippet_source,
-    spec_rows,
-    vega_specs,
-)
+from tests.conftest import code_blocks, commit, no_exception, open_page, run_snippet, snippet_source
+from tests.pages.charts import spec_rows, vega_specs
 from ui.demos import shipped
 
 FILE = "s4_effects.py"

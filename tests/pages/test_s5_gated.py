@@ -1,15 +1,7 @@
 import math
 
-from tests.conftest import (
-    commit,
-    no_exception,
-    open_page,
-    run_snippet,
-    snippet_source,
-    spec_fields,
-    spec_rows,
-    vega_specs,
-)
+from tests.conftest import commit, no_exception, open_page, run_snippet, snippet_source
+from tests.pages.charts import spec_rows, specs_with, vega_specs
 from ui.demos import shipped
 
 FILE = "s5_gated.py"
@@ -19,12 +11,8 @@ RIGHT = "Almost nothing, as in a tanh RNN: under a millionth"
 CELLS = {"tanh RNN", "LSTM", "GRU", "LSTM, forget bias 1"}
 
 
-def by_fields(at, *fields):
-    return [s for s in vega_specs(at) if set(fields) <= spec_fields(s)]
-
-
 def moments(at) -> list[dict]:
-    (chart,) = by_fields(at, "label", "moment", "ratio")
+    (chart,) = specs_with(at, "label", "moment", "ratio")
     return [r for r in spec_rows(chart) if "moment" in r]
 
 
@@ -33,12 +21,12 @@ def text(at) -> str:
 
 
 def shown(at) -> bool:
-    return len(by_fields(at, "label", "moment", "ratio")) == 1 and len(moments(at)) == 8
+    return len(specs_with(at, "label", "moment", "ratio")) == 1 and len(moments(at)) == 8
 
 
 def held_back(at):
     """Before the commit (test_flow): nothing deeper either; the reason is the answer."""
-    assert not by_fields(at, "label", "moment", "ratio")
+    assert not specs_with(at, "label", "moment", "ratio")
     assert not any(m.label.endswith("trained") for m in at.metric)
     assert "Checked in this run" not in text(at)
     assert len(vega_specs(at)) == 1
@@ -62,13 +50,13 @@ def test_the_main_chart_shows_each_cell_before_and_after_training():
         assert math.isclose(got["at initialisation"], run["ratio_init"], rel_tol=1e-5)
         assert math.isclose(FRESH["runs"][rid]["ratio_init"], run["ratio_init"], rel_tol=1e-5)
         assert math.isclose(got["after training"], run["ratio_final"], rel_tol=1e-6)
-    heat = by_fields(at, "cell", "lag", "training step")[0]
+    heat = specs_with(at, "cell", "lag", "training step")[0]
     T, n_probes = SHIPPED["seq_len"], len(SHIPPED["runs"]["rnn"]["probe_steps"])
     assert len([r for r in spec_rows(heat) if "lag" in r]) == 4 * n_probes * T
     assert '"sort": "descending"' in str(heat).replace("'", '"')  # lag 0 at the bottom
-    gates = by_fields(at, "gate", "unit (sorted)", "moment")[0]
+    gates = specs_with(at, "gate", "unit (sorted)", "moment")[0]
     assert len([r for r in spec_rows(gates) if "gate" in r]) == 2 * T * 32
-    assert by_fields(at, "smoothed loss", "cell")  # the convergence curves
+    assert specs_with(at, "smoothed loss", "cell")  # the convergence curves
 
 
 def colour_ranges(spec) -> list[list]:
@@ -91,7 +79,7 @@ def test_cells_have_their_colours_on_every_chart():
 
     cells = [CELL_COLORS[c] for c in ("rnn", "lstm", "gru")]
     at = commit(open_page(FILE), "s5b", RIGHT)
-    for chart in (by_fields(at, "label", "moment")[0], by_fields(at, "smoothed loss")[0]):
+    for chart in (specs_with(at, "label", "moment")[0], specs_with(at, "smoothed loss")[0]):
         assert any(r[:3] == cells for r in colour_ranges(chart))
 
 
@@ -115,9 +103,9 @@ def test_gate_view_switches_to_the_gru_update_gate():
     at = commit(open_page(FILE), "s5b", RIGHT)
     at.radio(key="gview").set_value("gru").run()
     no_exception(at)
-    gates = by_fields(at, "gate", "unit (sorted)")[0]
+    gates = specs_with(at, "gate", "unit (sorted)")[0]
     assert "gate z" in str(gates)
-    lines = by_fields(at, "gate value", "series")[0]
+    lines = specs_with(at, "gate value", "series")[0]
     assert {r["series"] for r in spec_rows(lines) if "series" in r} >= {"z, mean over units",
                                                                           "r, mean over units"}
 
@@ -136,10 +124,10 @@ def test_new_settings_show_the_fresh_cells_at_once_and_train_with_the_run_button
     assert any(s.value.startswith("**Right") for s in at.success)
     rows = moments(at)  # the untrained cells need no training: drawn at once
     assert {r["moment"] for r in rows} == {"at initialisation"} and len(rows) == 4
-    assert not by_fields(at, "cell", "lag", "training step")  # nothing trained until Run
+    assert not specs_with(at, "cell", "lag", "training step")  # nothing trained until Run
     at.button(key="run_s5b").click().run()
     no_exception(at)
-    heat = by_fields(at, "cell", "lag", "training step")[0]
+    heat = specs_with(at, "cell", "lag", "training step")[0]
     assert {r["lag"] for r in spec_rows(heat) if "lag" in r} == set(range(20))
     assert any("Trained live" in s.value for s in at.success)
     assert len(moments(at)) == 8

@@ -2,16 +2,8 @@ import math
 
 import numpy as np
 
-from tests.conftest import (
-    commit,
-    no_exception,
-    open_page,
-    run_snippet,
-    snippet_source,
-    spec_fields,
-    spec_rows,
-    vega_specs,
-)
+from tests.conftest import commit, no_exception, open_page, run_snippet, snippet_source
+from tests.pages.charts import spec_rows, specs_with, vega_specs
 from ui.demos import shipped
 
 FILE = "s6_init_norm.py"
@@ -20,10 +12,6 @@ INIT = shipped("init_norm.init_schemes")["result"]
 NORM = shipped("init_norm.norm_compare")["result"]
 RIGHT = "Identity (IRNN, ReLU)"
 NORM_RIGHT = "No, neither gets there"
-
-
-def by_fields(at, *fields):
-    return [s for s in vega_specs(at) if set(fields) <= spec_fields(s)]
 
 
 def rows_with(spec, field):
@@ -36,25 +24,25 @@ def text(at) -> str:
 
 def shares(at) -> list[dict]:
     """Rows of the main chart (the first share-by-lag chart on the page)."""
-    return rows_with(by_fields(at, "lag", "share", "start")[0], "share")
+    return rows_with(specs_with(at, "lag", "share", "start")[0], "share")
 
 
 def shown(at) -> bool:
-    return bool(by_fields(at, "lag", "share", "start")) and len(shares(at)) == 6 * PROFILES[
+    return bool(specs_with(at, "lag", "share", "start")) and len(shares(at)) == 6 * PROFILES[
         "seq_len"]
 
 
 def held_back(at):
     """Before the commit (test_flow): below the fold the singular values and the trained run
     are held back too: they rank the starts."""
-    assert not by_fields(at, "lag", "share", "start")
+    assert not specs_with(at, "lag", "share", "start")
     assert not [s for s in vega_specs(at) if "singular value" in str(s)]
     assert "run_s6_init" not in [b.key for b in at.button]
     assert "identity start (IRNN) passes the largest share" not in text(at)
 
 
 def committed(at):
-    assert len(by_fields(at, "lag", "share", "start")) == 2
+    assert len(specs_with(at, "lag", "share", "start")) == 2
 
 
 def revealed(at):
@@ -79,7 +67,7 @@ def test_the_main_chart_is_each_start_untrained_as_a_share_of_lag_0():
         assert math.isclose(by[label][T - 1], want, rel_tol=1e-5)
         # the untrained profile is the training run's first probe
         assert math.isclose(INIT["runs"][sid]["ratio_init"], want, rel_tol=1e-5)
-    sv = rows_with(by_fields(at, "rank", "singular value", "start")[0], "singular value")
+    sv = rows_with(specs_with(at, "rank", "singular value", "start")[0], "singular value")
     H = len(PROFILES["runs"]["default"]["sv_init"])
     assert len(sv) == 4 * H  # the four RNN starts
     assert np.allclose([r["singular value"] for r in sv if r["start"] == "Orthogonal"], 1.0)
@@ -99,7 +87,7 @@ def test_the_gain_moves_the_main_chart_at_once_without_training():
     last = next(r["share"] for r in rows if r["start"] == "PyTorch default" and r["lag"] == 49)
     assert math.isclose(last, ratios["default"], rel_tol=1e-5)
     # the short training run at gain 0.8 is not precomputed: its chart waits for Train
-    assert len(by_fields(at, "lag", "share", "start")) == 1
+    assert len(specs_with(at, "lag", "share", "start")) == 1
     assert math.isclose(at.slider(key="gain").value, 0.8)
 
 
@@ -120,18 +108,18 @@ def test_the_shipped_runs_show_their_claims_checked():
 
 def test_normalisation_is_held_back_then_scored_against_the_shipped_run():
     at = open_page(FILE)
-    assert not by_fields(at, "normalisation", "smoothed loss")
+    assert not specs_with(at, "normalisation", "smoothed loss")
     solved = [NORM["runs"][n]["final_loss"] < 0.05 for n in ("layer", "batch")]
     assert solved == [False, False]
     commit(at, "s6_norm", "Only with layer norm")
     assert any("The run shows: No, neither gets there" in w.value for w in at.warning)
-    loss = by_fields(at, "normalisation", "smoothed loss")[0]
+    loss = specs_with(at, "normalisation", "smoothed loss")[0]
     assert {r["normalisation"] for r in rows_with(loss, "normalisation")} == {
         "No normalisation", "Layer norm", "Recurrent batch norm"}
-    heat = by_fields(at, "normalisation", "lag", "training step")[0]
+    heat = specs_with(at, "normalisation", "lag", "training step")[0]
     n = len(NORM["runs"]["none"]["probe_steps"])
     assert len(rows_with(heat, "lag")) == 3 * n * NORM["seq_len"]
-    assert by_fields(at, "RMS of h_t", "moment")
+    assert specs_with(at, "RMS of h_t", "moment")
 
 
 def test_the_norm_part_trains_live_then_asks():
@@ -142,7 +130,7 @@ def test_the_norm_part_trains_live_then_asks():
     no_exception(at)
     commit(at, "s6_norm", NORM_RIGHT)
     no_exception(at)
-    heat = by_fields(at, "normalisation", "lag", "training step")[0]
+    heat = specs_with(at, "normalisation", "lag", "training step")[0]
     assert {r["lag"] for r in rows_with(heat, "lag")} == set(range(20))
 
 
