@@ -48,36 +48,10 @@ def _median(xs: list[float]) -> float:
     return statistics.median(xs) if xs else math.nan
 
 
-def _reveal_all(page, title: str, timeout_ms: int) -> int:
-    """Commit a prediction (the first option) in every "Predict first" box on the page, so that
-    later visits draw the revealed charts. Returns how many were committed."""
-    from bench.load import READY_JS, _title_prefix
-
-    done = 0
-    for _ in range(6):
-        boxes = page.locator("[class*='st-key-predict_box_']")
-        todo = None
-        for i in range(boxes.count()):
-            if boxes.nth(i).locator("[class*='st-key-commit_'] button").count():
-                todo = boxes.nth(i)
-                break
-        if todo is None:
-            break
-        todo.locator("[role='radiogroup'] label").first.click(timeout=timeout_ms)
-        page.wait_for_function(READY_JS, arg=_title_prefix(title), timeout=timeout_ms,
-                               polling=100)
-        todo.locator("[class*='st-key-commit_'] button").first.click(timeout=timeout_ms)
-        page.wait_for_function(READY_JS, arg=_title_prefix(title), timeout=timeout_ms,
-                               polling=100)
-        done += 1
-    return done
-
-
 def run_visits(reps: int = 3, pages: list[str] | None = None, *, settle_s: float = 0.3,
-               timeout_s: float = 90.0, reveal: bool = False) -> dict:
-    """Warm visits of every page (or the URL paths in ``pages``); see the module docstring.
-    ``reveal``: commit every prediction on the cold visit, so warm visits draw the revealed
-    charts (as for a learner coming back to a page).
+               timeout_s: float = 90.0) -> dict:
+    """Warm visits of every page (or the URL paths in ``pages``) by a new learner (predictions
+    not committed, so main charts are held back); see the module docstring.
 
     Returns ``{"pages": {url: {...medians...}}, "server_cpu_per_visit_s": mean over pages,
     "slowest_script_s": ..., "visits": [...every visit...], "failures": [...]}``.
@@ -133,12 +107,6 @@ def run_visits(reps: int = 3, pages: list[str] | None = None, *, settle_s: float
                     for info in infos:
                         v = visit(info)
                         v["round"] = rnd
-                        if rnd == 0 and reveal and not v["error"]:
-                            try:
-                                v["revealed"] = _reveal_all(page, info.title, timeout_ms)
-                            except Exception as e:  # noqa: BLE001 - reported, not raised
-                                failures.append(f"{info.url}: could not commit a prediction "
-                                                f"({type(e).__name__})")
                         visits.append(v)
                         if v["error"]:
                             failures.append(f"{info.url} (round {rnd}): {v['error']}")
@@ -163,7 +131,6 @@ def run_visits(reps: int = 3, pages: list[str] | None = None, *, settle_s: float
     scripts = [p["script_s"] for p in per_page.values()]
     return {
         "reps": reps,
-        "revealed": reveal,
         "pages": per_page,
         "server_cpu_per_visit_s": statistics.fmean(cpus) if cpus else math.nan,
         "server_cpu_max_s": max(cpus) if cpus else math.nan,
@@ -175,9 +142,7 @@ def run_visits(reps: int = 3, pages: list[str] | None = None, *, settle_s: float
 
 
 def report(r: dict) -> str:
-    lines = [("Warm visits after committing every prediction (charts drawn)." if r["revealed"]
-              else "Warm visits of a new learner (predictions not committed: main charts "
-              "held back)."),
+    lines = ["Warm visits of a new learner (predictions not committed: main charts held back).",
              "| page | server CPU per warm visit | script time | script CPU | visit in the "
              "browser | cold visit: server CPU |",
              "| --- | --- | --- | --- | --- | --- |"]
@@ -199,11 +164,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.visit", description=__doc__.split("\n")[0])
     ap.add_argument("--reps", type=int, default=3, help="warm visits per page (default 3)")
     ap.add_argument("--pages", default=None, help="comma-separated URL paths (default all)")
-    ap.add_argument("--reveal", action="store_true",
-                    help="commit every prediction first, so warm visits draw the charts")
     ap.add_argument("--json", default=None, help="also write the numbers to this file")
     a = ap.parse_args(argv)
-    r = run_visits(max(1, a.reps), a.pages.split(",") if a.pages else None, reveal=a.reveal)
+    r = run_visits(max(1, a.reps), a.pages.split(",") if a.pages else None)
     print(report(r))
     if a.json:
         from bench import _clean
