@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from core.experiments import load_all
-from tests.conftest import ROOT, no_exception, open_page
+from tests.conftest import ROOT, commit, no_exception, open_page
 from ui import demos
 from ui.nav import PAGES
 
@@ -82,4 +82,10 @@ def test_every_page_renders_from_damaged_files(demo_dir, info):
     at = open_page(info.file, timeout=300)
     no_exception(at)
     if uses_experiments(info.file):
-        assert any("could not be loaded" in c.value for c in at.caption), info.file
+        noted = any("could not be loaded" in c.value for c in at.caption)
+        boxes = [r for r in at.radio if (r.key or "").startswith("predict_")]
+        if not noted and boxes:  # the page runs its experiments once a prediction is committed
+            commit(at, boxes[0].key.removeprefix("predict_"), boxes[0].options[0])
+            no_exception(at)
+            noted = any("could not be loaded" in c.value for c in at.caption)
+        assert noted, info.file
