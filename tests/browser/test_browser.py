@@ -97,7 +97,7 @@ def test_pressing_run_on_a_lab_trains_live_and_draws_the_curve(page, app_url):
     wait_ready(page)
     page.get_by_role("button", name="Commit and see the run").click()
     wait_ready(page)
-    page.get_by_role("button", name="Run all three").click()
+    page.get_by_role("button", name="Run all three", exact=True).click()
     page.get_by_text("Trained live in").wait_for(timeout=240_000)
     wait_ready(page)
     assert exceptions(page) == 0
