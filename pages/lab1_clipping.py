@@ -28,8 +28,8 @@ layout.header(FILE, (
     "differs between the curves is the clipping's doing."),
     short="Which runs survive: no clipping, norm clipping, value clipping?")
 
-controls, main = st.columns([1, 2.7], gap="medium")
-with controls, st.container(border=True):
+controls, main = layout.beside()
+with controls:
     state.presets({
         "explode": {"label": "Explodes without clipping", "gain": 2.0, "act": "tanh",
                     "lr": "0.05", "T": 20, "opt": "sgd", "init": "orthogonal"},
@@ -51,7 +51,7 @@ with controls, st.container(border=True):
                                repr(D["norm_threshold"]),
                                help="The longest gradient (all parameters together) allowed; "
                                     "a longer one is rescaled to this length."))
-    with st.container() if state.instructor() else st.expander("More settings"):
+    with layout.more_settings():
         v_thr = float(state.select("Value clipping threshold", "vthr", {v: v for v in VTHR},
                                    repr(D["value_threshold"]), advanced=True,
                                    help="Every single gradient entry is clamped to [-c, c]."))

@@ -29,10 +29,8 @@ layout.header(FILE, (
     "from step to step. Predict, then watch all three train."),
     short="Same task, same batches: which cell remembers across T steps?")
 
-#: Every setting in "More settings" is advanced: a projector shows none, so no empty expander.
-MORE = st.container if state.instructor() else (lambda: st.expander("More settings"))
-controls, main = st.columns([1, 2.7], gap="medium")
-with controls, st.container(border=True):
+controls, main = layout.beside()
+with controls:
     state.presets({
         "adding50": {"label": "Adding problem, T = 50", "part": "tasks",
                      "task": "adding", "T": 50, "H": 32, "steps": 500, "lr": "0.01"},
@@ -59,7 +57,7 @@ with controls, st.container(border=True):
                          "T", 10, 200, DT["seq_len"], step=10,
                          help="How far apart the input that matters and the answer are.")
         steps = state.slider("Training steps", "steps", 50, 2000, DT["steps"], step=50)
-        with MORE():
+        with layout.more_settings():
             H = state.slider("Hidden size H", "H", 8, 128, DT["hidden_size"], step=8,
                              advanced=True)
             lr = float(state.select("Learning rate", "lr", words.LR, str(DT["lr"]),
@@ -72,7 +70,7 @@ with controls, st.container(border=True):
                               "one; every sequence is k + 1 characters long.")
         st.caption(words.BRACKET_HELP)
         steps = state.slider("Training steps", "bsteps", 50, 2000, DB["steps"], step=50)
-        with MORE():
+        with layout.more_settings():
             H = state.slider("Hidden size H", "bH", 8, 128, DB["hidden_size"], step=8,
                              advanced=True)
             lr = float(state.select("Learning rate", "blr", words.LR, str(DB["lr"]),
@@ -84,7 +82,7 @@ with controls, st.container(border=True):
         T = state.slider("Characters per window (BPTT length)", "tT", 16, 128, DL["seq_len"],
                          step=16, help="How many characters the gradient travels back through.")
         steps = state.slider("Training steps", "tsteps", 50, 1000, DL["steps"], step=50)
-        with MORE():
+        with layout.more_settings():
             H = state.slider("Hidden size H", "tH", 16, 256, DL["hidden_size"], step=16,
                              advanced=True)
             lr = float(state.select("Learning rate", "tlr", words.LR, str(DL["lr"]),

@@ -29,8 +29,8 @@ layout.header(FILE, (
     "each difference between two runs has a single cause."),
     short="Change one knob, predict, run: what did that one thing do?")
 
-controls, main = st.columns([1, 2.7], gap="medium")
-with controls, st.container(border=True):
+controls, main = layout.beside()
+with controls:
     state.presets({
         "rnn30": {"label": "Vanilla RNN, adding, T = 30", "cell": "rnn", "task": "adding",
                   "T": 30, "act": "tanh", "init": "default", "norm": "none", "opt": "adam",
@@ -54,7 +54,7 @@ with controls, st.container(border=True):
                      help="How far apart the things that matter are (copy memory: the delay "
                           "between the symbols and their recall).")
     clip = state.select("Gradient clipping", "clip", CLIPS, D["clip"], radio=True)
-    with st.container() if state.instructor() else st.expander("More settings"):
+    with layout.more_settings():
         act = state.select("Nonlinearity (vanilla RNN only)", "act",
                            {"tanh": "tanh", "relu": "ReLU"}, D["nonlinearity"], radio=True,
                            advanced=True,

@@ -32,8 +32,8 @@ T_now = int(st.session_state.get("T", D["seq_len"]))
 OPTIONS = ["About the same (within 10x)", "10 to a billion times less",
            "Less than a billionth", "Over 10 times more"]
 
-controls, main = st.columns([1, 2.7], gap="medium")
-with controls, st.container(border=True):
+controls, main = layout.beside()
+with controls:
     PRESETS = {
         "vanish100": {"label": "Classic: tanh RNN, T = 100", "cell": "rnn", "T": 100,
                       "gain": 1.0, "init": "default", "act": "tanh"},
@@ -54,7 +54,7 @@ with controls, st.container(border=True):
                      help="How many steps the error has to travel back.")
     gain = state.slider("Recurrent gain (x W_hh)", "gain", 0.1, 3.0, D["gain"], step=0.05,
                         help="Multiplies the recurrent weight matrix after initialisation.")
-    with st.expander("More settings"):
+    with layout.more_settings():
         act = state.select("Nonlinearity (RNN)", "act", {"tanh": "tanh", "relu": "ReLU"},
                            D["nonlinearity"], advanced=True)
         init = state.select("Recurrent init", "init",
@@ -166,8 +166,8 @@ with c2:
 # Held back until the learner commits: every chart below shows the fade.
 if not shown:
     st.header("Go deeper")
-    st.caption(":material/lock: Commit your prediction above to see which hidden units still hear "
-               "the loss, which steps pay into the weight update, and whether training fixes it.")
+    layout.locked("which hidden units still hear "
+                  "the loss, which steps pay into the weight update, and whether training fixes it.")
 else:
     st.header("Which hidden units still hear the loss?")
     heat = np.asarray(res["heat"])

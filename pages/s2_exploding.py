@@ -37,8 +37,8 @@ layout.header(FILE, (
 JRES = demos.run(exp.jacobian_growth)  # shipped at its defaults: instant
 sigma1 = next(c["sigma_max"] for c in JRES["curves"] if c["gain"] == 1.0)
 
-controls, main = st.columns([1, 2.7], gap="medium")
-with controls, st.container(border=True):
+controls, main = layout.beside()
+with controls:
     PRESETS = {
         "explode": {"label": "Explode: gain 2, SGD 0.05", "nl": "tanh", "gain": 2.0,
                     "lr": 0.05, "opt": "sgd", "T": 30, "steps": 200},
@@ -65,7 +65,7 @@ with controls, st.container(border=True):
     opt = state.select("Optimiser", "opt", OPTS, D["optimizer"])
     T = state.slider("Sequence length T", "T", 10, 200, D["seq_len"], step=10)
     steps = state.slider("Training steps", "steps", 20, 600, D["steps"], step=20)
-    with st.expander("More settings"):
+    with layout.more_settings():
         act = state.select("Nonlinearity", "nl", {"tanh": "tanh", "relu": "ReLU"},
                            D["nonlinearity"], advanced=True)
         H = state.slider("Hidden size H", "H", 8, 128, D["hidden_size"], step=8,
@@ -233,11 +233,11 @@ else:
                          hide_index=True)
 
 if not shown:  # the cliff's flung path answers the question: held back until the commit
-    st.caption(":material/lock: Commit your prediction above to see Pascanu's cliff: "
-               "gradient descent on a one-unit RNN, where you set the start.")
+    layout.locked("Pascanu's cliff: "
+                  "gradient descent on a one-unit RNN, where you set the start.")
 else:
     st.header("Pascanu's cliff: one step can throw you far away")
-    cc_, cm = st.columns([1, 2.7], gap="medium")
+    cc_, cm = layout.beside(box=False)
     with cc_:
         with st.container(border=True):
             st.markdown(f"**Gradient descent on a one-unit RNN** with a {term('cliff', 'cliff')}")

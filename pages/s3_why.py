@@ -25,8 +25,8 @@ layout.header(FILE, (
     "product (Pascanu et al. 2013): build a W_hh and see when the cap tells you what happens."),
     short="k steps back, k Jacobians multiplied: does the bound decide what happens?")
 
-controls, main = st.columns([1, 2.7], gap="medium")
-with controls, st.container(border=True):
+controls, main = layout.beside()
+with controls:
     PRESETS = {
         "silent": {"label": "Bound silent: σ_max 1.5", "which": "sigma",
                    "val": 1.5, "kind": "gaussian", "act": "tanh"},
@@ -52,7 +52,7 @@ with controls, st.container(border=True):
                          "val", 0.1, 5.0, D["value"], step=0.05)
     act = state.select("Activation σ", "act", ACTS, D["activation"],
                        help="Sets γ, the bound on σ′: tanh and ReLU 1, sigmoid 1/4.")
-    with st.expander("More settings"):
+    with layout.more_settings():
         # Not advanced: the norm-preserving preset sets it, also on the projector.
         kind = state.select("Matrix", "kind", {"gaussian": "random Gaussian",
                                                "orthogonal": "random orthogonal"}, D["kind"],
@@ -135,9 +135,9 @@ layout.code_for(exp.matrix_case, mparams, show=RECIPE.headline,
 # diagram each answer the question.
 if not shown:
     st.header("Eigenvalues, activations and the phase diagram")
-    st.caption(":material/lock: Commit your prediction above to see why the product does "
-               "what it does: W_hh's eigenvalues, four activations and a map of gain × "
-               "length.")
+    layout.locked("why the product does "
+                  "what it does: W_hh's eigenvalues, four activations and a map of gain × "
+                  "length.")
 else:
     # -- why sigma_max above 1 is not enough --
     st.header("Why σ_max above 1 is not enough: the eigenvalues")
@@ -197,7 +197,7 @@ else:
 
     # -- phase diagram --
     st.header("Phase diagram: recurrent gain × sequence length")
-    pc, pm = st.columns([1, 2.7], gap="medium")
+    pc, pm = layout.beside(box=False)
     with pc:
         pact = state.select("Activation", "pact", {"tanh": "tanh", "relu": "ReLU"},
                             P["nonlinearity"])

@@ -35,8 +35,8 @@ layout.header(FILE, (
     f"loud opposite failure, an {term('exploding gradient')}."),
     short="How far back can a plain RNN learn from, in a fixed number of steps?")
 
-controls, main = st.columns([1, 2.7], gap="medium")
-with controls, st.container(border=True):
+controls, main = layout.beside()
+with controls:
     PRESETS = {
         "order": {"label": "Temporal order, T up to 60", "task": "order", "tmax": 60,
                   "cell": "rnn", "steps": 300},
@@ -57,7 +57,7 @@ with controls, st.container(border=True):
                          help="Five lengths from about T/6 up to this value are trained.")
     cell = state.select("Network", "cell", CELLS, D["cell"])
     steps = state.slider("Training steps per length", "steps", 100, 1500, D["steps"], step=50)
-    with st.expander("More settings"):
+    with layout.more_settings():
         H = state.slider("Hidden size H", "H", 16, 128, D["hidden_size"], step=16,
                          advanced=True)
         lr = state.number("Learning rate (Adam)", "lr", 1e-4, 0.1, D["lr"], step=1e-3,
@@ -230,15 +230,15 @@ else:
 
 # -- the opposite failure: an exploding run -----------------------------------------------------
 st.header("The loud opposite: an exploding gradient")
-ec, em = st.columns([1, 2.7], gap="medium")
-with ec, st.container(border=True):
+ec, em = layout.beside()
+with ec:
     gain = state.slider("Recurrent gain (x W_hh)", "eg", 0.5, 5.0, E["gain"], step=0.25,
                         help="Multiplies PyTorch's default W_hh.")
     elr = state.number("Learning rate (plain SGD)", "elr", 0.001, 2.0, E["lr"], step=0.01,
                        format="%.3f")
     eact = state.select("Nonlinearity", "eact", {"tanh": "tanh", "relu": "ReLU"},
                         E["nonlinearity"])
-    with st.expander("More settings"):
+    with layout.more_settings():
         esteps = state.slider("Steps", "esteps", 20, 150, E["steps"], step=10, advanced=True)
         eseed = state.number("Seed (exploding run)", "eseed", 0, 999, E["seed"], step=1,
                              advanced=True)

@@ -30,8 +30,8 @@ layout.header(FILE, (
     f"at a {term('clipping threshold')}."),
     short="Cap the step: does clipping save the exploding run?")
 
-controls, main = st.columns([1, 2.7], gap="medium")
-with controls, st.container(border=True):
+controls, main = layout.beside()
+with controls:
     PRESETS = {
         "explode_clip": {"label": "Clip the norm at 1", "clip": "norm",
                          "thr": 1.0, "gain": 2.0, "lr": 0.05, "T": 30},
@@ -50,7 +50,7 @@ with controls, st.container(border=True):
                             "the largest size of any single entry.")
     gain = state.slider("Recurrent gain (x W_hh)", "gain", 0.5, 4.0, D["gain"], step=0.1)
     T = state.slider("Sequence length T", "T", 10, 150, D["seq_len"], step=10)
-    with st.expander("More settings"):
+    with layout.more_settings():
         lr = state.number("Learning rate (SGD)", "lr", 0.001, 1.0, D["lr"], step=0.005,
                           format="%.3f", advanced=True)
         steps = state.slider("Training steps", "steps", 50, 500, D["steps"], step=50,
@@ -233,8 +233,8 @@ else:
             layout.how_to_read(words.sweep_note(sres))
 
 if not shown:  # whether the clipped path survives answers the question: after the commit
-    st.caption(":material/lock: Commit your prediction above to see section 2's cliff "
-               "again, with a clipped path beside the unclipped one.")
+    layout.locked("section 2's cliff "
+                  "again, with a clipped path beside the unclipped one.")
 else:
     st.header("Back to the cliff: click where descent starts")
     picked = words.pick_start(st.session_state.get(PICK, {}).get("selection", {}).get(
@@ -242,7 +242,7 @@ else:
     if picked is not None and picked != st.session_state.get("_s5_picked"):
         st.session_state["_s5_picked"] = picked  # a new click: it moves the start sliders
         st.session_state["kw"], st.session_state["kb"] = picked
-    k1, k2 = st.columns([1, 2.7], gap="medium")
+    k1, k2 = layout.beside(box=False)
     with k1:
         with st.container(border=True):
             kc = state.slider("Clipping threshold", "kc", 0.5, 50.0, K["threshold"], step=0.5)

@@ -25,8 +25,8 @@ layout.header(FILE, (
     "road is open: in a fresh network, or only once it has been trained?"),
     short="Do gates carry the gradient back before training, or only after?")
 
-controls, main = st.columns([1, 2.7], gap="medium")
-with controls, st.container(border=True):
+controls, main = layout.beside()
+with controls:
     PRESETS = {
         "lesson": {"label": f"Lesson default: T = {D['seq_len']}", "T": D["seq_len"],
                    "H": D["hidden_size"], "steps": D["steps"], "lrg": D["lr_gated"],
@@ -47,7 +47,7 @@ with controls, st.container(border=True):
     steps = state.slider("Training steps", "steps", 100, 1500, D["steps"], step=50,
                          help="Adam updates per cell, batch 64, norm clipping at 1.")
     # every setting in here is advanced: nothing to show on a projector
-    with st.container() if state.instructor() else st.expander("More settings"):
+    with layout.more_settings():
         H = state.slider("Hidden size H", "H", 16, 128, D["hidden_size"], step=16,
                          advanced=True)
         lr_g = state.number("Learning rate, LSTM and GRU", "lrg", 1e-4, 1e-1, D["lr_gated"],
@@ -295,8 +295,8 @@ h_t &= (1 - z_t) \odot n_t + z_t \odot h_{t-1}
             "backwards.")
 
 if not shown:  # the reason is the answer: held back until the learner commits
-    st.caption(":material/lock: Commit your prediction above to see the cells train, "
-               "what changes inside their gates, and why.")
+    layout.locked("the cells train, "
+                  "what changes inside their gates, and why.")
 else:
     with layout.section("Why a fresh gate keeps the path closed"):
         st.markdown(

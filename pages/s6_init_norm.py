@@ -62,8 +62,8 @@ layout.header(FILE, (
     "how far back the first gradient reaches with each, and what that buys in training."),
     short="Which start lets the gradient reach furthest back?")
 
-controls, main = st.columns([1, 2.7], gap="medium")
-with controls, st.container(border=True):
+controls, main = layout.beside()
+with controls:
     lstm_label = (f"Normalised LSTMs, below (T = {exp.LSTM_PRESET['seq_len']}, lr "
                   f"{exp.LSTM_PRESET['lr']:g})")
     state.presets({
@@ -85,7 +85,7 @@ with controls, st.container(border=True):
                         help="Multiplies W_hh after initialisation, for every start. The "
                              "chart follows at once: nothing is trained.")
     # every setting in here is advanced: nothing to show on a projector
-    with st.container() if state.instructor() else st.expander("More settings"):
+    with layout.more_settings():
         iH = state.slider("Hidden size H", "iH", 16, 128, DP["hidden_size"], step=16,
                           advanced=True)
         seed = state.seed(DP["seed"])
@@ -148,8 +148,8 @@ def loss_chart(res: dict, series: str, order: list[str], colours: list[str], *,
 
 # Held back until the learner commits: the singular values and the trained runs rank the starts.
 if not shown:
-    st.caption(":material/lock: Commit your prediction above to see why the starts differ and "
-               "what a short training run makes of them.")
+    layout.locked("why the starts differ and "
+                  "what a short training run makes of them.")
 else:
     # -- why: the singular values ---------------------------------------------------------------
     st.header("Why: how far W_hh stretches each direction")

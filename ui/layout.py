@@ -30,6 +30,10 @@ PROJECTOR_CSS = """
 [data-testid="stMain"] [data-testid="stMetricValue"] [data-testid="stMarkdownContainer"] p,
 [data-testid="stMain"] [data-testid="stMetricValue"] div { font-size: 2.6rem !important; }
 [data-testid="stMain"] [data-testid="stCaptionContainer"] p { font-size: 1.05rem !important; }
+[data-testid="stMain"] [data-testid="stSlider"] { padding-top: 0.7rem; }
+[data-testid="stMain"] [data-baseweb="select"] div { font-size: 1.1rem; }
+[data-testid="stMain"] [data-testid="stSliderThumbValue"] { font-size: 1.05rem !important;
+  top: -1.9rem !important; }
 </style>
 """
 
@@ -45,6 +49,7 @@ PAGE_CSS = """
 [data-testid="stMain"] h2 { font-size: 1.45rem !important; padding-top: 0.6rem !important; }
 [data-testid="stMainBlockContainer"] { padding-top: 2.2rem !important; }
 [data-testid="stMain"] h1 { padding-bottom: 0.2rem !important; }
+[data-testid="stVegaLiteChart"] { overflow-x: auto; }
 [class*="st-key-reveal_box"] button {
   min-height: 3.2rem; font-size: 1.35rem !important; font-weight: 600; }
 </style>
@@ -75,12 +80,6 @@ def header(file: str, lead: str, *, short: str | None = None) -> None:
     st.markdown(short if short and state.instructor() else lead)
 
 
-def explain(md: str, *, title: str = "What is going on") -> None:
-    """A plain-language explanation box."""
-    with st.container(border=True):
-        st.markdown(f"**{title}**\n\n{md}")
-
-
 def how_to_read(md: str) -> None:
     """The "How to read this chart" box that sits beside every chart."""
     with st.expander("How to read this chart",
@@ -91,13 +90,6 @@ def how_to_read(md: str) -> None:
 def cite(text: str) -> None:
     """A source line under a chart that reproduces a paper's figure."""
     st.caption(f":material/menu_book: Source: {text}")
-
-
-def code(snippet: str, *, title: str = "The code behind this chart") -> None:
-    """An expander with the few lines of ``core`` calls that reproduce the chart."""
-    with st.expander(title, icon=":material/code:"):
-        st.code(snippet.strip(), language="python")
-        st.caption("Runs as it stands in a notebook opened at the app's folder.")
 
 
 def code_for(fn: Any, params: dict[str, Any], *, show: Sequence[str] = (),
@@ -133,27 +125,6 @@ def notebook_download(file: str, idea: str, recipe: Any, *, how_to_read: str = "
                        icon=":material/book_2:", on_click="ignore",
                        help="A Jupyter notebook with this page's experiment at your settings, "
                             "its chart and questions to try.")
-
-
-def predict(key: str, question: str, options: Sequence[str], correct: int, why: str, *,
-            observed: str | None = None) -> bool | None:
-    """A predict-then-run question. Returns None until answered, then whether it was right.
-
-    The learner picks an answer before looking closely at the result; the verdict and the
-    reason appear once they commit. ``observed`` states what the run actually showed.
-    """
-    with st.container(border=True):
-        st.markdown(f":material/psychology: **Predict first.** {question}")
-        pick = st.radio("Your prediction", list(options), index=None, key=f"predict_{key}",
-                        label_visibility="collapsed")
-        if pick is None:
-            st.caption("Commit to an answer; the verdict appears here.")
-            return None
-        right = list(options).index(pick) == correct
-        msg = (f"**{'Right' if right else 'Not quite'}.** {why}"
-               + (f"\n\n**This run:** {observed}" if observed else ""))
-        (st.success if right else st.warning)(msg)
-        return right
 
 
 def _reveal(key: str) -> None:
@@ -233,6 +204,27 @@ def held_back(x_title: str, y_title: str, *, height: int = 330,
     text = alt.Chart(pd.DataFrame({"x": [0.5], "y": [0.5], "t": [note]})).mark_text(
         fontSize=18, color="#4A5058").encode(x="x:Q", y="y:Q", text="t:N")
     draw_chart(alt.layer(axes, text).properties(height=height), f"Empty chart: {note}.")
+
+
+def beside(*, box: bool = True) -> tuple[Any, Any]:
+    """The page shape's controls-beside-chart row: (controls, main). ``controls`` is a bordered
+    box in the narrow left column (``box=False``: the bare column); ``main`` the wide one."""
+    left, main = st.columns([1, 2.7], gap="medium")
+    return (left.container(border=True) if box else left), main
+
+
+def more_settings():
+    """The fold for advanced controls: an expander for a learner; on a projector, where
+    advanced controls are hidden, a plain container (no empty expander)."""
+    return st.container() if state.instructor() else st.expander("More settings")
+
+
+def locked(what: str) -> None:
+    """The note that stands where deeper results wait for the commit: "Commit your prediction
+    above to see {what}" (in instructor mode: "Press Reveal above to show {what}")."""
+    verb = ("Press Reveal above to show" if state.instructor() else
+            "Commit your prediction above to see")
+    st.caption(f":material/lock: {verb} {what}")
 
 
 def section(title: str, *, expanded: bool = False):

@@ -21,7 +21,7 @@ nothing raises, a short note says "Class pulse offline" and the page works as us
     else:
         pulse.status_badge()          # "In class room K7QM-4X2P ... [Leave]"; nothing if none
 
-    # layout.predict(key, question, options, correct, why), once the learner has committed:
+    # layout.prediction(page, key, question, options, correct, why), once the learner commits:
     pulse.record(f"{page}:{key}", pick, options, correct=correct, prompt=question)
     pulse.tally(f"{page}:{key}", options, correct=correct)   # draws only for the key holder
 
