@@ -6,7 +6,7 @@ torch-free ``ui.layout`` / ``ui.nav`` / ``ui.glossary`` (tests/pages/test_home.p
 
 import streamlit as st
 
-from ui import benchfacts, layout
+from ui import benchfacts, layout, state
 from ui.glossary import term
 from ui.nav import PAGES, by_file
 
@@ -35,6 +35,8 @@ layout.header(FILE, (
     "backwards through every step. On the way back that error is multiplied again and again, "
     "so it tends to **fade away** or **blow up**. This app lets you watch both happen in real "
     "PyTorch models, see where they come from, and try the fixes that work."))
+# On a projector the class plan comes first; a learner reads what the lesson is first.
+plan = st.container() if state.instructor() else None
 
 c1, c2 = st.columns([1.3, 1], gap="large")
 with c1:
@@ -114,14 +116,15 @@ with c2, st.container(border=True, height="stretch"):
         "- **Bad links are safe.** A link with a value out of range opens the page at its "
         "default with a note saying what was ignored.")
 
-st.header("A 50-minute class")
-st.markdown(
+plan = plan or st.container()
+plan.header("A 50-minute class")
+plan.markdown(
     "Each link opens the page on the projector (instructor mode) at the setting to discuss. "
     "On every page: read the question aloud, let the room vote (start a *class pulse* in the "
     "sidebar to see the votes), press **Reveal**, then discuss what the run shows.")
 for minutes, file, preset, what in CLASS_PLAN:
     info = by_file(file)
-    c1, c2 = st.columns([1, 4.5])
+    c1, c2 = plan.columns([1, 4.5])
     c1.markdown(f"**{minutes}**")
     with c2:
         st.page_link(f"pages/{file}", label=f"{info.title}: {what}", icon=info.icon,

@@ -100,6 +100,10 @@ def test_instructor_mode_enlarges_text_and_keeps_the_page_whole():
     assert any(css in h.proto.body for h in at.get("html"))
     assert at.toggle(key="instructor").value is True
     assert len(_links(at)) == len(_links(plain))
+    # on a projector the class plan is the first section; a learner meets it further down
+    heads = [h.value for h in at.header]
+    assert heads[0] == "A 50-minute class"
+    assert [h.value for h in plain.header].index("A 50-minute class") > 0
 
 
 def _class_plan():
