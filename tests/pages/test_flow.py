@@ -127,3 +127,11 @@ def test_the_snippet_runs_and_gives_the_page_result(flow: Flow):
     at = open_page(flow.file)
     ns = run_snippet(snippet_source(at, flow.snippet))
     flow.page.snippet_reproduces(at, ns["res"])
+
+
+@every_page
+def test_the_page_module_gives_the_hooks_its_row_needs(flow: Flow):
+    """A page checked here says what its main result is; its snippet check exists exactly when
+    its row names a snippet (a misnamed hook would otherwise be skipped quietly)."""
+    assert callable(getattr(flow.page, "shown", None))
+    assert hasattr(flow.page, "snippet_reproduces") == bool(flow.snippet)
