@@ -31,7 +31,8 @@ PROJECTOR_CSS = """
 [data-testid="stMain"] [data-testid="stMetricValue"] div { font-size: 2.6rem !important; }
 [data-testid="stMain"] [data-testid="stCaptionContainer"] p { font-size: 1.05rem !important; }
 [data-testid="stMain"] [data-testid="stSlider"] { padding-top: 0.7rem; }
-[data-testid="stMain"] [data-baseweb="select"] div { font-size: 1.1rem; }
+[data-testid="stMain"] [data-testid="stSelectbox"] div,
+[data-testid="stMain"] [data-testid="stSelectbox"] input { font-size: 1.1rem !important; }
 [data-testid="stMain"] [data-testid="stSliderThumbValue"] { font-size: 1.05rem !important;
   top: -1.9rem !important; }
 </style>
