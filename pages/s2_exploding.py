@@ -237,7 +237,7 @@ if not shown:  # the cliff's flung path answers the question: held back until th
                   "gradient descent on a one-unit RNN, where you set the start.")
 else:
     st.header("Pascanu's cliff: one step can throw you far away")
-    cc_, cm = layout.beside(box=False)
+    cc_, cm = layout.beside(box=False, key="cliff")
     with cc_:
         with st.container(border=True):
             st.markdown(f"**Gradient descent on a one-unit RNN** with a {term('cliff', 'cliff')}")

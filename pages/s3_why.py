@@ -197,7 +197,7 @@ else:
 
     # -- phase diagram --
     st.header("Phase diagram: recurrent gain × sequence length")
-    pc, pm = layout.beside(box=False)
+    pc, pm = layout.beside(box=False, key="phase")
     with pc:
         pact = state.select("Activation", "pact", {"tanh": "tanh", "relu": "ReLU"},
                             P["nonlinearity"])

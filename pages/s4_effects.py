@@ -230,7 +230,7 @@ else:
 
 # -- the opposite failure: an exploding run -----------------------------------------------------
 st.header("The loud opposite: an exploding gradient")
-ec, em = layout.beside()
+ec, em = layout.beside(key="budget")
 with ec:
     gain = state.slider("Recurrent gain (x W_hh)", "eg", 0.5, 5.0, E["gain"], step=0.25,
                         help="Multiplies PyTorch's default W_hh.")

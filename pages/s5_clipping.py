@@ -242,7 +242,7 @@ else:
     if picked is not None and picked != st.session_state.get("_s5_picked"):
         st.session_state["_s5_picked"] = picked  # a new click: it moves the start sliders
         st.session_state["kw"], st.session_state["kb"] = picked
-    k1, k2 = layout.beside(box=False)
+    k1, k2 = layout.beside(box=False, key="cliff")
     with k1:
         with st.container(border=True):
             kc = state.slider("Clipping threshold", "kc", 0.5, 50.0, K["threshold"], step=0.5)

@@ -51,6 +51,10 @@ PAGE_CSS = """
 [data-testid="stMainBlockContainer"] { padding-top: 2.2rem !important; }
 [data-testid="stMain"] h1 { padding-bottom: 0.2rem !important; }
 [data-testid="stVegaLiteChart"] { overflow-x: auto; }
+@media (max-width: 640px) {
+  [class*="st-key-beside_"] > div > [data-testid="stHorizontalBlock"],
+  [class*="st-key-beside_"] > [data-testid="stHorizontalBlock"] {
+    flex-direction: column-reverse; } }
 [class*="st-key-reveal_box"] button {
   min-height: 3.2rem; font-size: 1.35rem !important; font-weight: 600; }
 </style>
@@ -207,10 +211,13 @@ def held_back(x_title: str, y_title: str, *, height: int = 330,
     draw_chart(alt.layer(axes, text).properties(height=height), f"Empty chart: {note}.")
 
 
-def beside(*, box: bool = True) -> tuple[Any, Any]:
+def beside(*, box: bool = True, key: str = "main") -> tuple[Any, Any]:
     """The page shape's controls-beside-chart row: (controls, main). ``controls`` is a bordered
-    box in the narrow left column (``box=False``: the bare column); ``main`` the wide one."""
-    left, main = st.columns([1, 2.7], gap="medium")
+    box in the narrow left column (``box=False``: the bare column); ``main`` the wide one.
+    On a phone, where columns stack, the chart comes first and its controls right under it
+    (PAGE_CSS), so a slider and the chart it moves share a screen. ``key`` names the row
+    (unique on the page)."""
+    left, main = st.container(key=f"beside_{key}").columns([1, 2.7], gap="medium")
     return (left.container(border=True) if box else left), main
 
 

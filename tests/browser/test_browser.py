@@ -134,3 +134,18 @@ def test_instructor_reveal_shows_the_answer_without_a_pick(page, app_url):
     page.get_by_text("Answer: Less than a billionth").wait_for(timeout=60_000)
     wait_ready(page)
     assert exceptions(page) == 0
+
+
+def test_phone_puts_the_chart_first_and_its_controls_right_under_it(page, app_url):
+    """At 390 px the columns stack with the chart first (PAGE_CSS reverses the page-shape row):
+    the main chart starts on the first phone screen and the controls box follows it."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{app_url}/vanishing")
+    wait_ready(page)
+    assert exceptions(page) == 0
+    chart = page.locator("[data-testid='stVegaLiteChart']").first.bounding_box()
+    slider = page.locator("[data-testid='stSlider']").filter(
+        has_text="Sequence length T").first.bounding_box()
+    assert chart["y"] < 844, chart  # the held-back chart is on the first screen
+    assert slider["y"] > chart["y"] + chart["height"]  # its controls come right after it
+    assert slider["y"] - (chart["y"] + chart["height"]) < 400
