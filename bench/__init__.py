@@ -24,6 +24,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from core.claims import json_ready
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results.json"
 
@@ -651,17 +653,7 @@ def table(rows: list[Row], machine: dict | None = None) -> str:
     return "\n".join(lines)
 
 
-def _clean(v):
-    if isinstance(v, float) and not math.isfinite(v):
-        return None
-    if isinstance(v, dict):
-        return {k: _clean(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [_clean(x) for x in v]
-    return v
-
-
 def to_json(rows: list[Row], machine: dict, extra: dict | None = None) -> dict:
     """The same numbers as the table, JSON-ready (non-finite values become null)."""
-    return _clean({"machine": machine, "targets": TARGETS, **(extra or {}),
+    return json_ready({"machine": machine, "targets": TARGETS, **(extra or {}),
                    "rows": [asdict(r) for r in rows]})

@@ -377,6 +377,7 @@ def save(r: dict, path=None) -> None:
     """Put this run's rows (``bench.load_rows``) into ``bench/results.json``, replacing rows of
     the same name, and the summary under ``load_runs[<sessions>]``."""
     import bench
+    from core.claims import json_ready
 
     path = path or bench.RESULTS
     try:
@@ -386,11 +387,11 @@ def save(r: dict, path=None) -> None:
     rows = [bench.asdict(x) for x in bench.load_rows(r)]
     names = {x["name"] for x in rows}
     data["rows"] = [x for x in data.get("rows", []) if x.get("name") not in names] + rows
-    data.setdefault("load_runs", {})[str(r["sessions"])] = bench._clean(
+    data.setdefault("load_runs", {})[str(r["sessions"])] = json_ready(
         {k: v for k, v in r.items() if k != "visits_detail"}
         | {"time_utc": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())})
     with open(path, "w") as f:
-        f.write(json.dumps(bench._clean(data), indent=1) + "\n")
+        f.write(json.dumps(json_ready(data), indent=1) + "\n")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -435,10 +436,10 @@ def main(argv: list[str] | None = None) -> int:
         save(r)
         print("rows written to bench/results.json (group 'load')")
     if args.json:
-        from bench import _clean
+        from core.claims import json_ready
 
         with open(args.json, "w") as f:
-            json.dump(_clean(r), f, indent=1)
+            json.dump(json_ready(r), f, indent=1)
     return 0 if r["failures"] == 0 and pulse_ok else 1
 
 

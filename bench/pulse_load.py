@@ -315,10 +315,10 @@ def main(argv: list[str] | None = None) -> int:
                        url=args.url)
     print(report(r))
     if args.json:
-        from bench import _clean
+        from core.claims import json_ready
 
         with open(args.json, "w") as f:
-            json.dump(_clean(r), f, indent=1)
+            json.dump(json_ready(r), f, indent=1)
     return 0 if r["ok"] else 1
 
 

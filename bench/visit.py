@@ -169,10 +169,10 @@ def main(argv: list[str] | None = None) -> int:
     r = run_visits(max(1, a.reps), a.pages.split(",") if a.pages else None)
     print(report(r))
     if a.json:
-        from bench import _clean
+        from core.claims import json_ready
 
         with open(a.json, "w") as f:
-            json.dump(_clean(r), f, indent=1)
+            json.dump(json_ready(r), f, indent=1)
     return 0 if not r["failures"] else 1
 
 

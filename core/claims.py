@@ -120,6 +120,20 @@ def finite_values(xs: Iterable[Any]) -> list[float]:
     return [x for x in xs if finite(x)]
 
 
+def json_ready(v: Any) -> Any:
+    """``v`` with every non-finite float (NaN, inf) as None, numpy scalars as Python numbers
+    and tuples as lists, recursively: what strict JSON (and a browser) can read."""
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    if isinstance(v, dict):
+        return {k: json_ready(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [json_ready(x) for x in v]
+    if hasattr(v, "item") and not isinstance(v, (str, bytes)):  # numpy scalars
+        return json_ready(v.item())
+    return v
+
+
 def safe_log10(x: Any) -> float:
     """log10 of a positive finite number; NaN for anything else (0, negatives, NaN, inf, None).
 

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import io
 import json
-import math
 import re
 import zipfile
 from typing import Any
@@ -33,6 +32,7 @@ import pandas as pd
 import streamlit as st
 
 from core import script as core_script
+from core.claims import json_ready
 
 __all__ = ["downloads", "csv_payload", "json_payload", "script_text", "safe_name"]
 
@@ -56,26 +56,14 @@ def csv_payload(data: dict[str, pd.DataFrame], stem: str) -> tuple[bytes, str, s
     return buf.getvalue(), f"{stem}_csv.zip", "application/zip"
 
 
-def _clean(v: Any) -> Any:
-    if isinstance(v, float) and not math.isfinite(v):
-        return None
-    if isinstance(v, dict):
-        return {k: _clean(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [_clean(x) for x in v]
-    if hasattr(v, "item"):  # numpy scalars
-        return _clean(v.item())
-    return v
-
-
 def json_payload(data: dict[str, pd.DataFrame], meta: dict[str, Any] | None = None) -> str:
     """One JSON object ``{"settings": meta, "<table>": [rows...]}`` (NaN / inf -> null)."""
     out: dict[str, Any] = {}
     if meta:
-        out["settings"] = _clean(meta)
+        out["settings"] = json_ready(meta)
     for name, df in data.items():
         rows = df.astype(object).where(pd.notna(df), None).to_dict("records")
-        out[name] = _clean(rows)
+        out[name] = json_ready(rows)
     return json.dumps(out, indent=1, allow_nan=False, default=str)
 
 

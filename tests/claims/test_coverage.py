@@ -46,3 +46,21 @@ def test_every_claim_is_checked_by_a_page():
         if (HERE / f"test_{stem}.py").exists():
             covered |= _page_claims(stem)
     assert set(CLAIMS) <= covered, f"claims no page test runs: {set(CLAIMS) - covered}"
+
+
+def test_json_ready_turns_non_finite_numbers_into_null():
+    """The one JSON rule (exports and the benchmark file): NaN and inf become null, numpy
+    scalars plain numbers, tuples lists, at any depth; strict JSON then accepts it."""
+    import json
+    import math
+
+    import numpy as np
+
+    from core.claims import json_ready
+
+    raw = {"a": [1.0, math.nan, (math.inf, -math.inf)], "b": {"c": np.float32(0.5),
+                                                             "d": np.int64(3), "e": "x"}}
+    out = json_ready(raw)
+    assert out == {"a": [1.0, None, [None, None]], "b": {"c": 0.5, "d": 3, "e": "x"}}
+    assert type(out["b"]["d"]) is int and type(out["b"]["c"]) is float
+    json.dumps(out, allow_nan=False)  # strict JSON accepts it
