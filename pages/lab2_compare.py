@@ -21,7 +21,6 @@ TASK_CLAIMS = claims_for(exp.tasks.key)
 #: Shown under the loss chart; the rest under the gradient maps.
 LOSS_CLAIMS = ("rnn_stays_at_chance", "gru_learns", "lstm_stuck_on_series")
 STEP = "training step"
-LR_HELP = "Adam, the same for all three cells, so the comparison is fair."
 
 layout.header(FILE, (
     "A tanh RNN, an LSTM and a GRU train on one task with the **same seed and the same "
@@ -58,10 +57,7 @@ with controls:
                          help="How far apart the input that matters and the answer are.")
         steps = state.slider("Training steps", "steps", 50, 2000, DT["steps"], step=50)
         with layout.more_settings():
-            H = state.slider("Hidden size H", "H", 8, 128, DT["hidden_size"], step=8,
-                             advanced=True)
-            lr = float(state.select("Learning rate", "lr", words.LR, str(DT["lr"]),
-                                    help=LR_HELP, advanced=True))
+            H, lr = runs.size_and_rate("", DT)
             seed = state.seed(DT["seed"])
         params = dict(task=task, seq_len=T, hidden_size=H, steps=steps, lr=lr, seed=seed)
     elif part == "brackets":
@@ -71,10 +67,7 @@ with controls:
         st.caption(words.BRACKET_HELP)
         steps = state.slider("Training steps", "bsteps", 50, 2000, DB["steps"], step=50)
         with layout.more_settings():
-            H = state.slider("Hidden size H", "bH", 8, 128, DB["hidden_size"], step=8,
-                             advanced=True)
-            lr = float(state.select("Learning rate", "blr", words.LR, str(DB["lr"]),
-                                    help=LR_HELP, advanced=True))
+            H, lr = runs.size_and_rate("b", DB)
             seed = state.seed(DB["seed"])
         params = dict(max_distance=K, hidden_size=H, steps=steps, lr=lr, seed=seed)
     else:
@@ -83,10 +76,7 @@ with controls:
                          step=16, help="How many characters the gradient travels back through.")
         steps = state.slider("Training steps", "tsteps", 50, 1000, DL["steps"], step=50)
         with layout.more_settings():
-            H = state.slider("Hidden size H", "tH", 16, 256, DL["hidden_size"], step=16,
-                             advanced=True)
-            lr = float(state.select("Learning rate", "tlr", words.LR, str(DL["lr"]),
-                                    help=LR_HELP, advanced=True))
+            H, lr = runs.size_and_rate("t", DL, h_min=16, h_max=256, h_step=16)
             E = state.select("Input", "emb", {"32": "Embedding, 32 numbers per character",
                                               "0": "One-hot (one input per character)"},
                              str(DL["embed_dim"]), advanced=True)

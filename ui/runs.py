@@ -12,8 +12,8 @@ import streamlit as st
 from core import lm as core_lm
 from core.labels import cell_name
 
-from . import export, frames, runner
-from .words_compare import CELLS, TASKS, final_rows
+from . import export, frames, runner, state
+from .words_compare import CELLS, LR, TASKS, final_rows
 
 
 def _fmt(v) -> str:
@@ -81,3 +81,15 @@ def export_lm(key: str, res: dict, params: dict, tables: dict, **script) -> None
                              seed=params["seed"], expected=fl, filename=f"{key}.py", **script)
     export.downloads(key, {**tables, "gradients": frames.compare_gradient_map(res)},
                      script=text, stem=key, meta=params)
+
+
+def size_and_rate(prefix: str, defaults: dict, *, h_min: int = 8, h_max: int = 128,
+                  h_step: int = 8) -> tuple[int, float]:
+    """Lab 2's advanced model settings for one part (URL keys ``<prefix>H``, ``<prefix>lr``):
+    the hidden size and the learning rate, shared by all three cells."""
+    H = state.slider("Hidden size H", f"{prefix}H", h_min, h_max, defaults["hidden_size"],
+                     step=h_step, advanced=True)
+    lr = float(state.select("Learning rate", f"{prefix}lr", LR, str(defaults["lr"]),
+                            help="Adam, the same for all three cells, so the comparison is "
+                                 "fair.", advanced=True))
+    return H, lr
