@@ -262,15 +262,5 @@ with layout.section("Why the unclipped run blows up, and what each rule does"):
         "that has faded (*vanishing* gradients). Gated cells (Lab 2) and better starts "
         "(section 6) address that.")
 layout.code_for(exp.compare, params, show=RECIPE.headline)
-layout.notebook_download(FILE, (
-    "One RNN that is ready to explode trains three times from the same weights on the same "
-    "batches: with no clipping, with norm clipping and with value clipping. This notebook "
-    "runs the three (and a control with W_hh frozen) and draws their losses."), RECIPE,
-    how_to_read=(
-        "One line per run on a log axis. A dashed line marks the step where a run first "
-        "produced NaN or inf; crosses on the top edge are losses that were not finite. The "
-        "dotted line is chance: always answering 1."), tries=(
-        "Set `lr=0.01`. Does `unclipped_steps` reach `steps` now?",
-        "Set `optimizer='adam', lr=0.01`. Which runs stay finite, and how far apart do the "
-        "three final losses end?"))
+layout.notebook_download(FILE, recipe=RECIPE)
 layout.footer(FILE)

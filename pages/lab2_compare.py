@@ -322,13 +322,5 @@ if shown and res is not None:
 with layout.section("Why the gated cells pull ahead"):
     st.markdown(words.WHY_GATED)
 layout.code_for(FN, params, show=RECIPE.headline)
-layout.notebook_download(FILE, (
-    "A tanh RNN, an LSTM and a GRU train on the same task with the same seed and the same "
-    "batches. This notebook trains all three and draws their curves, so any gap between "
-    "them comes from how each cell carries its memory."), RECIPE, how_to_read=(
-    "One line per cell (tanh RNN vermillion, LSTM blue, GRU green). The dotted line is the "
-    "reference: chance for a task, 25 % for the brackets."), tries=(
-    "Change `seed` to 1, 2 and 3. Does the same cell come out on top every time?",
-    "Double `seq_len` (or `max_distance`). Which cell is the first to fall back to the "
-    "reference line?"))
+layout.notebook_download(FILE, recipe=RECIPE)
 layout.footer(FILE)

@@ -287,13 +287,5 @@ with layout.section("What the knobs do"):
         "the gradient-per-step chart shows. **Adam** rescales each weight's step by its recent "
         "gradient size, which blunts both tiny and huge gradients.")
 layout.code_for(exp.train_run, params, show=RECIPE.headline)
-layout.notebook_download(FILE, (
-    "One recurrent network trains on a task with a long-range dependency, with every remedy "
-    "from the lesson as a setting. This notebook trains it and draws its loss against the "
-    "task's chance level."), RECIPE, how_to_read=(
-    "The training loss per step on a log axis; the dotted line is the chance level, the best "
-    "loss without any memory. Crosses on the top edge mark NaN/inf losses."), tries=(
-    "Set `cell='rnn'`. Does `final_loss` still end far below `chance`?",
-    "Set `cell='rnn', optimizer='sgd', lr=0.1, init='orthogonal', gain=2.0, clip='none'`, "
-    "then the same with `clip='norm'`. Which one ends in NaN?"))
+layout.notebook_download(FILE, recipe=RECIPE)
 layout.footer(FILE)

@@ -278,14 +278,5 @@ else:
             "from the last few steps, so the network cannot learn that an input far back mattered. "
             "Section 3 takes the product apart; section 5 shows the cures.")
 layout.code_for(exp.gradient_profile, params, show=RECIPE.headline)
-layout.notebook_download(FILE, (
-    "A recurrent network learns from the end of a sequence by sending its error back through "
-    "every step. This notebook measures how much of that error reaches each step of a fresh "
-    "network, and draws it against the Pascanu bound."), RECIPE, how_to_read=(
-    "The x-axis is the step the gradient arrives at (the loss sits on the last step); the "
-    "y-axis is logarithmic, so a straight downward slope is a constant factor per step. The "
-    "dashed line is the theoretical ceiling for a plain RNN."), tries=(
-    "Change `seq_len` to 300. By how many orders of magnitude does `ratio` fall now?",
-    "Set `init='orthogonal'`, then `gain=0.8`. Which one keeps more gradient, and is the "
-    "measured line still under the bound?"))
+layout.notebook_download(FILE, recipe=RECIPE)
 layout.footer(FILE)

@@ -15,7 +15,6 @@ from ui import annotations, claims, demos, frames, layout, notebook, palette, ru
 from ui import words_cliff as words
 from ui.charts import axes, heatmaps, lines, special
 from ui.glossary import term
-from ui.takehome import TEXT
 
 FILE = "s2_exploding.py"
 D = exp.blowup.defaults
@@ -330,5 +329,5 @@ with layout.section("Is σ_max > 1 enough to explode?"):
         layout.cite("Pascanu, Mikolov & Bengio (2013), arXiv:1211.5063, section 2.1 "
                     "(necessary vs sufficient conditions).")
 layout.code_for(exp.blowup, params, show=["first_nonfinite", "phases"])
-layout.notebook_download(FILE, recipe=RECIPE, **TEXT[FILE])
+layout.notebook_download(FILE, recipe=RECIPE)
 layout.footer(FILE)

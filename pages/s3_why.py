@@ -9,7 +9,6 @@ from core.experiments import why as exp
 from core.theory import GAMMA_ALL, REGIME_THRESHOLD, pow10_text
 from ui import claims, demos, frames, layout, notebook, palette, state
 from ui.charts import heatmaps, lines, special
-from ui.takehome import TEXT
 
 FILE = "s3_why.py"
 D = exp.matrix_case.defaults
@@ -301,5 +300,5 @@ layout.cite("The decaying error flow was first analysed by Hochreiter (1991), Un
             "Schmidhuber (1997), Long short-term memory, Neural Computation 9(8), built the LSTM "
             "on it. Identity-initialised ReLU RNNs: Le, Jaitly & Hinton (2015), "
             "arXiv:1504.00941.")
-layout.notebook_download(FILE, recipe=RECIPE, **TEXT[FILE])
+layout.notebook_download(FILE, recipe=RECIPE)
 layout.footer(FILE)

@@ -12,7 +12,6 @@ from ui import claims, demos, frames, layout, notebook, palette, runner, state
 from ui import words_effects as words
 from ui.charts import lines
 from ui.glossary import term
-from ui.takehome import TEXT
 
 FILE = "s4_effects.py"
 D = exp.length_sweep.defaults
@@ -328,5 +327,5 @@ with layout.section("Two failures, two signatures"):
         "can take. The first failure is addressed by changing the architecture or the start "
         "(gated cells, careful initialisation: sections 5b and 6); the second mostly by "
         "bounding the step (clipping: section 5a).")
-layout.notebook_download(FILE, recipe=RECIPE, **TEXT[FILE])
+layout.notebook_download(FILE, recipe=RECIPE)
 layout.footer(FILE)

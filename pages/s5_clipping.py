@@ -12,7 +12,6 @@ from ui import annotations, claims, demos, frames, layout, notebook, palette, ru
 from ui import words_cliff as words
 from ui.charts import lines, special
 from ui.glossary import term
-from ui.takehome import TEXT
 
 FILE = "s5_clipping.py"
 D = exp.compare.defaults
@@ -286,5 +285,5 @@ else:
                             f"clipped one at {num(max(words.finite_values(paths['clipped']['loss'])))}."))
 
 layout.code_for(exp.compare, params, show=["clip", "threshold"])
-layout.notebook_download(FILE, recipe=RECIPE, **TEXT[FILE])
+layout.notebook_download(FILE, recipe=RECIPE)
 layout.footer(FILE)

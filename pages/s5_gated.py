@@ -8,7 +8,6 @@ from core.claims import claims_for, finite
 from core.experiments import gated as exp
 from ui import claims, demos, layout, notebook, palette, runner, state
 from ui.charts import heatmaps, lines, special
-from ui.takehome import TEXT
 
 FILE = "s5_gated.py"
 D = exp.compare_cells.defaults
@@ -313,5 +312,5 @@ else:
             "not a cure.")
 
 layout.code_for(exp.compare_cells, params)
-layout.notebook_download(FILE, recipe=RECIPE, **TEXT[FILE])
+layout.notebook_download(FILE, recipe=RECIPE)
 layout.footer(FILE)

@@ -9,7 +9,6 @@ from core.experiments import init_norm as exp
 from core.labels import INIT_LABELS
 from ui import claims, demos, layout, notebook, palette, runner, state
 from ui.charts import heatmaps, lines
-from ui.takehome import TEXT
 
 FILE = "s6_init_norm.py"
 DP, DI, DN = exp.init_profiles.defaults, exp.init_schemes.defaults, exp.norm_compare.defaults
@@ -346,5 +345,5 @@ elif npre is not None:
                 "brighter at the top than at the bottom sends more gradient to the first step "
                 "than to the last.")
 layout.code_for(exp.norm_compare, nparams)
-layout.notebook_download(FILE, recipe=RECIPE, **TEXT[FILE])
+layout.notebook_download(FILE, recipe=RECIPE)
 layout.footer(FILE)

@@ -18,7 +18,6 @@ from ui.charts.special import before_after
 from ui.glossary import term
 from ui.nav import by_file
 from ui.palette import RUN_COLORS
-from ui.takehome import TEXT
 
 FILE = "s7_conclusion.py"
 ANSWERED = "quiz_answered"  # the committed answers: {question key: option index}
@@ -197,5 +196,5 @@ RECIPE = notebook.Recipe(
     inputs=("res", "res"), dataframe=True,
     headline=tuple(f"runs.{k}.{m}" for m in ("ratio_init", "ratio_final")
                    for k in ("rnn", "lstm", "gru")))
-layout.notebook_download(FILE, recipe=RECIPE, **TEXT[FILE])
+layout.notebook_download(FILE, recipe=RECIPE)
 layout.footer(FILE)

@@ -111,12 +111,17 @@ def code_for(fn: Any, params: dict[str, Any], *, show: Sequence[str] = (),
     return src
 
 
-def notebook_download(file: str, idea: str, recipe: Any, *, how_to_read: str = "",
-                      tries: Sequence[str] = ()) -> None:
+def notebook_download(file: str, idea: str | None = None, recipe: Any = None, *,
+                      how_to_read: str = "", tries: Sequence[str] = ()) -> None:
     """"Download as notebook": the page's experiment, chart and questions for its current
-    settings (``ui.notebook``), built only when clicked."""
+    settings (``ui.notebook``), built only when clicked. The words default to the page's entry
+    in ``ui.takehome.TEXT``."""
     from . import notebook
+    from .takehome import TEXT
 
+    if idea is None:
+        text = TEXT[file]
+        idea, how_to_read, tries = text["idea"], text.get("how_to_read", ""), text.get("tries", ())
     info = by_file(file)
     spec = dict(title=info.title, idea=idea, recipe=recipe, how_to_read=how_to_read,
                 tries=tuple(tries), page_url=f"/{info.url}")

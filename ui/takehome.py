@@ -1,5 +1,5 @@
-"""What each lesson page's take-home notebook says around its code: the idea, how to read the
-chart, and prompts to try. Keyword arguments of ``layout.notebook_download`` (``**TEXT[FILE]``).
+"""What each page's take-home notebook says around its code: the idea, how to read the chart,
+and prompts to try, keyed by page file (``layout.notebook_download`` looks them up).
 
 No measured number is typed here: the notebook prints the run's own numbers. Streamlit-free.
 """
@@ -7,6 +7,50 @@ No measured number is typed here: the notebook prints the run's own numbers. Str
 from __future__ import annotations
 
 TEXT: dict[str, dict] = {
+    "s1_vanishing.py": dict(
+        idea="A recurrent network learns from the end of a sequence by sending its error back "
+             "through every step. This notebook measures how much of that error reaches each "
+             "step of a fresh network, and draws it against the Pascanu bound.",
+        how_to_read="The x-axis is the step the gradient arrives at (the loss sits on the last "
+                    "step); the y-axis is logarithmic, so a straight downward slope is a "
+                    "constant factor per step. The dashed line is the theoretical ceiling for a "
+                    "plain RNN.",
+        tries=(
+            "Change `seq_len` to 300. By how many orders of magnitude does `ratio` fall now?",
+            "Set `init='orthogonal'`, then `gain=0.8`. Which one keeps more gradient, and is "
+            "the measured line still under the bound?")),
+    "lab1_clipping.py": dict(
+        idea="One RNN that is ready to explode trains three times from the same weights on the "
+             "same batches: with no clipping, with norm clipping and with value clipping. This "
+             "notebook runs the three (and a control with W_hh frozen) and draws their losses.",
+        how_to_read="One line per run on a log axis. A dashed line marks the step where a run "
+                    "first produced NaN or inf; crosses on the top edge are losses that were "
+                    "not finite. The dotted line is chance: always answering 1.",
+        tries=(
+            "Set `lr=0.01`. Does `unclipped_steps` reach `steps` now?",
+            "Set `optimizer='adam', lr=0.01`. Which runs stay finite, and how far apart do the "
+            "three final losses end?")),
+    "lab2_compare.py": dict(
+        idea="A tanh RNN, an LSTM and a GRU train on the same task with the same seed and the "
+             "same batches. This notebook trains all three and draws their curves, so any gap "
+             "between them comes from how each cell carries its memory.",
+        how_to_read="One line per cell (tanh RNN vermillion, LSTM blue, GRU green). The dotted "
+                    "line is the reference: chance for a task, 25 % for the brackets.",
+        tries=(
+            "Change `seed` to 1, 2 and 3. Does the same cell come out on top every time?",
+            "Double `seq_len` (or `max_distance`). Which cell is the first to fall back to the "
+            "reference line?")),
+    "lab3_playground.py": dict(
+        idea="One recurrent network trains on a task with a long-range dependency, with every "
+             "remedy from the lesson as a setting. This notebook trains it and draws its loss "
+             "against the task's chance level.",
+        how_to_read="The training loss per step on a log axis; the dotted line is the chance "
+                    "level, the best loss without any memory. Crosses on the top edge mark "
+                    "NaN/inf losses.",
+        tries=(
+            "Set `cell='rnn'`. Does `final_loss` still end far below `chance`?",
+            "Set `cell='rnn', optimizer='sgd', lr=0.1, init='orthogonal', gain=2.0, "
+            "clip='none'`, then the same with `clip='norm'`. Which one ends in NaN?")),
     "s2_exploding.py": dict(
         idea="When the recurrent weights stretch the error signal instead of shrinking it, the "
              "gradient can grow with every step back, and plain SGD turns a huge gradient into "
