@@ -97,7 +97,7 @@ with main:
     live = (runner.live("lab1", exp.compare, params, draw=draw_partial, refusal=refusal,
                         run_label="Run all three") if layout.revealed("lab1") else None)
     res = live["result"] if live else None
-    complete = (res is not None and live["status"] in ("shipped", "done")
+    complete = (res is not None and runner.complete(live)
                 and len(res["runs"]) == len(exp.MODES) and res["control"] is not None
                 and res["control"]["done"])
     with ask:

@@ -115,7 +115,7 @@ with main:
     runstore.harvest(live)
     kept = runstore.runs()
     res = live["result"] if live else None
-    complete = live is not None and live["status"] in ("shipped", "done")
+    complete = runner.complete(live)
     with ask:
         shown = layout.prediction(
             FILE, "lab3", f"A **{cell_name(cell, params['nonlinearity'])}** "

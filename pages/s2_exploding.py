@@ -101,7 +101,7 @@ with main:
     run = (runner.live("s2", exp.blowup, params, draw=draw_live, run_label="Train",
                        refusal=refusal) if layout.revealed("s2") else None)
     res = run["result"] if run is not None else None
-    complete = run is not None and run["status"] in ("shipped", "done")
+    complete = runner.complete(run)
     with ask:
         shown = layout.prediction(
             FILE, "s2", f"A {cell_name('rnn', act)} starts with W_hh at **{gain:g}×** "

@@ -85,7 +85,7 @@ with main:
                            lines.ratio_curves.uncached(frames.curve_frame(p), height=200)))
            if layout.revealed("s4") else None)
     r = run["result"] if run is not None else None
-    complete = run is not None and run["status"] in ("shipped", "done")
+    complete = runner.complete(run)
     with ask:
         shown = layout.prediction(
             FILE, "s4", f"A {cell_name(cell)} trains {steps} steps at each length "
@@ -216,7 +216,7 @@ else:
                                 + (f", at the end {b['final_loss']:.3g}"
                                    if finite(b["final_loss"]) else "")
                                 + f"; blind guess {b['chance']:.3g}."))
-                if brun["status"] in ("shipped", "done"):
+                if runner.complete(brun):
                     claims.show(b, bparams, [CLAIM["not_learned_at_budget"],
                                              CLAIM["learned_later"]], inline=2)
                 layout.how_to_read(

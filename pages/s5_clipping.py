@@ -86,7 +86,7 @@ with main:
                        refusal=refusal) if layout.revealed("s5") else None)
     res = run["result"] if run is not None else None
     both = res is not None and bool(res.get("none")) and bool(res.get("clipped"))
-    complete = both and run["status"] in ("shipped", "done")
+    complete = both and runner.complete(run)
     with ask:
         shown = layout.prediction(
             FILE, "s5", f"Take the run of section 2 (tanh RNN, gain {gain:g}, SGD at lr "
@@ -226,7 +226,7 @@ else:
                 "; ".join(f"c = {r['threshold']:g}: " + (
                     "blew up" if r["blew_up"] else f"final loss {r['final_loss']:.3g}")
                     for r in sres["rows"]))
-            if srun["status"] in ("shipped", "done"):
+            if runner.complete(srun):
                 claims.show(sres, sparams, [exp.smallest_clips_all, exp.tight_survive,
                                             exp.loosest_fails])
             layout.how_to_read(words.sweep_note(sres))

@@ -108,7 +108,7 @@ with main:
                           run_label="Train all four")
         res = run["result"] if run else None
         # A stopped or capped run is partial: its numbers are drawn, its claims not judged.
-        complete = run is not None and run["status"] in ("shipped", "done")
+        complete = runner.complete(run)
         chart, mdf = main_chart(res)
         with chart_slot.container():
             layout.show(chart, mdf, key="s5b_moments", name="gradient_ratio_init_vs_trained",

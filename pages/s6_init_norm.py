@@ -29,7 +29,7 @@ SOLVED = 0.05  # MSE below which the adding problem counts as solved (chance is 
 
 def verdicts(run: dict, params: dict, *names: str) -> list[bool]:
     """The checked claims ``names`` on a complete run (a stopped run is not judged)."""
-    if run["status"] in ("shipped", "done"):
+    if runner.complete(run):
         return claims.show(run["result"], params, [CLAIM[n] for n in names])
     st.caption("This run was stopped before the end: the checks appear once every model has "
                "trained.")
@@ -251,7 +251,7 @@ NCOL = [palette.norm_colors(ncell)[n] for n, _ in exp.NORMS]
 if npre is None or not layout.revealed("s6_norm"):
     with layout.section("What \"batch normalisation\" means for an RNN"):
         explain_batch_norm()
-if npre is not None and npre["status"] not in ("shipped", "done"):
+if npre is not None and not runner.complete(npre):
     st.info("This run stopped before every model finished: press **Train all three** to run "
             "it to the end.", icon=":material/pause_circle:")
 elif npre is not None and state.instructor() and not layout.revealed("s6_init"):

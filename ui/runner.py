@@ -220,6 +220,12 @@ def _panel(key: str, fn: Callable[..., dict], full: dict, ck: str, jid: str, run
                       icon=":material/play_circle:")
 
 
+def complete(run: dict | None) -> bool:
+    """Whether a ``live`` run (or None) finished: the shipped result, or trained to the end
+    (not stopped by the learner or the time cap). Verdicts and claims speak only of these."""
+    return run is not None and run["status"] in ("shipped", "done")
+
+
 def runs_for(key: str) -> list[dict]:
     """Every finished or stopped run this session made under ``key`` (for comparisons)."""
     return [v for k, v in _store().items() if k.startswith(f"{key}:") and v["result"]]
