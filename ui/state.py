@@ -127,15 +127,34 @@ def slider(label: str, key: str, min_value: float, max_value: float, default: fl
            step: float | None = None, help: str | None = None, advanced: bool = False,
            format: str | None = None, where: Any = None) -> Any:
     """A bounded slider bound to the URL. Integer when ``default`` and the bounds are ints."""
+    return _bounded(False, label, key, min_value, max_value, default, step=step, help=help,
+                    advanced=advanced, format=format, where=where)
+
+
+def _bounded(box: bool, label: str, key: str, min_value: float, max_value: float,
+             default: float, *, step: float | None, help: str | None, advanced: bool,
+             format: str | None, where: Any) -> Any:
+    """A slider (``box`` False) or a number box: the value from the link (checked), hidden
+    in instructor mode when ``advanced``, else the widget bound to the URL."""
     integer, value = _number_from_link(label, key, min_value, max_value, default)
     if _hidden(advanced):
         return _hidden_value(key, value)
-    if not integer:
-        min_value, max_value, default = float(min_value), float(max_value), float(default)
-        step = float(step) if step is not None else None
-    kwargs = {} if key in st.session_state else {"value": default}
-    return (where or st).slider(label, min_value, max_value, step=step, key=key, help=help,
-                                format=format, bind="query-params", **kwargs)
+    kwargs = {} if key in st.session_state else {"value": float(default) if box or not integer
+                                                  else default}
+    if not box:
+        if not integer:
+            min_value, max_value = float(min_value), float(max_value)
+            step = float(step) if step is not None else None
+        return (where or st).slider(label, min_value, max_value, step=step, key=key, help=help,
+                                    format=format, bind="query-params", **kwargs)
+    # Integer boxes are float boxes showing whole numbers: Streamlit's integer box raises on
+    # ``?seed=inf`` while reading the URL, before any check of ours can run.
+    step = float(step if step is not None else (1 if integer else 0.01))
+    out = (where or st).number_input(label, float(min_value), float(max_value), step=step,
+                                     key=key, help=help,
+                                     format=format or ("%.0f" if integer else None),
+                                     bind="query-params", **kwargs)
+    return int(round(out)) if integer else out
 
 
 def select(label: str, key: str, options: Mapping[str, str] | Sequence[str], default: str, *,
@@ -191,18 +210,8 @@ def number(label: str, key: str, min_value: float, max_value: float, default: fl
            step: float | None = None, help: str | None = None, advanced: bool = False,
            format: str | None = None, where: Any = None) -> Any:
     """A bounded number box bound to the URL (for values a slider serves badly: lr, seed)."""
-    integer, value = _number_from_link(label, key, min_value, max_value, default)
-    if _hidden(advanced):
-        return _hidden_value(key, value)
-    # Integer boxes are float boxes showing whole numbers: Streamlit's integer box raises on
-    # ``?seed=inf`` while reading the URL, before any check of ours can run.
-    min_value, max_value, default = float(min_value), float(max_value), float(default)
-    step = float(step if step is not None else (1 if integer else 0.01))
-    kwargs = {} if key in st.session_state else {"value": default}
-    out = (where or st).number_input(label, min_value, max_value, step=step, key=key, help=help,
-                                     format=format or ("%.0f" if integer else None),
-                                     bind="query-params", **kwargs)
-    return int(round(out)) if integer else out
+    return _bounded(True, label, key, min_value, max_value, default, step=step, help=help,
+                    advanced=advanced, format=format, where=where)
 
 
 def seed(default: int = 0, *, where: Any = None, advanced: bool = True) -> int:
