@@ -59,14 +59,19 @@ def test_float32_adjoint_is_close_to_float64(variant):
                                atol=1e-5 * last.abs().max().item())
 
 
+def _agrees_on_the_adding_problem(model, reference, B, T, data_seed, atol):
+    """The adjoint probe of ``model`` (float64) equals ``reference``'s gradients, with the loss
+    on the last step of a batch of B adding problems of length T."""
+    x, y = adding_problem(B, T, generator=torch.Generator().manual_seed(data_seed))
+    loss_fn = lambda o: F.mse_loss(o[:, -1], y.double())  # noqa: E731
+    torch.testing.assert_close(hidden_state_gradients(model, x.double(), loss_fn),
+                               reference(model, x.double(), loss_fn), rtol=1e-9, atol=atol)
+
+
 @pytest.mark.parametrize("cell", ["rnn", "lstm"])
 def test_adjoint_agrees_with_the_zero_channel_autograd_design(cell):
     model = build_model(cell, 2, 12, 1, seed=7).double()
-    x, y = adding_problem(6, 25, generator=torch.Generator().manual_seed(3))
-    loss_fn = lambda o: F.mse_loss(o[:, -1], y.double())  # noqa: E731
-    torch.testing.assert_close(hidden_state_gradients(model, x.double(), loss_fn),
-                               hidden_state_gradients_autograd(model, x.double(), loss_fn),
-                               rtol=1e-9, atol=1e-15)
+    _agrees_on_the_adding_problem(model, hidden_state_gradients_autograd, 6, 25, 3, 1e-15)
 
 
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
@@ -110,11 +115,7 @@ def test_exploding_weights_give_nonfinite_numbers_not_an_exception(cell):
 
 def test_normalised_models_still_use_the_step_loop_and_agree_with_naive():
     model = build_model("gru", 2, 6, 1, seed=2, norm="layer").double()
-    x, y = adding_problem(3, 9, generator=torch.Generator().manual_seed(4))
-    loss_fn = lambda o: F.mse_loss(o[:, -1], y.double())  # noqa: E731
-    torch.testing.assert_close(hidden_state_gradients(model, x.double(), loss_fn),
-                               hidden_state_gradients_naive(model, x.double(), loss_fn),
-                               rtol=1e-9, atol=1e-14)
+    _agrees_on_the_adding_problem(model, hidden_state_gradients_naive, 3, 9, 4, 1e-14)
 
 
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
