@@ -8,10 +8,10 @@ from ui.nav import by_file
 
 FILE = "glossary.py"
 
-layout.header(FILE, (
-    "Plain definitions of the words the lessons use, each with the places in the app where you "
-    "can see the idea at work. Words underlined on other pages link here and open in a new "
-    "tab, so you do not lose your place."))
+layout.header(FILE, """
+    Plain definitions of the words the lessons use, each with the places in the app where you
+    can see the idea at work. Words underlined on other pages link here and open in a new
+    tab, so you do not lose your place.""")
 
 groups = glossary.grouped()
 with st.container(border=True):

@@ -30,11 +30,11 @@ CLASS_PLAN = [
 ]
 
 
-layout.header(FILE, (
-    "Recurrent networks read a sequence one step at a time and are trained by sending an error "
-    "backwards through every step. On the way back that error is multiplied again and again, "
-    "so it tends to **fade away** or **blow up**. This app lets you watch both happen in real "
-    "PyTorch models, see where they come from, and try the fixes that work."),
+layout.header(FILE, """
+    Recurrent networks read a sequence one step at a time and are trained by sending an error
+    backwards through every step. On the way back that error is multiplied again and again,
+    so it tends to **fade away** or **blow up**. This app lets you watch both happen in real
+    PyTorch models, see where they come from, and try the fixes that work.""",
     short="Watch gradients fade and blow up in real PyTorch models, and try the fixes.")
 # On a projector the class plan comes first; a learner reads what the lesson is first.
 plan = st.container() if state.instructor() else None

@@ -22,10 +22,10 @@ VTHR = ["0.01", "0.03", "0.1", "0.3", "1.0", "5.0"]
 OPTS = {"sgd": "SGD", "momentum": "SGD + momentum 0.9", "adam": "Adam"}
 X_TITLE, Y_TITLE = "training step", "loss, MSE (log scale)"
 
-layout.header(FILE, (
-    "Train one RNN that is **ready to explode** three times, from the same weights on the same "
-    "batches: with no protection, with **norm clipping** and with **value clipping**. Whatever "
-    "differs between the curves is the clipping's doing."),
+layout.header(FILE, """
+    Train one RNN that is **ready to explode** three times, from the same weights on the same
+    batches: with no protection, with **norm clipping** and with **value clipping**. Whatever
+    differs between the curves is the clipping's doing.""",
     short="Which runs survive: no clipping, norm clipping, value clipping?")
 
 controls, main = layout.beside()
@@ -93,14 +93,13 @@ def draw_partial(partial: dict) -> None:
 
 
 with main:
-    ask, top = st.container(), st.container()
-    live = (runner.live("lab1", exp.compare, params, draw=draw_partial, refusal=refusal,
-                        run_label="Run all three") if layout.revealed("lab1") else None)
-    res = live["result"] if live else None
-    complete = (res is not None and runner.complete(live)
+    held = runner.after_prediction("lab1", "lab1", exp.compare, params, draw=draw_partial,
+                                   refusal=refusal, run_label="Run all three")
+    res = held.result
+    complete = (res is not None and held.complete
                 and len(res["runs"]) == len(exp.MODES) and res["control"] is not None
                 and res["control"]["done"])
-    with ask:
+    with held.ask:
         shown = layout.prediction(
             FILE, "lab1", f"One {act} RNN (W_hh × **{gain:g}**, {OPTS[opt]} lr {lr:g}, "
             f"T = {T}) trains {steps} steps three ways: no clipping, norm clipping at {n_thr:g}, "
@@ -118,10 +117,9 @@ with main:
         radio=True, help="The exploding run spans dozens of orders of magnitude and squashes "
                          "the others flat; the zoom shows the finite runs on a linear axis."
     ) == "zoom"
-    with top:
+    with held.top:
         if not shown or not res or not res["runs"]:
-            layout.held_back(X_TITLE, Y_TITLE, height=280, note=None if not shown else
-                             "Press Run all three below to train these settings")
+            held.held_back(shown, X_TITLE, Y_TITLE)
             runstore.unshipped_note("lab1", exp.compare, params)
         else:
             df = RECIPE.table(res)
@@ -261,6 +259,4 @@ with layout.section("Why the unclipped run blows up, and what each rule does"):
         "still end near the chance line. Clipping only caps a step; it cannot enlarge a signal "
         "that has faded (*vanishing* gradients). Gated cells (Lab 2) and better starts "
         "(section 6) address that.")
-layout.code_for(exp.compare, params, show=RECIPE.headline)
-layout.notebook_download(FILE, recipe=RECIPE)
-layout.footer(FILE)
+layout.ending(FILE, RECIPE)

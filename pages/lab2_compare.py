@@ -22,10 +22,10 @@ TASK_CLAIMS = claims_for(exp.tasks.key)
 LOSS_CLAIMS = ("rnn_stays_at_chance", "gru_learns", "lstm_stuck_on_series")
 STEP = "training step"
 
-layout.header(FILE, (
-    "A tanh RNN, an LSTM and a GRU train on one task with the **same seed and the same "
-    "batches**, so any gap between their curves comes from how each cell carries its memory "
-    "from step to step. Predict, then watch all three train."),
+layout.header(FILE, """
+    A tanh RNN, an LSTM and a GRU train on one task with the **same seed and the same
+    batches**, so any gap between their curves comes from how each cell carries its memory
+    from step to step. Predict, then watch all three train.""",
     short="Same task, same batches: which cell remembers across T steps?")
 
 controls, main = layout.beside()
@@ -124,13 +124,11 @@ def draw_live(partial: dict) -> None:
 
 
 with main:
-    ask, top = st.container(), st.container()
-    out = (runner.live(KEY, FN, params, draw=draw_live, refusal=refusal)
-           if layout.revealed(KEY) else None)
-    res = out["result"] if out is not None else None
+    held = runner.after_prediction(KEY, KEY, FN, params, draw=draw_live, refusal=refusal)
+    res = held.result
     complete = res is not None and set(res["runs"]) == set(exp.CELLS) and all(
         r["status"] == "done" for r in res["runs"].values())
-    with ask:
+    with held.ask:
         if part == "tasks":
             question, options = words.task_question(task, T, steps), words.TASK_OPTIONS
             correct = words.task_answer(res) if complete else 1
@@ -149,15 +147,14 @@ with main:
                         f"{math.exp(uni):.1f}.") if complete else None
         shown = layout.prediction(FILE, KEY, question, options, correct, why,
                                   observed=observed)
-    with top:
+    with held.top:
         if not shown and demos.is_default(FN, params) and demos.problem(FN.key):
             st.caption("The precomputed result for these settings could not be loaded, so it "
                        "will be computed live on the server once you commit.")
         if not shown or res is None:
-            layout.held_back(X_TITLE, Y_TITLE, height=280, note=None if not shown else
-                             "Press Run below to train these settings")
+            held.held_back(shown, X_TITLE, Y_TITLE)
         else:
-            runs.run_note(out)
+            runs.run_note(held.run)
             df = RECIPE.table(res)
             if part == "tasks":
                 alt_text = "Loss curves; " + words.task_observed(res)
@@ -257,7 +254,7 @@ if shown and res is not None:
         layout.how_to_read(words.gradient_how_to_read(what, reads))
 
     if part == "tasks":
-        runs.session_table(KEY, out, params, lambda r: r["eval_loss"] if r["eval_loss"]
+        runs.session_table(KEY, held.run, params, lambda r: r["eval_loss"] if r["eval_loss"]
                            is not None else r["final_loss"], "test loss")
         with layout.section("Final numbers and downloads"):
             st.markdown(f"Chance loss {res['chance']:.4g}" + (
@@ -268,7 +265,7 @@ if shown and res is not None:
         layout.cite("Hochreiter & Schmidhuber (1997), Long short-term memory, Neural "
                     "Computation 9(8); Cho et al. (2014), arXiv:1406.1078 (the GRU).")
     elif part == "brackets":
-        runs.session_table(KEY, out, params, lambda r: (
+        runs.session_table(KEY, held.run, params, lambda r: (
             float(np.mean(r["acc_by_distance"])) if r["acc_by_distance"]
             else (r["eval_accuracy"] or [None])[-1]), "bracket accuracy")
         ldf = frames.compare_lm_loss(res)
@@ -300,7 +297,7 @@ if shown and res is not None:
                     "gated cells beat the tanh RNN; which gate is better they could not "
                     "conclude.")
     else:
-        runs.session_table(KEY, out, params, lambda r: r["final_perplexity"],
+        runs.session_table(KEY, held.run, params, lambda r: r["final_perplexity"],
                            "held-out perplexity")
         with layout.section("Final numbers, the corpus and downloads"):
             rows = [{"cell": cell_name(c), "status": r["status"],
@@ -321,6 +318,4 @@ if shown and res is not None:
 
 with layout.section("Why the gated cells pull ahead"):
     st.markdown(words.WHY_GATED)
-layout.code_for(FN, params, show=RECIPE.headline)
-layout.notebook_download(FILE, recipe=RECIPE)
-layout.footer(FILE)
+layout.ending(FILE, RECIPE)

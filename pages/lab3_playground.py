@@ -23,10 +23,10 @@ X_TITLE = "training step"
 START = {"default": "PyTorch's default", "xavier": "Xavier", "orthogonal": "orthogonal",
          "identity": "identity"}
 
-layout.header(FILE, (
-    "Set the knobs, predict, run, then change **one** thing and run again: every run of this "
-    "session is kept, drawn faint behind the newest and listed in a table. With the seed fixed, "
-    "each difference between two runs has a single cause."),
+layout.header(FILE, """
+    Set the knobs, predict, run, then change **one** thing and run again: every run of this
+    session is kept, drawn faint behind the newest and listed in a table. With the seed fixed,
+    each difference between two runs has a single cause.""",
     short="Change one knob, predict, run: what did that one thing do?")
 
 controls, main = layout.beside()
@@ -109,19 +109,18 @@ def draw_partial(partial: dict) -> None:
 
 runstore.ask_again("lab3", exp.train_run, params)
 with main:
-    ask, top = st.container(), st.container()
-    live = (runner.live("play", exp.train_run, params, refusal=refusal, draw=draw_partial)
-            if layout.revealed("lab3") else None)
-    runstore.harvest(live)
+    held = runner.after_prediction("play", "lab3", exp.train_run, params, refusal=refusal,
+                                   draw=draw_partial)
+    runstore.harvest(held.run)
     kept = runstore.runs()
-    res = live["result"] if live else None
-    complete = runner.complete(live)
-    with ask:
+    res, complete = held.result, held.complete
+    with held.ask:
         shown = layout.prediction(
-            FILE, "lab3", f"A **{cell_name(cell, params['nonlinearity'])}** "
-            f"({START[init]} start, {OPTS[opt]} at lr {lr:g}, clipping: "
-            f"{CLIPS[clip].lower()}) trains {steps} steps on the **{labs.TASKS[task].lower()}** "
-            f"with T = {T}. Where does its loss end?", labs.PLAY_OPTIONS,
+            FILE, "lab3", f"""
+                A **{cell_name(cell, params['nonlinearity'])}** ({START[init]} start,
+                {OPTS[opt]} at lr {lr:g}, clipping: {CLIPS[clip].lower()}) trains {steps} steps
+                on the **{labs.TASKS[task].lower()}** with T = {T}. Where does its loss
+                end?""", labs.PLAY_OPTIONS,
             correct=labs.playground_answer(res) if complete else 0,
             why=[
                 "The loss fell well below what any network without memory can reach, so "
@@ -143,10 +142,9 @@ with main:
     all_colour = on and state.toggle("Draw every run in full colour", "allcol", False,
                                      help="Off: the newest run in colour, the others faint.")
     order = [r for r in kept if r is not focus] + [focus] if on else []
-    with top:
+    with held.top:
         if not on:
-            layout.held_back(X_TITLE, Y_TITLE, height=280, note=None if not shown else
-                             "Press Run below to train these settings")
+            held.held_back(shown, X_TITLE, Y_TITLE)
             runstore.unshipped_note("lab3", exp.train_run, params)
         else:
             df = labs.playground_curves(order, ghosts=not all_colour)
@@ -286,6 +284,4 @@ with layout.section("What the knobs do"):
         "up (Cooijmans et al. 2016); whether it carries the gradient further back in your run, "
         "the gradient-per-step chart shows. **Adam** rescales each weight's step by its recent "
         "gradient size, which blunts both tiny and huge gradients.")
-layout.code_for(exp.train_run, params, show=RECIPE.headline)
-layout.notebook_download(FILE, recipe=RECIPE)
-layout.footer(FILE)
+layout.ending(FILE, RECIPE)

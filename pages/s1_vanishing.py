@@ -22,9 +22,9 @@ CLAIM = {c.name: c for fn in (exp.gradient_profile, exp.weight_update_shares,
 #: long to train live on a shared server).
 TRAIN_MAX_T = exp.training_heatmap.defaults["seq_len"]
 
-layout.header(FILE, (
-    "To learn from a sequence, a recurrent network sends the error at the **end** back to every "
-    "earlier step. Measure how much of that signal arrives, step by step."),
+layout.header(FILE, """
+    To learn from a sequence, a recurrent network sends the error at the **end** back to every
+    earlier step. Measure how much of that signal arrives, step by step.""",
     short="How much of the error signal reaches the early steps?")
 
 # -- the question ------------------------------------------------------------------------------
@@ -82,22 +82,21 @@ answer = (3 if finite(ratio) and ratio > 10 else 0 if finite(ratio) and ratio >=
 
 with main:
     shown = layout.prediction(
-        FILE, "s1", f"A fresh {name} reads {T} steps and the loss sits on the last one. How "
-        "much of the gradient's size reaches the **first** step, compared with the last?",
+        FILE, "s1", f"""
+            A fresh {name} reads {T} steps and the loss sits on the last one. How much of the
+            gradient's size reaches the **first** step, compared with the last?""",
         OPTIONS, correct=answer,
-        why="Each step back multiplies the signal by that step's Jacobian. When its typical "
-            "stretch is below 1, the factors compound: a few dozen steps lose many orders of "
-            "magnitude.",
+        why="""
+            Each step back multiplies the signal by that step's Jacobian. When its typical
+            stretch is below 1, the factors compound: a few dozen steps lose many orders of
+            magnitude.""",
         observed=f"first/last = {pow10_text(math.log10(ratio)) if finite(ratio) and ratio > 0 else ratio}.")
 
-    if not shown:
-        layout.held_back(X_TITLE, Y_TITLE, height=280)
-    else:
-        df = RECIPE.table(res)
-        layout.show(RECIPE.chart(df), df, key="s1_profile", name="vanishing_profile", alt_text=(
-            f"Gradient norm falls from {res['grad_norm'][-1]:.2g} at the last step to "
-            f"{res['grad_norm'][0]:.2g} at step 0: a ratio of {ratio:.2g}."))
-        layout.verdict("s1")
+    if layout.reveal_chart(shown, "s1", RECIPE, res, key="s1_profile", name="vanishing_profile",
+                           axes=(X_TITLE, Y_TITLE), alt=lambda _: (
+                               f"Gradient norm falls from {res['grad_norm'][-1]:.2g} at the "
+                               f"last step to {res['grad_norm'][0]:.2g} at step 0: a ratio of "
+                               f"{ratio:.2g}.")) is not None:
         if res["batch_size"] < params["batch_size"]:
             st.caption(f":material/memory: Averaged over {res['batch_size']} sequences instead "
                        f"of {params['batch_size']} to keep this long, wide probe within the "
@@ -277,6 +276,4 @@ else:
             "product is astronomically small. The weights still get updated, but almost entirely "
             "from the last few steps, so the network cannot learn that an input far back mattered. "
             "Section 3 takes the product apart; section 5 shows the cures.")
-layout.code_for(exp.gradient_profile, params, show=RECIPE.headline)
-layout.notebook_download(FILE, recipe=RECIPE)
-layout.footer(FILE)
+layout.ending(FILE, RECIPE)

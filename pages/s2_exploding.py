@@ -26,11 +26,11 @@ NORMS = ["||gradient||", "||W_hh||", "||readout||"]
 NORM_COLORS = [palette.OKABE_ITO[7], palette.OKABE_ITO[3], palette.OKABE_ITO[2]]
 OPTS = {"sgd": "plain SGD", "momentum": "SGD + momentum 0.9", "adam": "Adam"}
 
-layout.header(FILE, (
-    "When the recurrent weights stretch the error signal instead of shrinking it, the gradient "
-    f"grows with every step back: an {term('exploding gradient')}. Cause a blow-up on purpose, "
-    f"then take it apart: its two phases, the first {term('NaN and inf', '`inf`')}, and the "
-    "cliff that throws gradient descent off course."),
+layout.header(FILE, f"""
+    When the recurrent weights stretch the error signal instead of shrinking it, the gradient
+    grows with every step back: an {term('exploding gradient')}. Cause a blow-up on purpose,
+    then take it apart: its two phases, the first {term('NaN and inf', '`inf`')}, and the
+    cliff that throws gradient descent off course.""",
     short="Can training a tanh RNN blow up to inf?")
 
 JRES = demos.run(exp.jacobian_growth)  # shipped at its defaults: instant
@@ -97,17 +97,15 @@ def draw_live(r: dict) -> None:
 
 
 with main:
-    ask, top = st.container(), st.container()
-    run = (runner.live("s2", exp.blowup, params, draw=draw_live, run_label="Train",
-                       refusal=refusal) if layout.revealed("s2") else None)
-    res = run["result"] if run is not None else None
-    complete = runner.complete(run)
-    with ask:
+    held = runner.after_prediction("s2", "s2", exp.blowup, params, draw=draw_live,
+                                   run_label="Train", refusal=refusal)
+    res, complete = held.result, held.complete
+    with held.ask:
         shown = layout.prediction(
-            FILE, "s2", f"A {cell_name('rnn', act)} starts with W_hh at **{gain:g}×** "
-            f"PyTorch's default scale and trains with {OPTS[opt]} (lr {lr:g}) on the adding "
-            f"problem (T = {T}, chance loss {chance:.3f}). What does its loss do in {steps} "
-            "steps?", OPTIONS,
+            FILE, "s2", f"""
+                A {cell_name('rnn', act)} starts with W_hh at **{gain:g}×** PyTorch's default
+                scale and trains with {OPTS[opt]} (lr {lr:g}) on the adding problem (T = {T},
+                chance loss {chance:.3f}). What does its loss do in {steps} steps?""", OPTIONS,
             correct=words.blowup_answer(res) if complete else 2,
             why="A bounded activation bounds the hidden states, not the gradients. Big gradients "
                 "inflate W_hh "
@@ -115,10 +113,9 @@ with main:
                 "than the last, until the loss passes float32's largest number "
                 f"({words.F32_MAX:.1e}). The presets show gentler starts that stay finite.",
             observed=words.blowup_observed(res) if complete else None)
-    with top:
+    with held.top:
         if not shown or res is None:
-            layout.held_back(X_TITLE, Y_TITLE, height=280, note=None if not shown else
-                             "Press Train below to run these settings")
+            held.held_back(shown, X_TITLE, Y_TITLE)
         else:
             ldf = RECIPE.table(res)
             layout.show(RECIPE.chart(ldf, res), ldf, key="s2_loss", name="loss", alt_text=(
@@ -328,6 +325,4 @@ with layout.section("Is σ_max > 1 enough to explode?"):
         claims.show(JRES, J, [exp.necessary_not_sufficient])
         layout.cite("Pascanu, Mikolov & Bengio (2013), arXiv:1211.5063, section 2.1 "
                     "(necessary vs sufficient conditions).")
-layout.code_for(exp.blowup, params, show=["first_nonfinite", "phases"])
-layout.notebook_download(FILE, recipe=RECIPE)
-layout.footer(FILE)
+layout.ending(FILE, RECIPE, show=["first_nonfinite", "phases"])

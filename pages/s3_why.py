@@ -18,10 +18,10 @@ ACTS = {"tanh": "tanh", "relu": "ReLU", "sigmoid": "logistic sigmoid", "linear":
 CLAIM = {c.name: c for fn in (exp.matrix_case, exp.activation_compare, exp.phase_diagram)
          for c in claims_for(fn.key)}
 
-layout.header(FILE, (
-    "Going back one step, backpropagation through time multiplies the gradient by that step's "
-    "Jacobian diag(σ′) W_hh, so k steps back it has been multiplied k times. Theory caps that "
-    "product (Pascanu et al. 2013): build a W_hh and see when the cap tells you what happens."),
+layout.header(FILE, """
+    Going back one step, backpropagation through time multiplies the gradient by that step's
+    Jacobian diag(σ′) W_hh, so k steps back it has been multiplied k times. Theory caps that
+    product (Pascanu et al. 2013): build a W_hh and see when the cap tells you what happens.""",
     short="k steps back, k Jacobians multiplied: does the bound decide what happens?")
 
 controls, main = layout.beside()
@@ -89,14 +89,10 @@ with main:
                   f"{pow10_text(bound_last)}." if math.isfinite(last) else
                   "the product became exactly zero (every unit switched off)."))
 
-    if not shown:
-        layout.held_back(X_TITLE, Y_TITLE, height=280)
-    else:
-        ldf = RECIPE.table(res)
-        layout.show(RECIPE.chart(ldf), ldf, key="s3_lag", name="jacobian_by_lag", alt_text=(
-                f"Measured Jacobian product after {T} steps: {pow10_text(last)}; the Pascanu "
-                f"bound: {pow10_text(bound_last)}."))
-        layout.verdict("s3")
+    if layout.reveal_chart(shown, "s3", RECIPE, res, key="s3_lag", name="jacobian_by_lag",
+                           axes=(X_TITLE, Y_TITLE), alt=lambda _: (
+                               f"Measured Jacobian product after {T} steps: {pow10_text(last)}; "
+                               f"the Pascanu bound: {pow10_text(bound_last)}.")) is not None:
         layout.metric_row([
             ("γ·σ_max", f"{eta:.3f}", "the bound's factor per step"),
             ("measured per step", f"×{10 ** res['rate']:.3f}"
@@ -300,5 +296,4 @@ layout.cite("The decaying error flow was first analysed by Hochreiter (1991), Un
             "Schmidhuber (1997), Long short-term memory, Neural Computation 9(8), built the LSTM "
             "on it. Identity-initialised ReLU RNNs: Le, Jaitly & Hinton (2015), "
             "arXiv:1504.00941.")
-layout.notebook_download(FILE, recipe=RECIPE)
-layout.footer(FILE)
+layout.ending(FILE, RECIPE, code=False)

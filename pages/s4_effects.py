@@ -26,12 +26,12 @@ BUDGET_FACTOR = B["steps"] // B["budget"]
 #: The exploding run's three runs (result key, legend label) and their colours.
 RUNS = (("raw", "no clipping"), ("frozen", "W_hh frozen"), ("clipped", "clipped at 1"))
 RUN_COLORS = [palette.BAD, palette.OKABE_ITO[0], palette.OKABE_ITO[3]]
-layout.header(FILE, (
-    "Trained for a fixed number of steps, a plain RNN learns a "
-    f"{term('long-term dependency', 'dependency')} a few steps long, then stops learning once "
-    "the input that matters lies further back: its loss settles at the "
-    f"{term('chance baseline', 'blind-guess level')}. Find where that happens, then watch the "
-    f"loud opposite failure, an {term('exploding gradient')}."),
+layout.header(FILE, f"""
+    Trained for a fixed number of steps, a plain RNN learns a
+    {term('long-term dependency', 'dependency')} a few steps long, then stops learning once
+    the input that matters lies further back: its loss settles at the
+    {term('chance baseline', 'blind-guess level')}. Find where that happens, then watch the
+    loud opposite failure, an {term('exploding gradient')}.""",
     short="How far back can a plain RNN learn from, in a fixed number of steps?")
 
 controls, main = layout.beside()
@@ -79,14 +79,12 @@ RECIPE = notebook.Recipe(exp.length_sweep, params, frames.score_frame, lines.sco
     percent=classify, y_title=Y_TITLE, height=280), headline=("lengths", "learned", "final_loss"))
 
 with main:
-    ask, top = st.container(), st.container()
-    run = (runner.live("s4_sweep", exp.length_sweep, params, refusal=refusal,
-                       draw=lambda p: p.get("curve_T") and layout.draw_chart(
-                           lines.ratio_curves.uncached(frames.curve_frame(p), height=200)))
-           if layout.revealed("s4") else None)
-    r = run["result"] if run is not None else None
-    complete = runner.complete(run)
-    with ask:
+    held = runner.after_prediction(
+        "s4_sweep", "s4", exp.length_sweep, params, refusal=refusal,
+        draw=lambda p: p.get("curve_T") and layout.draw_chart(
+            lines.ratio_curves.uncached(frames.curve_frame(p), height=200)))
+    r, complete = held.result, held.complete
+    with held.ask:
         shown = layout.prediction(
             FILE, "s4", f"A {cell_name(cell)} trains {steps} steps at each length "
             f"T = {', '.join(map(str, lengths))} ({TASKS[task].lower()}). Which does it learn, "
@@ -101,10 +99,9 @@ with main:
             observed=(f"within {r['steps']} steps, " + "; ".join(
                 f"T = {t}: {'learned' if ok else 'not learned'}"
                 for t, ok in zip(r["lengths"], r["learned"])) + ".") if complete else None)
-    with top:
+    with held.top:
         if not shown or r is None or not r["lengths"]:
-            layout.held_back(X_TITLE, Y_TITLE, height=280, note=None if not shown else
-                             "Press Run below to train these settings")
+            held.held_back(shown, X_TITLE, Y_TITLE)
         else:
             sdf = RECIPE.table(r)
             # earlier sweeps of this session on the same task, for comparison (e.g. RNN vs LSTM)
@@ -327,5 +324,4 @@ with layout.section("Two failures, two signatures"):
         "can take. The first failure is addressed by changing the architecture or the start "
         "(gated cells, careful initialisation: sections 5b and 6); the second mostly by "
         "bounding the step (clipping: section 5a).")
-layout.notebook_download(FILE, recipe=RECIPE)
-layout.footer(FILE)
+layout.ending(FILE, RECIPE, code=False)

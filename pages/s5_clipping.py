@@ -22,11 +22,11 @@ CLIPS = {k: v for k, v in CLIP_LABELS.items() if k != "none"}
 COLORS = [palette.PATH_COLORS["unclipped"], palette.PATH_COLORS["clipped"]]
 PICK = "s5_cliff_pick"  # the click selection on the cliff map
 
-layout.header(FILE, (
-    "Section 2's run came apart because SGD took whatever step the gradient asked for. "
-    f"{term('gradient clipping', 'Clipping')} caps that step before the update: it rescales the "
-    f"whole gradient ({term('norm clipping')}) or clamps each entry ({term('value clipping')}) "
-    f"at a {term('clipping threshold')}."),
+layout.header(FILE, f"""
+    Section 2's run came apart because SGD took whatever step the gradient asked for.
+    {term('gradient clipping', 'Clipping')} caps that step before the update: it rescales the
+    whole gradient ({term('norm clipping')}) or clamps each entry ({term('value clipping')})
+    at a {term('clipping threshold')}.""",
     short="Cap the step: does clipping save the exploding run?")
 
 controls, main = layout.beside()
@@ -81,13 +81,12 @@ def draw_live(r: dict) -> None:
 
 
 with main:
-    ask, top = st.container(), st.container()
-    run = (runner.live("s5", exp.compare, params, draw=draw_live, run_label="Train both",
-                       refusal=refusal) if layout.revealed("s5") else None)
-    res = run["result"] if run is not None else None
+    held = runner.after_prediction("s5", "s5", exp.compare, params, draw=draw_live,
+                                   run_label="Train both", refusal=refusal)
+    res = held.result
     both = res is not None and bool(res.get("none")) and bool(res.get("clipped"))
-    complete = both and runner.complete(run)
-    with ask:
+    complete = both and held.complete
+    with held.ask:
         shown = layout.prediction(
             FILE, "s5", f"Take the run of section 2 (tanh RNN, gain {gain:g}, SGD at lr "
             f"{lr:g}, T = {T}) and add **{clip} clipping at c = {thr:g}**: same start, same "
@@ -98,10 +97,9 @@ with main:
                 "gives a plain RNN no memory of the marked numbers, though: that is the "
                 "vanishing-gradient problem, which clipping cannot touch (section 5b).",
             observed=words.compare_observed(res) if complete else None)
-    with top:
+    with held.top:
         if not shown or not both:
-            layout.held_back(X_TITLE, Y_TITLE, height=280, note=None if not shown else
-                             "Press Train both below to run these settings")
+            held.held_back(shown, X_TITLE, Y_TITLE)
         else:
             cdf = RECIPE.table(res)
             layout.show(RECIPE.chart(cdf, res), cdf, key="s5_loss",
@@ -284,6 +282,4 @@ else:
                             f"{num(max(words.finite_values(paths['unclipped']['loss'])))}, the "
                             f"clipped one at {num(max(words.finite_values(paths['clipped']['loss'])))}."))
 
-layout.code_for(exp.compare, params, show=["clip", "threshold"])
-layout.notebook_download(FILE, recipe=RECIPE)
-layout.footer(FILE)
+layout.ending(FILE, RECIPE, show=["clip", "threshold"])

@@ -18,10 +18,10 @@ FRESH_CLAIMS = [CLAIM[n] for n in ("fresh_cells_lose_it", "forget_bias_head_star
                                    "forget_gate_closes_path")]
 Y_TITLE = "first/last gradient ratio (log; 1 = nothing lost)"
 
-layout.header(FILE, (
-    "An LSTM or a GRU adds **gates**, numbers between 0 and 1 that can give the error a road "
-    "back through time without a weight matrix squeezing it at every step. Measure when that "
-    "road is open: in a fresh network, or only once it has been trained?"),
+layout.header(FILE, """
+    An LSTM or a GRU adds **gates**, numbers between 0 and 1 that can give the error a road
+    back through time without a weight matrix squeezing it at every step. Measure when that
+    road is open: in a fresh network, or only once it has been trained?""",
     short="Do gates carry the gradient back before training, or only after?")
 
 controls, main = layout.beside()
@@ -88,12 +88,14 @@ def draw_partial(partial: dict) -> None:
 
 with main:
     shown = layout.prediction(
-        FILE, "s5b", f"A freshly initialised **LSTM** reads {T} steps and the loss sits on the "
-        "last one. How much of the gradient's size reaches the **first** step?",
+        FILE, "s5b", f"""
+            A freshly initialised **LSTM** reads {T} steps and the loss sits on the last one.
+            How much of the gradient's size reaches the **first** step?""",
         OPTIONS, correct=answer,
-        why="Going back one step along the cell state multiplies the error by that step's "
-            "forget gate, and a fresh forget gate sits near sigmoid(0) = 0.5: over many steps "
-            "those halves compound. Only training can push some forget gates towards 1.",
+        why="""
+            Going back one step along the cell state multiplies the error by that step's
+            forget gate, and a fresh forget gate sits near sigmoid(0) = 0.5: over many steps
+            those halves compound. Only training can push some forget gates towards 1.""",
         observed="first/last at initialisation: " + ", ".join(
             f"{fresh['runs'][k]['label']} {fresh['runs'][k]['ratio_init']:.0e}"
             for k in ("lstm", "rnn", "gru")) + ".")
@@ -311,6 +313,4 @@ else:
             "road. A forget-gate bias of 1 starts the gate at 0.73 instead of 0.5: a head start, "
             "not a cure.")
 
-layout.code_for(exp.compare_cells, params)
-layout.notebook_download(FILE, recipe=RECIPE)
-layout.footer(FILE)
+layout.ending(FILE, RECIPE, show=())

@@ -55,10 +55,10 @@ def explain_batch_norm() -> None:
                 "arXiv:1607.06450; Laurent et al. (2016), arXiv:1510.01378.")
 
 
-layout.header(FILE, (
-    "Two cheap levers set how a recurrent network **starts**: the distribution its weights "
-    "are drawn from, and whether each step re-scales its signal to a standard size. Measure "
-    "how far back the first gradient reaches with each, and what that buys in training."),
+layout.header(FILE, """
+    Two cheap levers set how a recurrent network **starts**: the distribution its weights
+    are drawn from, and whether each step re-scales its signal to a standard size. Measure
+    how far back the first gradient reaches with each, and what that buys in training.""",
     short="Which start lets the gradient reach furthest back?")
 
 controls, main = layout.beside()
@@ -114,14 +114,12 @@ with main:
             "default shrinks almost all of them. A gain far from 1 can reorder them.",
         observed=f"{exp.SCHEME_LABELS[best]} passes {ratios[best]:.0e} of the last step's "
                  "gradient to step 0.")
-    if not shown:
-        layout.held_back(LAG, SHARE, height=280)
-    else:
-        sdf = RECIPE.table(prof)
-        layout.show(RECIPE.chart(sdf), sdf, key="s6_lag", name="gradient_by_lag_per_start", alt_text=(
-            f"Untrained, share of the gradient reaching step 0 ({iT - 1} steps back): "
-            + ", ".join(f"{SHORT[s]} {prof['runs'][s]['ratio_init']:.0e}" for s in prof["order"]) + "."))
-        layout.verdict("s6_init")
+    if layout.reveal_chart(shown, "s6_init", RECIPE, prof, key="s6_lag",
+                           name="gradient_by_lag_per_start", axes=(LAG, SHARE), alt=lambda _: (
+                               f"Untrained, share of the gradient reaching step 0 ({iT - 1} "
+                               "steps back): " + ", ".join(
+                                   f"{SHORT[s]} {prof['runs'][s]['ratio_init']:.0e}"
+                                   for s in prof["order"]) + ".")) is not None:
         claims.show(prof, pparams, [CLAIM[n] for n in ("irnn_keeps_most",
                                                         "default_loses_most",
                                                         "forget_bias_start")])
@@ -344,6 +342,4 @@ elif npre is not None:
                 "whose top rows stay dark has a vanishing gradient at that moment; one "
                 "brighter at the top than at the bottom sends more gradient to the first step "
                 "than to the last.")
-layout.code_for(exp.norm_compare, nparams)
-layout.notebook_download(FILE, recipe=RECIPE)
-layout.footer(FILE)
+layout.ending(FILE, RECIPE, fn=exp.norm_compare, params=nparams, show=())

@@ -80,10 +80,10 @@ def _question(n: int, q: quiz.Question, answers: dict) -> None:
         st.caption("Read more in the glossary: " + ", ".join(term(t) for t in q.terms))
 
 
-layout.header(FILE, (
-    "A recurrent network's error signal is multiplied by one Jacobian per step on its way "
-    "back, and that repeated multiplication makes it fade (vanishing) or blow up (exploding). "
-    "Below: the whole lesson on one table, a quiz to check yourself, and a sheet to keep."),
+layout.header(FILE, """
+    A recurrent network's error signal is multiplied by one Jacobian per step on its way
+    back, and that repeated multiplication makes it fade (vanishing) or blow up (exploding).
+    Below: the whole lesson on one table, a quiz to check yourself, and a sheet to keep.""",
     short="The lesson on one table, then a quiz marked as you go.")
 
 st.header("The lesson on one table")
@@ -196,5 +196,4 @@ RECIPE = notebook.Recipe(
     inputs=("res", "res"), dataframe=True,
     headline=tuple(f"runs.{k}.{m}" for m in ("ratio_init", "ratio_final")
                    for k in ("rnn", "lstm", "gru")))
-layout.notebook_download(FILE, recipe=RECIPE)
-layout.footer(FILE)
+layout.ending(FILE, RECIPE, code=False)

@@ -5,7 +5,9 @@ the sidebar and instructor (projector) mode. Nothing here imports torch.
 
 from __future__ import annotations
 
+import inspect
 import io
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -75,14 +77,23 @@ def sidebar() -> None:
             pulse.status_badge()
 
 
+def prose(md: str) -> str:
+    """Markdown written in a page as an indented triple-quoted block, as it should reach the
+    reader: the common indentation and the outer blank lines removed, the lines of a paragraph
+    joined by single spaces. Blank lines (paragraph breaks) and lines that start a list item
+    ("- ", "* ", "1. ") keep their line break."""
+    text = inspect.cleandoc(md)
+    return re.sub(r"(?<=\S)[ \t]*\n(?![ \t]*(?:\n|[-*] |\d+\. ))[ \t]*", " ", text)
+
+
 def header(file: str, lead: str, *, short: str | None = None) -> None:
-    """Title, a lead of at most two sentences, and a slot for notes about the link (filled by
-    ``footer``). In instructor mode ``short`` (one line) replaces the lead."""
+    """Title, a lead of at most two sentences (:func:`prose`), and a slot for notes about the
+    link (filled by ``footer``). In instructor mode ``short`` (one line) replaces the lead."""
     info = by_file(file)
     st.html(PAGE_CSS + (PROJECTOR_CSS if state.instructor() else ""))
     st.title(info.title)
     st.session_state[_NOTES_SLOT] = st.container()
-    st.markdown(short if short and state.instructor() else lead)
+    st.markdown(short if short and state.instructor() else prose(lead))
 
 
 def how_to_read(md: str) -> None:
@@ -157,8 +168,9 @@ def prediction(page: str, key: str, question: str, options: Sequence[str], corre
     ``verdict(key)``, called under the main chart, says which option was right and why, and
     what this run showed (``observed``).
     ``page`` and ``key`` name the question for the class pulse (``"<page>:<key>"``).
+    ``question`` and ``why`` may be written as triple-quoted blocks (:func:`prose`).
     """
-    options = list(options)
+    options, question, why = list(options), prose(question), prose(why)
     qid = f"{page.removesuffix('.py')}:{key}"
     teacher = state.instructor()
     done = revealed(key)
@@ -191,6 +203,21 @@ def prediction(page: str, key: str, question: str, options: Sequence[str], corre
         shown = ("warning", f"**Not this time. The run shows: {answer}.** {why}{tail}")
     st.session_state[f"_verdict_{key}"] = shown
     return True
+
+
+def reveal_chart(shown: bool, reveal: str, recipe: Any, result: dict | None, *, key: str,
+                 name: str, alt: Any, axes: tuple[str, str], height: int = 280) -> Any:
+    """A page's main chart behind its prediction ``reveal``: empty ``axes`` (x, y titles) until
+    the learner commits; then ``recipe``'s table and chart from ``result`` with its text
+    alternative ``alt(table)`` and data (``show``), and the verdict under it. Returns the table,
+    or None while held back."""
+    if not shown or result is None:
+        held_back(*axes, height=height)
+        return None
+    table = recipe.table(result)
+    show(recipe.chart(table, result), table, key=key, name=name, alt_text=alt(table))
+    verdict(reveal)
+    return table
 
 
 def verdict(key: str) -> None:
@@ -343,6 +370,19 @@ def show(chart: alt.TopLevelMixin, data: pd.DataFrame, *, alt_text: str, key: st
         c2.download_button("Download JSON", lambda: _records_json(data), f"{stem}.json",
                            "application/json", key=f"json_{key}", icon=":material/download:",
                            on_click="ignore")
+
+
+def ending(file: str, recipe: Any, *, code: bool = True, fn: Any = None,
+           params: dict[str, Any] | None = None, show: Sequence[str] | None = None) -> None:
+    """How every lesson page and lab ends: the code behind its main chart (the ``recipe``'s
+    experiment call, or ``fn`` at ``params``; printing ``show``, by default the recipe's
+    headline keys; ``code=False`` where the page has none), "Download as notebook" and the
+    footer."""
+    if code:
+        code_for(fn or recipe.fn, recipe.params if params is None else params,
+                 show=recipe.headline if show is None else show)
+    notebook_download(file, recipe=recipe)
+    footer(file)
 
 
 def footer(file: str) -> None:

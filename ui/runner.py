@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
@@ -229,3 +230,46 @@ def complete(run: dict | None) -> bool:
 def runs_for(key: str) -> list[dict]:
     """Every finished or stopped run this session made under ``key`` (for comparisons)."""
     return [v for k, v in _store().items() if k.startswith(f"{key}:") and v["result"]]
+
+
+@dataclass
+class Held:
+    """A page's main run that waits for the learner's prediction (:func:`after_prediction`).
+
+    ``ask`` (the prediction) sits above ``top`` (the main chart); the Run panel follows them.
+    ``run`` is :func:`live`'s return, None until the prediction ``reveal`` is committed."""
+
+    ask: Any
+    top: Any
+    run: dict | None
+    run_label: str
+
+    @property
+    def result(self) -> dict | None:
+        return self.run["result"] if self.run is not None else None
+
+    @property
+    def complete(self) -> bool:
+        return complete(self.run)
+
+    def held_back(self, shown: bool, x_title: str, y_title: str, *, height: int = 280) -> None:
+        """Empty axes in the chart's place: "commit first", or after the commit, where there is
+        no result yet, which button to press."""
+        from .layout import held_back
+
+        held_back(x_title, y_title, height=height, note=None if not shown else
+                  f"Press {self.run_label} below to start this run")
+
+
+def after_prediction(key: str, reveal: str, fn: Callable[..., dict], params: dict[str, Any], *,
+                     draw: Callable[[dict], None] | None = None, run_label: str = "Run",
+                     refusal: str | None = None) -> Held:
+    """The slots of a page whose main result is a live run held back by prediction ``reveal``:
+    the prediction's slot, the chart's slot, then the Run panel (:func:`live` under ``key``),
+    which appears only once the prediction is committed (nothing trains before)."""
+    from .layout import revealed
+
+    ask, top = st.container(), st.container()
+    run = (live(key, fn, params, draw=draw, run_label=run_label, refusal=refusal)
+           if revealed(reveal) else None)
+    return Held(ask, top, run, run_label)

@@ -36,3 +36,52 @@ def test_shape_pieces(instructor):
         assert "Commit your prediction above to see the run's deeper charts." in caption
         assert [e.label for e in at.expander] == ["More settings"]
         assert [s.label for s in at.slider] == ["T", "H"]
+
+
+def test_prose_reads_a_triple_quoted_block_as_the_string_it_replaces():
+    from ui.layout import prose
+
+    block = """
+        A lead written as a block: its lines
+        join with single spaces.
+
+        - a list item keeps its line
+        - and so does the next
+        1. numbered too"""
+    assert prose(block) == ("A lead written as a block: its lines join with single spaces.\n\n"
+                            "- a list item keeps its line\n- and so does the next\n"
+                            "1. numbered too")
+    one = "One line, as before: unchanged."
+    assert prose(one) == one
+
+
+def _reveal_script():
+    import pandas as pd
+    import streamlit as st
+
+    from ui import layout, notebook, runner
+
+    def frame(res):
+        return pd.DataFrame({"x": [0, 1], "y": res["y"]})
+
+    recipe = notebook.Recipe(lambda: None, {}, frame, lambda df, **kw: __import__(
+        "altair").Chart(df).mark_line().encode(x="x:Q", y="y:Q"))
+    shown = layout.revealed("q")
+    st.button("commit", on_click=lambda: st.session_state.update(revealed_q=True))
+    got = layout.reveal_chart(shown, "q", recipe, {"y": [1.0, 0.5]}, key="k", name="n",
+                              alt=lambda t: f"{len(t)} rows", axes=("step", "loss"))
+    st.write(f"table: {None if got is None else len(got)}")
+    held = runner.Held(st.container(), st.container(), None, "Train both")
+    with held.top:
+        held.held_back(shown, "step", "loss")
+
+
+def test_reveal_chart_holds_back_until_the_commit_then_draws_the_recipe():
+    at = AppTest.from_function(_reveal_script, default_timeout=30)
+    at.run()
+    assert not at.exception
+    assert "table: None" in [m.value for m in at.markdown]
+    assert not any("2 rows" in c.value for c in at.caption)
+    at.button[0].click().run()
+    assert "table: 2" in [m.value for m in at.markdown]
+    assert any("2 rows" in c.value for c in at.caption)  # the chart's text alternative

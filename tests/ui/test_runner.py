@@ -16,3 +16,37 @@ def test_complete_means_shipped_or_trained_to_the_end():
     assert runner.complete({"status": "done", "result": {}})
     assert not runner.complete({"status": "stopped", "result": {}})
     assert not runner.complete(None)
+
+
+def test_held_reads_the_run_it_holds():
+    held = runner.Held(None, None, {"status": "stopped", "result": {"loss": [1.0]}}, "Train")
+    assert held.result == {"loss": [1.0]} and not held.complete
+    none = runner.Held(None, None, None, "Train")
+    assert none.result is None and not none.complete
+
+
+def _after_prediction_script():
+    import streamlit as st
+
+    from core.experiments import vanishing
+    from ui import runner
+
+    st.button("commit", on_click=lambda: st.session_state.update(revealed_q=True))
+    held = runner.after_prediction("k", "q", vanishing.gradient_profile, {},
+                                   run_label="Train it")
+    st.write(f"status: {None if held.run is None else held.run['status']}; "
+             f"complete: {held.complete}")
+
+
+def test_after_prediction_offers_the_run_only_after_the_commit():
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_function(_after_prediction_script, default_timeout=60)
+    at.run()
+    assert not at.exception
+    assert "status: None; complete: False" in [m.value for m in at.markdown]
+    assert [b.label for b in at.button] == ["commit"]  # nothing to run before the commit
+    at.button[0].click().run()
+    assert not at.exception
+    assert "status: shipped; complete: True" in [m.value for m in at.markdown]
+    assert "Train it" in [b.label for b in at.button]
