@@ -297,9 +297,10 @@ def test_sessions_set_torch_threads_once(monkeypatch):
     may touch torch's process-wide thread count, however many sessions start together."""
     from core import runtime
 
-    calls = []
+    calls, fixes = [], []
     monkeypatch.setattr(runtime, "_done", False)
     monkeypatch.setattr(runtime.torch, "set_num_threads", lambda n: calls.append(n))
+    monkeypatch.setattr(runtime, "fix_malloc", lambda: fixes.append(1))
     start = threading.Barrier(8)
 
     def session():
@@ -312,3 +313,18 @@ def test_sessions_set_torch_threads_once(monkeypatch):
     for t in threads:
         t.join()
     assert len(calls) == 1, calls
+    assert len(fixes) == 1, "the allocator thresholds are set once per process"
+
+
+def test_fix_malloc_sets_glibc_thresholds_or_stays_out(monkeypatch):
+    """The thresholds are set through glibc's mallopt (True where glibc is the allocator);
+    RNNLAB_MALLOC_MB=0 keeps glibc's own and sets nothing."""
+    import ctypes.util
+
+    from core import runtime
+
+    monkeypatch.setenv("RNNLAB_MALLOC_MB", "0")
+    assert runtime.fix_malloc() is False
+    monkeypatch.setenv("RNNLAB_MALLOC_MB", "64,128")
+    glibc = ctypes.util.find_library("c") == "libc.so.6"
+    assert runtime.fix_malloc() is glibc
