@@ -4,15 +4,17 @@ A page's words about a run ("the clipped run's largest raw gradient is a thousan
 unclipped run's") are only as good as the run behind them. So each experiment module declares
 the claims its page makes, beside the experiment, as small functions over its result:
 
-    @claim(blowup, "frozen_stays_finite",
-           "With W_hh frozen, the same run stays finite.",
-           perturb=lambda r: {**r, "frozen_loss": [float("nan")]},
+    @claim(blowup, perturb=lambda r: {**r, "frozen_loss": [float("nan")]},
            settings=[{}], seeds=SEEDS)
-    def _(r):
+    def frozen_stays_finite(r):
+        '''with W_hh frozen, the same run stays finite'''
         return all(math.isfinite(v) for v in r["frozen_loss"])
 
-- ``text`` is what the page says (shown as "checked in this run: ..." beside the chart);
-  ``observed`` (optional) formats the numbers of this run that back it.
+- A claim is its check: the function's name is the claim's name, its docstring what the page
+  says (shown as "checked in this run: ..." beside the chart; its lines joined by single
+  spaces). ``text=`` replaces the docstring for a sentence built from module constants (an
+  f-string is not a docstring). ``observed`` (optional) formats the numbers of this run that
+  back it.
 - ``settings`` lists the parameter overrides the page speaks about (its defaults ``{}`` and
   the presets whose text relies on the claim); ``seeds`` the seeds the claim is tested over
   (``SEEDS``, 0-4, unless the page says it describes one run, ``seeds=None``).
@@ -80,20 +82,26 @@ class Claim:
             return ""
 
 
-def claim(experiment_fn: Callable[..., dict], name: str, text: str, *,
+def claim(experiment_fn: Callable[..., dict], *,
           perturb: Callable[[dict], dict],
           observed: Callable[[dict], str] | None = None,
           settings: Iterable[dict] = ({},),
           seeds: Sequence[int] | None = SEEDS,
-          applies: Callable[[dict], bool] | None = None) -> Callable[[Callable], Claim]:
+          applies: Callable[[dict], bool] | None = None,
+          text: str | None = None) -> Callable[[Callable], Claim]:
     """Declare a claim about ``experiment_fn``'s result (decorates the check function).
 
+    The check's name is the claim's name and its docstring the claim's text, its lines joined
+    by single spaces (``text`` instead, for a sentence that is an f-string).
     ``applies(params)``: for a claim that only speaks about some settings (say "at T >= 50"),
     so pages show it only there. The decorated name becomes the :class:`Claim`.
     """
 
     def deco(check: Callable[[dict], bool]) -> Claim:
-        c = Claim(experiment=experiment_fn.key, name=name, text=text, check=check,
+        said = text if text is not None else " ".join((check.__doc__ or "").split())
+        if not said:
+            raise ValueError(f"claim {check.__name__} says nothing: give it a docstring")
+        c = Claim(experiment=experiment_fn.key, name=check.__name__, text=said, check=check,
                   perturb=perturb, observed=observed, settings=tuple(dict(s) for s in settings),
                   seeds=None if seeds is None else tuple(int(s) for s in seeds),
                   applies=applies)

@@ -161,21 +161,19 @@ VALUE_PRESET = {"clip": "value", "threshold": 0.1}
 
 
 
-@claim(compare, "clipped_stays_finite",
-       "the clipped run stays finite for all its steps and its loss never exceeds twice its "
-       "first value, while the unclipped twin's loss climbs more than a million-fold",
+@claim(compare,
        observed=lambda r: held_while_blown_text("clipped", r["clipped"]["loss"], "unclipped",
                                                 r["none"]["loss"]),
        perturb=lambda r: {**r, "clipped": {**r["clipped"],
                                            "loss": r["clipped"]["loss"] + [float("inf")]}},
        settings=[{}, VALUE_PRESET], seeds=SEEDS)
 def clipped_stays_finite(r: dict) -> bool:
+    """the clipped run stays finite for all its steps and its loss never exceeds twice its first
+    value, while the unclipped twin's loss climbs more than a million-fold"""
     return held_while_blown(r["clipped"], r["none"]["loss"])
 
 
-@claim(compare, "w_hh_held",
-       "clipping keeps ||W_hh|| within 1% of its start for the whole run; without it, W_hh "
-       "grows more than a thousand-fold",
+@claim(compare,
        observed=lambda r: (f"clipped: {min(r['clipped']['w_norm']):.4g} to "
                            f"{max(r['clipped']['w_norm']):.4g} from {r['w_norm_init']:.4g}; "
                            f"unclipped: up to {num(max(finite_values(r['none']['w_norm'])))}"),
@@ -183,30 +181,32 @@ def clipped_stays_finite(r: dict) -> bool:
                                            + [2.0 * r["w_norm_init"]]}},
        settings=[{}, VALUE_PRESET], seeds=SEEDS)
 def w_hh_held(r: dict) -> bool:
+    """clipping keeps ||W_hh|| within 1% of its start for the whole run; without it, W_hh grows
+    more than a thousand-fold"""
     w0, c = r["w_norm_init"], r["clipped"]["w_norm"]
     return (len(c) > 0 and all(finite(v) and abs(v / w0 - 1.0) <= 0.01 for v in c)
             and max(finite_values(r["none"]["w_norm"])) > 1e3 * w0)
 
 
-@claim(compare, "survives_not_learns",
-       "but it does not learn: its final loss is within 25% of the chance loss (always "
-       "answering 1)",
+@claim(compare,
        observed=lambda r: f"final loss {r['clipped']['final_loss']:.3g}, chance {r['chance']:.3g}",
        perturb=lambda r: {**r, "clipped": {**r["clipped"], "final_loss": 0.01}},
        settings=[{}, VALUE_PRESET], seeds=SEEDS)
 def survives_not_learns(r: dict) -> bool:
+    """but it does not learn: its final loss is within 25% of the chance
+    loss (always answering 1)"""
     f = r["clipped"]["final_loss"]
     return finite(f) and 0.75 <= f / r["chance"] <= 1.25
 
 
-@claim(vector, "value_turns",
-       "value clipping turns this gradient by more than 10 degrees; norm clipping keeps its "
-       "direction exactly",
+@claim(vector,
        observed=lambda r: (f"value: {abs(r['turn_value']):.1f} degrees, "
                            f"norm: {abs(r['turn_norm']):.1g} degrees"),
        perturb=lambda r: {**r, "turn_value": 0.5},
        settings=[{}], seeds=None)
 def value_turns(r: dict) -> bool:
+    """value clipping turns this gradient by more than 10 degrees; norm clipping
+    keeps its direction exactly"""
     return abs(r["turn_value"]) > 10.0 and abs(r["turn_norm"]) < 1e-6
 
 
@@ -215,23 +215,21 @@ def _step_cap(r: dict) -> float:
     return r["lr"] * r["threshold"] * (math.sqrt(2.0) if r["clip"] == "value" else 1.0)
 
 
-@claim(cliff_compare, "clipped_meets_less",
-       "on this start the clipped path never meets a gradient as steep as the one that "
-       "throws the unclipped path: its largest is less than a tenth of it",
+@claim(cliff_compare,
        observed=lambda r: (f"largest gradient: clipped {max(r['clipped']['grad_norm']):.3g}, "
                            f"unclipped {max(finite_values(r['unclipped']['grad_norm'])):.3g}"),
        perturb=lambda r: {**r, "clipped": {**r["clipped"], "grad_norm": r["clipped"]["grad_norm"]
                                            + [max(finite_values(r["unclipped"]["grad_norm"]))]}},
        settings=[{}], seeds=None)
 def clipped_meets_less(r: dict) -> bool:
+    """on this start the clipped path never meets a gradient as steep as the one that throws the
+    unclipped path: its largest is less than a tenth of it"""
     c = r["clipped"]["grad_norm"]
     return (len(c) > 0 and all(finite(g) for g in c)
             and max(c) < 0.1 * max(finite_values(r["unclipped"]["grad_norm"])))
 
 
-@claim(cliff_compare, "steps_capped",
-       "no clipped step is longer than learning rate × c (times √2 for value clipping in "
-       "2-D), while one unclipped step is more than 100 times that long",
+@claim(cliff_compare,
        observed=lambda r: (f"cap {_step_cap(r):.3g}; longest step: clipped "
                            f"{max(r['clipped']['step_size']):.3g}, unclipped "
                            f"{max(finite_values(r['unclipped']['step_size'])):.3g}"),
@@ -239,20 +237,22 @@ def clipped_meets_less(r: dict) -> bool:
                                            + [2.0 * _step_cap(r)]}},
        settings=[{}], seeds=None)
 def steps_capped(r: dict) -> bool:
+    """no clipped step is longer than learning rate × c (times √2 for value clipping in 2-D),
+    while one unclipped step is more than 100 times that long"""
     cap = _step_cap(r)
     return (max(r["clipped"]["step_size"]) <= cap * (1.0 + 1e-9)
             and max(finite_values(r["unclipped"]["step_size"])) > 100.0 * cap)
 
 
-@claim(cliff_compare, "only_unclipped_lost",
-       "the unclipped path leaves the map and ends in another valley (w < 0); the clipped "
-       "path stays on the map all the way",
+@claim(cliff_compare,
        observed=lambda r: (f"unclipped ends at w = {r['unclipped']['w'][-1]:.3g}; clipped at "
                            f"w = {r['clipped']['w'][-1]:.3g}, b = {r['clipped']['b'][-1]:.3g}"),
        perturb=lambda r: {**r, "clipped": {**r["clipped"], "w": r["clipped"]["w"] + [-5.0],
                                            "b": r["clipped"]["b"] + [0.0]}},
        settings=[{}], seeds=None)
 def only_unclipped_lost(r: dict) -> bool:
+    """the unclipped path leaves the map and ends in another valley (w < 0); the clipped path
+    stays on the map all the way"""
     c = r["clipped"]
     return (r["unclipped"]["w"][-1] < 0
             and all(inside_map(r, w, b) for w, b in zip(c["w"], c["b"])))
@@ -263,40 +263,40 @@ def _row(r: dict, which: str) -> dict:
     return rows[0] if which == "smallest" else rows[-1]
 
 
-@claim(sweep, "smallest_clips_all",
-       "at the smallest threshold at least 90% of the steps are clipped, so SGD moves a fixed "
-       "distance, learning rate × c, at nearly every step",
+@claim(sweep,
        observed=lambda r: (f"c = {_row(r, 'smallest')['threshold']:g}: "
                            f"{100 * _row(r, 'smallest')['share_clipped']:.0f}% clipped"),
        perturb=lambda r: {**r, "rows": [{**x, "share_clipped": 0.5} for x in r["rows"]]},
        settings=[{}], seeds=SEEDS)
 def smallest_clips_all(r: dict) -> bool:
+    """at the smallest threshold at least 90% of the steps are clipped, so SGD moves a fixed
+    distance, learning rate × c, at nearly every step"""
     return _row(r, "smallest")["share_clipped"] >= 0.9
 
 
-@claim(sweep, "tight_survive",
-       "every threshold up to 1 ends within 25% of the chance loss: those runs survive, and "
-       "none of them learns",
+@claim(sweep,
        observed=lambda r: "final losses " + ", ".join(
            f"{x['final_loss']:.3g}" for x in r["rows"] if x["threshold"] <= 1.0),
        perturb=lambda r: {**r, "rows": [{**x, "final_loss": float("nan"), "blew_up": True}
                                         for x in r["rows"]]},
        settings=[{}], seeds=SEEDS)
 def tight_survive(r: dict) -> bool:
+    """every threshold up to 1 ends within 25% of the chance loss: those runs
+    survive, and none of them learns"""
     tight = [x for x in r["rows"] if x["threshold"] <= 1.0]
     return bool(tight) and all(not x["blew_up"] and finite(x["final_loss"])
                                and 0.75 <= x["final_loss"] / r["chance"] <= 1.25
                                for x in tight)
 
 
-@claim(sweep, "loosest_fails",
-       "the largest threshold lets the bursts through: its run ends more than 10 times above "
-       "the chance loss (or blows up)",
+@claim(sweep,
        observed=lambda r: (f"c = {_row(r, 'largest')['threshold']:g}: final loss "
                            f"{_row(r, 'largest')['final_loss']:.3g}"),
        perturb=lambda r: {**r, "rows": [{**x, "final_loss": r["chance"], "blew_up": False}
                                         for x in r["rows"]]},
        settings=[{}], seeds=SEEDS)
 def loosest_fails(r: dict) -> bool:
+    """the largest threshold lets the bursts through: its run ends more than 10 times above the
+    chance loss (or blows up)"""
     x = _row(r, "largest")
     return x["blew_up"] or (finite(x["final_loss"]) and x["final_loss"] > 10.0 * r["chance"])

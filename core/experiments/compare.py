@@ -331,47 +331,45 @@ def _with_cell(r: dict, cell: str, **changes) -> dict:
     return {**r, "runs": {**r["runs"], cell: {**r["runs"][cell], **changes}}}
 
 
-@claim(tasks, "rnn_stays_at_chance",
-       "the tanh RNN ends above half of the chance loss on fresh sequences: it has not learned "
-       "to use the marked numbers",
-       observed=lambda r: f"tanh RNN {_eval(r, 'rnn'):.3g}, chance {r['chance']:.3g}",
+@claim(tasks, observed=lambda r: f"tanh RNN {_eval(r, 'rnn'):.3g}, chance {r['chance']:.3g}",
        perturb=lambda r: _with_cell(r, "rnn", eval_loss=0.01),
        applies=lambda p: _adding(p) and p["seq_len"] >= 50)
 def rnn_stays_at_chance(r: dict) -> bool:
+    """the tanh RNN ends above half of the chance loss on fresh sequences: it has not learned
+    to use the marked numbers"""
     return finite(_eval(r, "rnn")) and _eval(r, "rnn") > 0.5 * r["chance"]
 
 
-@claim(tasks, "gru_learns",
-       "the GRU ends below a tenth of the chance loss on fresh sequences",
-       observed=lambda r: f"GRU {_eval(r, 'gru'):.2g}, chance {r['chance']:.3g}",
+@claim(tasks, observed=lambda r: f"GRU {_eval(r, 'gru'):.2g}, chance {r['chance']:.3g}",
        perturb=lambda r: _with_cell(r, "gru", eval_loss=r["chance"]),
        applies=lambda p: _adding(p) and p["seq_len"] <= 50 and p["steps"] >= 500)
 def gru_learns(r: dict) -> bool:
+    """the GRU ends below a tenth of the chance loss on fresh sequences"""
     return finite(_eval(r, "gru")) and _eval(r, "gru") < 0.1 * r["chance"]
 
 
-@claim(tasks, "closed_at_init",
-       "before training, every cell passes less than a millionth of the gradient at lag 0 "
-       "back to the farthest lag: at initialisation the gates do not help",
+@claim(tasks,
        observed=lambda r: ", ".join(f"{LABELS[c]} {far_ratio(r['runs'][c], 0):.0e}"
                                     for c in r["cells"]),
        perturb=lambda r: _with_cell(r, "lstm", log_grad=[[0.0] * len(r["runs"]["lstm"][
            "log_grad"][0])] + r["runs"]["lstm"]["log_grad"][1:]),
        applies=lambda p: _adding(p) and p["seq_len"] >= 50)
 def closed_at_init(r: dict) -> bool:
+    """before training, every cell passes less than a millionth of the gradient at lag 0 back to
+    the farthest lag: at initialisation the gates do not help"""
     return all(finite(far_ratio(r["runs"][c], 0)) and far_ratio(r["runs"][c], 0) < 1e-6
                for c in r["cells"])
 
 
-@claim(tasks, "gru_opens_path",
-       "training opened the GRU's path to the past: the gradient reaching its farthest lag, "
-       "relative to lag 0, grew more than a million-fold and ends above a hundredth",
+@claim(tasks,
        observed=lambda r: (f"GRU far/near: {far_ratio(r['runs']['gru'], 0):.0e} before, "
                            f"{far_ratio(r['runs']['gru'], -1):.2g} after training"),
        perturb=lambda r: _with_cell(r, "gru", log_grad=r["runs"]["gru"]["log_grad"][:1] * len(
            r["runs"]["gru"]["log_grad"])),
        applies=lambda p: _adding(p) and p["seq_len"] <= 50 and p["steps"] >= 500)
 def gru_opens_path(r: dict) -> bool:
+    """training opened the GRU's path to the past: the gradient reaching its farthest lag,
+    relative to lag 0, grew more than a million-fold and ends above a hundredth"""
     g = r["runs"]["gru"]
     before, after = far_ratio(g, 0), far_ratio(g, -1)
     return finite(before) and finite(after) and after > 1e-2 and after > 1e6 * before
@@ -386,13 +384,12 @@ def _series_setup(p: dict) -> bool:
             and p["steps"] <= 500 and p["lr"] == 0.01)
 
 
-@claim(tasks, "lstm_stuck_on_series",
-       "the LSTM stays above half of the chance loss on fresh sequences: on this task, at these "
-       "settings, its gates did not find the value to keep",
-       observed=lambda r: f"LSTM {_eval(r, 'lstm'):.3g}, chance {r['chance']:.3g}",
+@claim(tasks, observed=lambda r: f"LSTM {_eval(r, 'lstm'):.3g}, chance {r['chance']:.3g}",
        perturb=lambda r: _with_cell(r, "lstm", eval_loss=0.01),
        settings=[SERIES], applies=_series_setup)
 def lstm_stuck_on_series(r: dict) -> bool:
+    """the LSTM stays above half of the chance loss on fresh sequences: on this task, at these
+    settings, its gates did not find the value to keep"""
     return finite(_eval(r, "lstm")) and _eval(r, "lstm") > 0.5 * r["chance"]
 
 
@@ -404,20 +401,19 @@ def _acc(r: dict, cell: str) -> list[float]:
     return r["runs"][cell]["eval_accuracy"]
 
 
-@claim(brackets, "gru_searches_then_climbs",
-       "the GRU first sits near chance (below 40 % at the third check), then ends right on "
-       "more than half of the closing brackets, at least twice chance",
+@claim(brackets,
        observed=lambda r: (f"GRU: {_acc(r, 'gru')[2]:.0%} at the third check, "
                            f"{_acc(r, 'gru')[-1]:.0%} at the end"),
        perturb=lambda r: _with_cell(r, "gru", eval_accuracy=[0.25] * len(_acc(r, "gru"))),
        applies=_bracket_setup)
 def gru_searches_then_climbs(r: dict) -> bool:
+    """the GRU first sits near chance (below 40 % at the third check), then ends right on more
+    than half of the closing brackets, at least twice chance"""
     a = _acc(r, "gru")
     return len(a) > 3 and a[2] < 0.4 and a[-1] > 0.5
 
 
-@claim(brackets, "gru_reaches_farthest",
-       "at the longest distance the trained GRU is right more often than the trained tanh RNN",
+@claim(brackets,
        observed=lambda r: (f"at distance {r['distances'][-1]}: GRU "
                            f"{r['runs']['gru']['acc_by_distance'][-1]:.0%}, tanh RNN "
                            f"{r['runs']['rnn']['acc_by_distance'][-1]:.0%}"),
@@ -425,6 +421,7 @@ def gru_searches_then_climbs(r: dict) -> bool:
            0.0 for _ in r["runs"]["gru"]["acc_by_distance"]]),
        applies=_bracket_setup)
 def gru_reaches_farthest(r: dict) -> bool:
+    """at the longest distance the trained GRU is right more often than the trained tanh RNN"""
     g, n = r["runs"]["gru"]["acc_by_distance"], r["runs"]["rnn"]["acc_by_distance"]
     return bool(g) and bool(n) and g[-1] > n[-1]
 
@@ -438,14 +435,14 @@ def _text_setup(p: dict) -> bool:
             and p["lr"] == 0.01)
 
 
-@claim(char_lm, "best_perplexity_5_to_8",
-       "the best cell's held-out perplexity ends between 5 and 8: it has picked up more than "
-       "letter frequencies, which alone give more than three times as much",
+@claim(char_lm,
        observed=lambda r: (f"best {_best_ppl(r):.2f}; letter frequencies alone "
                            f"{math.exp(r['unigram_loss']):.1f}"),
        perturb=lambda r: {**r, "runs": {c: {**run, "final_perplexity": 20.0}
                                         for c, run in r["runs"].items()}},
        applies=_text_setup)
 def best_perplexity_5_to_8(r: dict) -> bool:
+    """the best cell's held-out perplexity ends between 5 and 8: it has picked up more than
+    letter frequencies, which alone give more than three times as much"""
     best = _best_ppl(r)
     return finite(best) and 5.0 <= best <= 8.0 and 3 * best < math.exp(r["unigram_loss"])

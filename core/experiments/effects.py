@@ -268,47 +268,47 @@ def _is_rnn(p: dict) -> bool:
     return p.get("cell") == "rnn"
 
 
-@claim(length_sweep, "shortest_learned",
-       "within this step budget the tanh RNN learned the shortest length (final loss below "
-       "half the blind-guess loss)",
+@claim(length_sweep,
        observed=lambda r: (f"T = {r['lengths'][0]}: loss {r['final_loss'][0]:.2g}, chance "
                            f"{r['chance_loss'][0]:.3g}, {r['steps']} steps"),
        perturb=lambda r: {**r, "learned": [False] + r["learned"][1:]},
        applies=_is_rnn)
-def _shortest_learned(r: dict) -> bool:
+def shortest_learned(r: dict) -> bool:
+    """within this step budget the tanh RNN learned the shortest length (final loss below
+    half the blind-guess loss)"""
     return bool(r["learned"][0])
 
 
-@claim(length_sweep, "longest_at_chance",
-       "within the same budget it stayed at the blind-guess level at the longest length",
+@claim(length_sweep,
        observed=lambda r: (f"T = {r['lengths'][-1]}: loss {r['final_loss'][-1]:.3g}, chance "
                            f"{r['chance_loss'][-1]:.3g}, {r['steps']} steps"),
        perturb=lambda r: {**r, "final_loss": r["final_loss"][:-1] + [0.01],
                           "learned": r["learned"][:-1] + [True]},
        applies=_is_rnn)
-def _longest_at_chance(r: dict) -> bool:
+def longest_at_chance(r: dict) -> bool:
+    """within the same budget it stayed at the blind-guess level at the longest length"""
     return _near_chance(r, len(r["lengths"]) - 1)
 
 
-@claim(longer_budget, "not_learned_at_budget",
-       "after the sweep's step budget this length was not learned (loss above half the "
-       "blind-guess loss)",
+@claim(longer_budget,
        observed=lambda r: (f"T = {r['T']}: loss {r['loss_at_budget']:.3g} after {r['budget']} "
                            f"steps, chance {r['chance']:.3g}"),
        perturb=lambda r: {**r, "learned_at_budget": True, "loss_at_budget": 0.01},
        seeds=None)
-def _not_learned_at_budget(r: dict) -> bool:
+def not_learned_at_budget(r: dict) -> bool:
+    """after the sweep's step budget this length was not learned (loss above
+    half the blind-guess loss)"""
     return r["learned_at_budget"] is False
 
 
-@claim(longer_budget, "learned_later",
-       "given more steps, the same network learned it",
+@claim(longer_budget,
        observed=lambda r: (f"loss {r['final_loss']:.2g} after {r['steps_done']} steps; the "
                            f"training loss first fell below half of chance at step "
                            f"{r['first_below_half']}"),
        perturb=lambda r: {**r, "learned": False, "final_loss": r["chance"]},
        seeds=None)
-def _learned_later(r: dict) -> bool:
+def learned_later(r: dict) -> bool:
+    """given more steps, the same network learned it"""
     return bool(r["learned"]) and r["steps_done"] > r["budget"]
 
 
@@ -339,13 +339,12 @@ def _two_phases_evidence(r: dict) -> str:
         f"first NaN/inf at step {bad['step']}" if bad else "no NaN/inf"])
 
 
-@claim(exploding_run, "raw_two_phases",
-       "without clipping, the recurrent weights W_hh are thrown out first (their norm grows "
-       "more than tenfold), and the loss turns non-finite only later",
-       observed=lambda r: _two_phases_evidence(r),
+@claim(exploding_run, observed=lambda r: _two_phases_evidence(r),
        perturb=lambda r: {**r, "w_hh_norm_raw": [r["w_hh_norm_start"]] * len(r["step"])},
        seeds=None)
-def _raw_two_phases(r: dict) -> bool:
+def raw_two_phases(r: dict) -> bool:
+    """without clipping, the recurrent weights W_hh are thrown out first (their norm grows more
+    than tenfold), and the loss turns non-finite only later"""
     bad, jump = r["first_nonfinite_raw"], whh_jump_step(r)
     return bad is not None and jump is not None and jump < bad["step"]
 
@@ -361,15 +360,15 @@ def _saturated_before_nan(r: dict) -> float:
     return min(vals) if vals else math.nan
 
 
-@claim(exploding_run, "saturates",
-       "once W_hh is thrown out, almost every hidden value sits at the end of tanh's range "
-       "(|h| > 0.99), where tanh is flat",
+@claim(exploding_run,
        observed=lambda r: (f"{100 * r['saturation_start']:.2f}% of hidden values at the "
                            f"start, at least {100 * _saturated_before_nan(r):.2f}% over the ten "
                            "steps before the NaN"),
        perturb=lambda r: {**r, "saturation_raw": [r["saturation_start"]] * len(r["step"])},
        applies=lambda p: p.get("nonlinearity") == "tanh", seeds=None)
-def _saturates(r: dict) -> bool:
+def saturates(r: dict) -> bool:
+    """once W_hh is thrown out, almost every hidden value sits at the end of tanh's range
+    (|h| > 0.99), where tanh is flat"""
     return (r["first_nonfinite_raw"] is not None and r["saturation_start"] < 0.1
             and _saturated_before_nan(r) > 0.9)
 
@@ -388,45 +387,44 @@ def readout_limit_before_nan(r: dict) -> float:
     return max_finite(_before_nan(r, "readout_lr_limit_raw"))
 
 
-@claim(exploding_run, "readout_takes_over",
-       "in the ten steps before the NaN, nearly all of the gradient is the readout's (over 95% "
-       "of its norm), and the learning rate the readout can take (2/lambda) has fallen below "
-       "this run's: the readout overshoots further each step",
+@claim(exploding_run,
        observed=lambda r: (f"readout share at least {100 * _readout_share(r):.2f}%; its limit "
                            f"{r['readout_lr_limit']:.3g} at the start, at most "
                            f"{readout_limit_before_nan(r):.3g} before the NaN; lr {r['lr']:g}"),
        perturb=lambda r: {**r, "grad_norm_readout_raw": [0.0] * len(r["step"])},
        seeds=None)
-def _readout_takes_over(r: dict) -> bool:
+def readout_takes_over(r: dict) -> bool:
+    """in the ten steps before the NaN, nearly all of the gradient is the readout's (over 95% of
+    its norm), and the learning rate the readout can take (2/lambda) has fallen below this run's:
+    the readout overshoots further each step"""
     return (r["first_nonfinite_raw"] is not None and _readout_share(r) > 0.95
             and readout_limit_before_nan(r) < r["lr"] < r["readout_lr_limit"])
 
 
-@claim(exploding_run, "frozen_stays_finite",
-       "with W_hh frozen (same start, same batches, same learning rate), the run stays finite",
+@claim(exploding_run,
        observed=lambda r: (f"largest gradient norm {max_finite(r['grad_norm_frozen']):.3g}, "
                            f"final loss {r['loss_frozen'][-1]:.3g}"),
        perturb=lambda r: {**r, "first_nonfinite_frozen": {"step": 3, "where": "loss",
                                                           "tensor": "loss"}})
-def _frozen_stays_finite(r: dict) -> bool:
+def frozen_stays_finite(r: dict) -> bool:
+    """with W_hh frozen (same start, same batches, same learning rate), the run stays finite"""
     return r["first_nonfinite_frozen"] is None and all(finite(v) for v in r["loss_frozen"])
 
 
-@claim(exploding_run, "clipped_stays_finite",
-       "with norm clipping at 1, the run stays finite",
-       observed=lambda r: f"final loss {r['loss_clipped'][-1]:.3g}",
+@claim(exploding_run, observed=lambda r: f"final loss {r['loss_clipped'][-1]:.3g}",
        perturb=lambda r: {**r, "loss_clipped": r["loss_clipped"][:-1] + [math.nan]})
-def _clipped_stays_finite(r: dict) -> bool:
+def clipped_stays_finite(r: dict) -> bool:
+    """with norm clipping at 1, the run stays finite"""
     return r["first_nonfinite_clipped"] is None and all(finite(v) for v in r["loss_clipped"])
 
 
-@claim(exploding_run, "clipped_sees_smaller_gradients",
-       "the clipped run's raw gradients stay far below the unclipped run's: its largest is "
-       "less than a thousandth of the unclipped peak",
+@claim(exploding_run,
        observed=lambda r: ("largest raw gradient norm: clipped "
                            f"{max_finite(r['grad_norm_clipped']):.3g}, unclipped "
                            f"{max_finite(r['grad_norm_raw']):.3g}"),
        perturb=lambda r: {**r, "grad_norm_clipped": [max_finite(r["grad_norm_raw"])]},
        seeds=None)
-def _clipped_sees_smaller(r: dict) -> bool:
+def clipped_sees_smaller_gradients(r: dict) -> bool:
+    """the clipped run's raw gradients stay far below the unclipped run's: its largest is less
+    than a thousandth of the unclipped peak"""
     return max_finite(r["grad_norm_clipped"]) < 1e-3 * max_finite(r["grad_norm_raw"])

@@ -273,40 +273,38 @@ def _growth_tail(r: dict) -> list[float]:
     return finite_values(r["w_norm"][r["phases"]["growth_end"]:])
 
 
-@claim(blowup, "w_grows_then_stops",
-       "||W_hh|| grows more than a thousand-fold, then stops: from that step on it stays "
-       "within 1% of where it stopped",
+@claim(blowup,
        observed=lambda r: (f"×{num(r['phases']['growth'])} by step "
                            f"{r['phases']['growth_end']}, "
                            f"then flat for {len(_growth_tail(r)) - 1} steps"),
        perturb=lambda r: {**r, "w_norm": [v * 1.1 ** i for i, v in enumerate(r["w_norm"])]},
        settings=[{}], seeds=SEEDS)
 def w_grows_then_stops(r: dict) -> bool:
+    """||W_hh|| grows more than a thousand-fold, then stops: from that step on it stays
+    within 1% of where it stopped"""
     ph = r["phases"]
     tail = _growth_tail(r)
     return (ph["growth_end"] is not None and ph["growth"] > 1e3 and len(tail) >= 3
             and all(abs(v / tail[0] - 1.0) <= 0.01 for v in tail))
 
 
-@claim(blowup, "readout_rule",
-       "after that, the loss changes per step by a factor (geometric mean) within 25% of "
-       "(1 − lr × λ)²: what plain SGD does on the readout alone, where λ is the curvature of "
-       "the loss along the readout weights",
+@claim(blowup,
        observed=lambda r: (f"measured ×{_after(r)['loss_factor']:.3g} per step, "
                            f"(1 − lr × λ)² = {_after(r)['predicted_factor']:.3g}"),
        perturb=lambda r: {**r, "phases": {**r["phases"], "after": {
            **r["phases"]["after"], "loss_factor": 2.0 * r["phases"]["after"]["loss_factor"]}}},
        settings=[{}], seeds=SEEDS)
 def readout_rule(r: dict) -> bool:
+    """after that, the loss changes per step by a factor (geometric mean) within 25% of (1 −
+    lr × λ)²: what plain SGD does on the readout alone, where λ is the curvature of the loss
+    along the readout weights"""
     a = _after(r)
     return (a is not None and finite(a["predicted_factor"]) and a["predicted_factor"] > 0
             and finite(a["loss_factor"]) and a["loss_factor"] > 0
             and abs(math.log(a["loss_factor"] / a["predicted_factor"])) < math.log(1.25))
 
 
-@claim(blowup, "overflow_iff_unstable",
-       "whether the run overflows is decided in that phase by lr × λ: above 2 every SGD step "
-       "overshoots the readout's error further and the run overflows; below 2 it stays finite",
+@claim(blowup,
        observed=lambda r: (f"lr × λ = {_after(r)['lr_curvature']:.3g}; "
                            + (f"first inf/NaN at step {r['first_nonfinite']['step']}"
                               if r["first_nonfinite"] else "stayed finite")),
@@ -314,39 +312,37 @@ def readout_rule(r: dict) -> bool:
                           {"step": 0, "where": "loss", "tensor": "loss"}},
        settings=[{}], seeds=SEEDS)
 def overflow_iff_unstable(r: dict) -> bool:
+    """whether the run overflows is decided in that phase by lr × λ: above 2 every SGD step
+    overshoots the readout's error further and the run overflows; below 2 it stays finite"""
     a = _after(r)
     return (a is not None and finite(a["lr_curvature"])
             and (r["first_nonfinite"] is not None) == (a["lr_curvature"] > 2.0))
 
 
-@claim(blowup, "frozen_control",
-       "with W_hh frozen (same start, same batches, everything else trained) the run stays "
-       "finite and its loss never exceeds twice its first value, while the full run's loss "
-       "climbs more than a million-fold",
+@claim(blowup,
        observed=lambda r: held_while_blown_text("frozen", r["frozen"]["loss"], "full run",
                                                 r["loss"]),
        perturb=lambda r: {**r, "frozen": {**r["frozen"],
                                           "loss": r["frozen"]["loss"] + [float("nan")]}},
        settings=[{}], seeds=SEEDS)
 def frozen_control(r: dict) -> bool:
+    """with W_hh frozen (same start, same batches, everything else trained) the run stays
+    finite and its loss never exceeds twice its first value, while the full run's loss climbs
+    more than a million-fold"""
     return held_while_blown(r["frozen"], r["loss"])
 
 
-@claim(blowup, "calm_at_gain_1",
-       "at gain 1 nothing explodes: the run stays finite and ||W_hh|| stays within 5% of its "
-       "start",
-       observed=lambda r: f"||W_hh|| from {r['w_norm_init']:.3g} to {r['w_norm'][-1]:.3g}",
+@claim(blowup, observed=lambda r: f"||W_hh|| from {r['w_norm_init']:.3g} to {r['w_norm'][-1]:.3g}",
        perturb=lambda r: {**r, "w_norm": r["w_norm"][:-1] + [100.0 * r["w_norm_init"]]},
        settings=[{"gain": 1.0}], seeds=SEEDS, applies=lambda p: p["gain"] <= 1.0)
 def calm_at_gain_1(r: dict) -> bool:
+    """at gain 1 nothing explodes: the run stays finite and ||W_hh|| stays within 5% of its start"""
     return (r["first_nonfinite"] is None and len(r["w_norm"]) > 0
             and all(finite(v) and abs(v / r["w_norm_init"] - 1.0) <= 0.05
                     for v in r["w_norm"]))
 
 
-@claim(blowup, "adam_survives",
-       "with Adam the same explosive start stays finite, and ||W_hh|| grows less than "
-       "tenfold",
+@claim(blowup,
        observed=lambda r: (f"||W_hh|| at most {max(finite_values(r['w_norm'])):.3g} "
                            f"(start {r['w_norm_init']:.3g})"),
        perturb=lambda r: {**r, "first_nonfinite": {"step": 0, "where": "loss",
@@ -354,6 +350,7 @@ def calm_at_gain_1(r: dict) -> bool:
        settings=[{"optimizer": "adam"}], seeds=SEEDS,
        applies=lambda p: p["optimizer"] == "adam")
 def adam_survives(r: dict) -> bool:
+    """with Adam the same explosive start stays finite, and ||W_hh|| grows less than tenfold"""
     return (r["first_nonfinite"] is None and len(r["w_norm"]) > 0
             and all(finite(v) for v in r["w_norm"])
             and max(r["w_norm"]) < 10.0 * r["w_norm_init"])
@@ -363,15 +360,15 @@ def _curve(r: dict, gain: float) -> dict:
     return next(c for c in r["curves"] if c["gain"] == gain)
 
 
-@claim(jacobian_growth, "necessary_not_sufficient",
-       "every network here has sigma_max > 1, yet at gain 1 the product over all T steps "
-       "shrinks below 1/1000, while at gain 3 it grows past 100",
+@claim(jacobian_growth,
        observed=lambda r: (f"gain 1: 10^{_curve(r, 1.0)['log_norm'][-1]:.1f}, "
                            f"gain 3: 10^{_curve(r, 3.0)['log_norm'][-1]:.1f}"),
        perturb=lambda r: {**r, "curves": [{**c, "log_norm": c["log_norm"][:-1] + [0.0]}
                                           for c in r["curves"]]},
        settings=[{}], seeds=SEEDS)
 def necessary_not_sufficient(r: dict) -> bool:
+    """every network here has sigma_max > 1, yet at gain 1 the product over all T steps shrinks
+    below 1/1000, while at gain 3 it grows past 100"""
     return (all(c["sigma_max"] > 1.0 for c in r["curves"])
             and _curve(r, 1.0)["log_norm"][-1] < -3.0 and _curve(r, 3.0)["log_norm"][-1] > 2.0)
 
@@ -395,9 +392,7 @@ def near_edge(r: dict, w: float, b: float) -> bool:
     return abs(cliff.edge_offset(w, b, spec)) < 0.05
 
 
-@claim(cliff_path, "flung",
-       "one step lands right at the cliff edge, meets a gradient more than 50 times larger "
-       "than any before it, and that single update throws the point off the map",
+@claim(cliff_path,
        observed=lambda r: (f"step {_throw(r['path'])}: gradient "
                            f"{r['path']['grad_norm'][_throw(r['path'])]:.3g}, largest before it "
                            f"{max(r['path']['grad_norm'][:_throw(r['path'])]):.3g}"),
@@ -405,6 +400,8 @@ def near_edge(r: dict, w: float, b: float) -> bool:
            min(g, 10.0) for g in r["path"]["grad_norm"]]}},
        settings=[{}], seeds=None)
 def flung(r: dict) -> bool:
+    """one step lands right at the cliff edge, meets a gradient more than 50 times larger than
+    any before it, and that single update throws the point off the map"""
     p = r["path"]
     i = _throw(p)
     return (i > 0 and p["grad_norm"][i] > 50.0 * max(p["grad_norm"][:i])
@@ -412,13 +409,13 @@ def flung(r: dict) -> bool:
             and not inside_map(r, p["w"][i + 1], p["b"][i + 1]))
 
 
-@claim(cliff_path, "lost",
-       "the thrown point never comes back: it ends in another valley, off the map at w < 0",
+@claim(cliff_path,
        observed=lambda r: f"ends at w = {r['path']['w'][-1]:.3g}, b = {r['path']['b'][-1]:.3g}",
        perturb=lambda r: {**r, "path": {**r["path"], "w": r["path"]["w"][:-1] + [6.5],
                                         "b": r["path"]["b"][:-1] + [-2.35]}},
        settings=[{}], seeds=None)
 def lost(r: dict) -> bool:
+    """the thrown point never comes back: it ends in another valley, off the map at w < 0"""
     p = r["path"]
     i = _throw(p)
     return (p["w"][-1] < 0 and

@@ -336,19 +336,17 @@ def _gate_range(r: dict, cell: str, moment: str) -> tuple[float, float]:
     return float(heat.min()), float(heat.max())
 
 
-@claim(fresh_cells, "fresh_cells_lose_it",
-       "before training, the tanh RNN, the LSTM and the GRU each pass less than a millionth "
-       "of the last step's gradient back to the first step",
+@claim(fresh_cells,
        observed=lambda r: ", ".join(f"{LABELS[k]} {r['runs'][k]['ratio_init']:.0e}"
                                     for k in ("rnn", "lstm", "gru")),
        perturb=lambda r: _set(r, "lstm", ratio_init=0.5))
-def _fresh_cells_lose_it(r: dict) -> bool:
+def fresh_cells_lose_it(r: dict) -> bool:
+    """before training, the tanh RNN, the LSTM and the GRU each pass less than a millionth of the
+    last step's gradient back to the first step"""
     return all(_ratio(r, k, "ratio_init") < 1e-6 for k in ("rnn", "lstm", "gru"))
 
 
-@claim(compare_cells, "gates_start_half_open",
-       "before training, every forget gate of the LSTM and every update gate of the GRU sits "
-       "between 0.3 and 0.7 on the example sequence",
+@claim(compare_cells,
        observed=lambda r: "; ".join(
            f"{name} from {lo:.2f} to {hi:.2f}"
            for name, (lo, hi) in (("LSTM f", _gate_range(r, "lstm", "init")),
@@ -356,7 +354,9 @@ def _fresh_cells_lose_it(r: dict) -> bool:
        perturb=lambda r: {**r, "gates": {**r["gates"], "lstm": {
            **r["gates"]["lstm"], "init": {**r["gates"]["lstm"]["init"],
                                           "heat": [[0.99]]}}}})
-def _gates_start_half_open(r: dict) -> bool:
+def gates_start_half_open(r: dict) -> bool:
+    """before training, every forget gate of the LSTM and every update gate of the GRU sits
+    between 0.3 and 0.7 on the example sequence"""
     return all(0.3 < lo and hi < 0.7 for lo, hi in (_gate_range(r, "lstm", "init"),
                                                     _gate_range(r, "gru", "init")))
 
@@ -365,50 +365,50 @@ def _orders_fb(r: dict) -> float:
     return math.log10(_ratio(r, "lstm_fb1", "ratio_init") / _ratio(r, "lstm", "ratio_init"))
 
 
-@claim(fresh_cells, "forget_bias_head_start",
-       "a forget-gate bias of 1 raises the fresh LSTM's first/last ratio by more than four "
-       "orders of magnitude, yet less than a hundredth of the gradient reaches the first step",
+@claim(fresh_cells,
        observed=lambda r: (f"{r['runs']['lstm']['ratio_init']:.1e} → "
                            f"{r['runs']['lstm_fb1']['ratio_init']:.1e}, "
                            f"{_orders_fb(r):.1f} orders"),
        perturb=lambda r: _set(r, "lstm_fb1", ratio_init=10 * r["runs"]["lstm"]["ratio_init"]))
-def _forget_bias_head_start(r: dict) -> bool:
+def forget_bias_head_start(r: dict) -> bool:
+    """a forget-gate bias of 1 raises the fresh LSTM's first/last ratio by more than four orders
+    of magnitude, yet less than a hundredth of the gradient reaches the first step"""
     return _orders_fb(r) > 4 and _ratio(r, "lstm_fb1", "ratio_init") < 1e-2
 
 
-@claim(fresh_cells, "forget_gate_closes_path",
-       f"an untrained LSTM whose forget gates start near 1 (bias {CAROUSEL_BIAS:g}, like the "
-       "1997 cell's fixed weight of 1) passes more than a hundredth of the gradient to the "
-       "first step: the fresh LSTM's path is closed by its forget gate",
+@claim(fresh_cells,
+       text=f"an untrained LSTM whose forget gates start near 1 (bias {CAROUSEL_BIAS:g}, like the "
+            "1997 cell's fixed weight of 1) passes more than a hundredth of the gradient to the "
+            "first step: the fresh LSTM's path is closed by its forget gate",
        observed=lambda r: (f"forget bias {r['carousel']['forget_bias']:g}: "
                            f"{r['carousel']['ratio_init']:.2g}, default: "
                            f"{r['runs']['lstm']['ratio_init']:.1e}"),
        perturb=lambda r: {**r, "carousel": {**r["carousel"], "ratio_init": 1e-10}})
-def _forget_gate_closes_path(r: dict) -> bool:
+def forget_gate_closes_path(r: dict) -> bool:
     v = r["carousel"]["ratio_init"]
     return finite(v) and v > 1e-2 and _ratio(r, "lstm", "ratio_init") < 1e-6
 
 
-@claim(compare_cells, "trained_gates_open",
-       f"after training, the LSTM, the GRU and the LSTM with forget bias 1 each pass more than "
-       f"a hundredth of the gradient to the first step, and each has solved the task (loss "
-       f"below {SOLVED})",
+@claim(compare_cells,
+       text="after training, the LSTM, the GRU and the LSTM with forget bias 1 each pass more "
+            "than a hundredth of the gradient to the first step, and each has solved the task "
+            f"(loss below {SOLVED})",
        observed=lambda r: ", ".join(
            f"{LABELS[k]} {r['runs'][k]['ratio_final']:.2f} (loss {r['runs'][k]['final_loss']:.1e})"
            for k in GATED),
        perturb=lambda r: _set(r, "lstm", ratio_final=1e-9))
-def _trained_gates_open(r: dict) -> bool:
+def trained_gates_open(r: dict) -> bool:
     return all(_ratio(r, k, "ratio_final") > 1e-2 and r["runs"][k]["final_loss"] < SOLVED
                for k in GATED)
 
 
-@claim(compare_cells, "rnn_stays_closed",
-       "after the same training, the tanh RNN still passes less than a millionth of the "
-       "gradient to the first step, and its loss stays near chance (above 0.15)",
+@claim(compare_cells,
        observed=lambda r: (f"first/last {r['runs']['rnn']['ratio_final']:.0e}, loss "
                            f"{r['runs']['rnn']['final_loss']:.3f}"),
        perturb=lambda r: _set(r, "rnn", final_loss=0.01))
-def _rnn_stays_closed(r: dict) -> bool:
+def rnn_stays_closed(r: dict) -> bool:
+    """after the same training, the tanh RNN still passes less than a millionth of the gradient
+    to the first step, and its loss stays near chance (above 0.15)"""
     return _ratio(r, "rnn", "ratio_final") < 1e-6 and r["runs"]["rnn"]["final_loss"] > 0.15
 
 
@@ -416,15 +416,15 @@ def _step_text(v: int | None) -> str:
     return "never" if v is None else f"step {v}"
 
 
-@claim(compare_cells, "gru_first",
-       f"the GRU got its loss below {SOLVED} in fewer training steps than the LSTM, and ended "
-       "lower",
+@claim(compare_cells,
+       text=f"the GRU got its loss below {SOLVED} in fewer training steps than the LSTM, and ended "
+            "lower",
        observed=lambda r: (f"GRU at {_step_text(r['runs']['gru']['solved_step'])}, LSTM at "
                            f"{_step_text(r['runs']['lstm']['solved_step'])}; final loss "
                            f"{r['runs']['gru']['final_loss']:.1e} vs "
                            f"{r['runs']['lstm']['final_loss']:.1e}"),
        perturb=lambda r: _set(r, "gru", solved_step=None))
-def _gru_first(r: dict) -> bool:
+def gru_first(r: dict) -> bool:
     g, m = r["runs"]["gru"], r["runs"]["lstm"]
     return (g["solved_step"] is not None
             and (m["solved_step"] is None or g["solved_step"] < m["solved_step"])
@@ -436,16 +436,16 @@ def _open_and_learn(r: dict, rid: str) -> tuple[int | None, int | None]:
     return first_open(run), first_below(run["loss"], r["chance"] / 2)
 
 
-@claim(compare_cells, "path_opens_with_learning",
-       "each gated cell's path back to the first step opened (first/last above a thousandth) "
-       "before, or at most one probe column after, its loss fell below half of chance; the "
-       "tanh RNN did neither",
+@claim(compare_cells,
        observed=lambda r: "; ".join(
            f"{LABELS[k]}: opened at {_step_text(_open_and_learn(r, k)[0])}, loss below half "
            f"of chance at {_step_text(_open_and_learn(r, k)[1])}" for k in GATED),
        perturb=lambda r: _set(r, "gru", log_grad=[[0.0] + [-20.0] * (r["seq_len"] - 1)
                                                   for _ in r["runs"]["gru"]["log_grad"]]))
-def _path_opens_with_learning(r: dict) -> bool:
+def path_opens_with_learning(r: dict) -> bool:
+    """each gated cell's path back to the first step opened (first/last above a
+    thousandth) before, or at most one probe column after, its loss fell below half of
+    chance; the tanh RNN did neither"""
     for k in GATED:
         opened, learned = _open_and_learn(r, k)
         ps = r["runs"][k]["probe_steps"]
@@ -464,14 +464,14 @@ def _kept(r: dict) -> tuple[int, float, float, float]:
             float(np.mean(r["gates"]["lstm"]["trained"]["mean"]["f"])))
 
 
-@claim(compare_cells, "few_units_keep",
-       "after training, at least one LSTM unit holds its forget gate above 0.9 on average, "
-       "while the forget gate averaged over all units fell below its starting value",
+@claim(compare_cells,
        observed=lambda r: (f"{_kept(r)[0]} unit(s) above 0.9, highest {_kept(r)[1]:.3f}; "
                            f"mean over units {_kept(r)[2]:.2f} → {_kept(r)[3]:.2f}"),
        perturb=lambda r: {**r, "gates": {**r["gates"], "lstm": {
            **r["gates"]["lstm"], "trained": {**r["gates"]["lstm"]["trained"],
                                              "heat": [[0.5]]}}}})
-def _few_units_keep(r: dict) -> bool:
+def few_units_keep(r: dict) -> bool:
+    """after training, at least one LSTM unit holds its forget gate above 0.9 on average, while
+    the forget gate averaged over all units fell below its starting value"""
     n, top, before, after = _kept(r)
     return n >= 1 and top > 0.9 and after < before

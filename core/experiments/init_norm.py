@@ -310,23 +310,21 @@ def _ratio_text(r: dict, key: str, ids=RNN_STARTS) -> str:
     return ", ".join(f"{SCHEME_LABELS[s]} {v:.1e}" for s, v in _ratios(r, key, ids).items())
 
 
-@claim(init_profiles, "irnn_keeps_most",
-       "at initialisation the identity start (IRNN) passes the largest share of the gradient "
-       "to step 0 of the four RNN starts, more than a tenth",
-       observed=lambda r: _ratio_text(r, "ratio_init"),
+@claim(init_profiles, observed=lambda r: _ratio_text(r, "ratio_init"),
        perturb=lambda r: _set_run(r, "identity", ratio_init=1e-12))
-def _irnn_keeps_most(r: dict) -> bool:
+def irnn_keeps_most(r: dict) -> bool:
+    """at initialisation the identity start (IRNN) passes the largest share of the gradient to
+    step 0 of the four RNN starts, more than a tenth"""
     v = _ratios(r, "ratio_init")
     return v["identity"] > 0.1 and all(v["identity"] > x for s, x in v.items()
                                        if s != "identity")
 
 
-@claim(init_profiles, "default_loses_most",
-       "the PyTorch default start loses the most: less than a hundred-millionth of the "
-       "gradient reaches step 0",
-       observed=lambda r: f"{r['runs']['default']['ratio_init']:.1e}",
+@claim(init_profiles, observed=lambda r: f"{r['runs']['default']['ratio_init']:.1e}",
        perturb=lambda r: _set_run(r, "default", ratio_init=0.5))
-def _default_loses_most(r: dict) -> bool:
+def default_loses_most(r: dict) -> bool:
+    """the PyTorch default start loses the most: less than a hundred-millionth of
+    the gradient reaches step 0"""
     v = _ratios(r, "ratio_init")
     return v["default"] < 1e-8 and all(v["default"] < x for s, x in v.items()
                                        if s != "default")
@@ -336,51 +334,51 @@ def _sv(r: dict, sid: str) -> np.ndarray:
     return np.asarray(r["runs"][sid]["sv_init"], dtype=float)
 
 
-@claim(init_profiles, "orthogonal_flat",
-       "the orthogonal and identity starts have every singular value equal (to the gain): W_hh "
-       "stretches no direction more than another",
+@claim(init_profiles,
        observed=lambda r: "; ".join(f"{SCHEME_LABELS[s]}: {_sv(r, s).min():.4f} to "
                                     f"{_sv(r, s).max():.4f}" for s in ("orthogonal", "identity")),
        perturb=lambda r: _set_run(r, "orthogonal", sv_init=[1.2, 1.0, 0.5]))
-def _orthogonal_flat(r: dict) -> bool:
+def orthogonal_flat(r: dict) -> bool:
+    """the orthogonal and identity starts have every singular value equal (to the gain): W_hh
+    stretches no direction more than another"""
     return all(np.ptp(_sv(r, s)) < 1e-4 * _sv(r, s).max() for s in ("orthogonal", "identity"))
 
 
-@claim(init_profiles, "random_starts_mostly_shrink",
-       "with the PyTorch default start more than nine in ten singular values of W_hh are below "
-       "1 and the largest is below 1.2; Xavier's largest is above 1.5, yet more than half of "
-       "its singular values are below 1",
+@claim(init_profiles,
        observed=lambda r: (f"default: {np.mean(_sv(r, 'default') < 1):.0%} below 1, largest "
                            f"{_sv(r, 'default').max():.2f}; Xavier: "
                            f"{np.mean(_sv(r, 'xavier') < 1):.0%} below 1, largest "
                            f"{_sv(r, 'xavier').max():.2f}"),
        perturb=lambda r: _set_run(r, "xavier", sv_init=[0.9, 0.8, 0.7]),
        applies=lambda p: p["gain"] == 1.0)
-def _random_starts_mostly_shrink(r: dict) -> bool:
+def random_starts_mostly_shrink(r: dict) -> bool:
+    """with the PyTorch default start more than nine in ten singular values of W_hh are below 1
+    and the largest is below 1.2; Xavier's largest is above 1.5, yet more than half of its
+    singular values are below 1"""
     d, x = _sv(r, "default"), _sv(r, "xavier")
     return (np.mean(d < 1) > 0.9 and d.max() < 1.2 and x.max() > 1.5
             and np.mean(x < 1) > 0.5)
 
 
-@claim(init_schemes, "short_run_stalls",
-       "no start learned the task in this short run: every final loss is above 0.15 (chance "
-       "is 0.167)",
+@claim(init_schemes,
        observed=lambda r: ", ".join(f"{SCHEME_LABELS[s]} {r['runs'][s]['final_loss']:.3f}"
                                     for s in r["order"]),
        perturb=lambda r: _set_run(r, "identity", final_loss=0.01))
-def _short_run_stalls(r: dict) -> bool:
+def short_run_stalls(r: dict) -> bool:
+    """no start learned the task in this short run: every final loss is
+    above 0.15 (chance is 0.167)"""
     return all(finite(r["runs"][s]["final_loss"]) and r["runs"][s]["final_loss"] > 0.15
                for s in r["order"])
 
 
-@claim(init_schemes, "training_closes_tanh_paths",
-       "the short run shrinks the gradient reaching step 0 by more than a thousand times for "
-       "the Xavier and orthogonal starts, while the IRNN still passes more than a tenth",
+@claim(init_schemes,
        observed=lambda r: "; ".join(
            f"{SCHEME_LABELS[s]} {r['runs'][s]['ratio_init']:.1e} → "
            f"{r['runs'][s]['ratio_trained']:.1e}" for s in ("xavier", "orthogonal", "identity")),
        perturb=lambda r: _set_run(r, "xavier", ratio_trained=r["runs"]["xavier"]["ratio_init"]))
-def _training_closes_tanh_paths(r: dict) -> bool:
+def training_closes_tanh_paths(r: dict) -> bool:
+    """the short run shrinks the gradient reaching step 0 by more than a thousand times for the
+    Xavier and orthogonal starts, while the IRNN still passes more than a tenth"""
     a, b = _ratios(r, "ratio_init"), _ratios(r, "ratio_trained")
     return (all(b[s] < a[s] / 1000 for s in ("xavier", "orthogonal"))
             and b["identity"] > 0.1)
@@ -391,14 +389,14 @@ def _lstm_orders(r: dict) -> float:
     return math.log10(v["lstm_fb1"] / v["lstm"])
 
 
-@claim(init_profiles, "forget_bias_start",
-       "a forget-gate bias of 1 raises the fresh LSTM's first/last ratio by more than five "
-       "orders of magnitude",
+@claim(init_profiles,
        observed=lambda r: (f"{r['runs']['lstm']['ratio_init']:.1e} → "
                            f"{r['runs']['lstm_fb1']['ratio_init']:.1e}, "
                            f"{_lstm_orders(r):.1f} orders"),
        perturb=lambda r: _set_run(r, "lstm_fb1", ratio_init=r["runs"]["lstm"]["ratio_init"]))
-def _forget_bias_start(r: dict) -> bool:
+def forget_bias_start(r: dict) -> bool:
+    """a forget-gate bias of 1 raises the fresh LSTM's first/last ratio by more than
+    five orders of magnitude"""
     return _lstm_orders(r) > 5
 
 
@@ -428,46 +426,44 @@ def _loss(r: dict, n: str) -> float:
     return v if finite(v) else math.nan
 
 
-@claim(norm_compare, "plain_stalls",
-       "without normalisation the tanh RNN passes less than a hundred-millionth of the gradient "
-       "to step 0, before and after training, and its loss stays near chance (above 0.15)",
+@claim(norm_compare,
        observed=lambda r: (f"first/last {r['runs']['none']['ratio_init']:.0e} → "
                            f"{r['runs']['none']['ratio_final']:.0e}, loss "
                            f"{r['runs']['none']['final_loss']:.3f}"),
        perturb=lambda r: _set_run(r, "none", ratio_final=0.5),
        applies=_is_rnn)
-def _plain_stalls(r: dict) -> bool:
+def plain_stalls(r: dict) -> bool:
+    """without normalisation the tanh RNN passes less than a hundred-millionth of the gradient to
+    step 0, before and after training, and its loss stays near chance (above 0.15)"""
     v = _ratios(r, "ratio_init", ("none",))["none"], _ratios(r, "ratio_final", ("none",))["none"]
     return max(v) < 1e-8 and _loss(r, "none") > 0.15
 
 
-@claim(norm_compare, "batch_norm_grows_gradient",
-       "after training, recurrent batch norm sends a larger gradient to step 0 than to the "
-       "last step (first/last above 1)",
-       observed=lambda r: f"first/last {r['runs']['batch']['ratio_final']:.2g}",
+@claim(norm_compare, observed=lambda r: f"first/last {r['runs']['batch']['ratio_final']:.2g}",
        perturb=lambda r: _set_run(r, "batch", ratio_final=1e-3),
        applies=_is_rnn)
-def _batch_norm_grows_gradient(r: dict) -> bool:
+def batch_norm_grows_gradient(r: dict) -> bool:
+    """after training, recurrent batch norm sends a larger gradient to step 0 than to the last
+    step (first/last above 1)"""
     return _ratios(r, "ratio_final", ("batch",))["batch"] > 1
 
 
-@claim(norm_compare, "layer_norm_stalls",
-       "with layer norm the tanh RNN's loss also stays near chance (above 0.14)",
-       observed=lambda r: f"loss {r['runs']['layer']['final_loss']:.3f}",
+@claim(norm_compare, observed=lambda r: f"loss {r['runs']['layer']['final_loss']:.3f}",
        perturb=lambda r: _set_run(r, "layer", final_loss=0.02),
        applies=_is_rnn)
-def _layer_norm_stalls(r: dict) -> bool:
+def layer_norm_stalls(r: dict) -> bool:
+    """with layer norm the tanh RNN's loss also stays near chance (above 0.14)"""
     return _loss(r, "layer") > 0.14
 
 
-@claim(norm_compare, "arrives_but_not_learned",
-       "layer norm let more than a tenth of the gradient reach step 0 at initialisation, and "
-       "still its loss stayed near chance (above 0.14)",
+@claim(norm_compare,
        observed=lambda r: (f"first/last at initialisation {r['runs']['layer']['ratio_init']:.2g}, "
                            f"loss {r['runs']['layer']['final_loss']:.3f}"),
        perturb=lambda r: _set_run(r, "layer", ratio_init=1e-9),
        seeds=None, applies=_is_rnn)
-def _arrives_but_not_learned(r: dict) -> bool:
+def arrives_but_not_learned(r: dict) -> bool:
+    """layer norm let more than a tenth of the gradient reach step 0 at initialisation, and still
+    its loss stayed near chance (above 0.14)"""
     return _ratios(r, "ratio_init", ("layer",))["layer"] > 0.1 and _loss(r, "layer") > 0.14
 
 
@@ -476,43 +472,39 @@ def _scale_range(r: dict, n: str) -> tuple[float, float]:
     return float(v.min()), float(v.max())
 
 
-@claim(norm_compare, "layer_norm_sets_scale",
-       "with layer norm the hidden state's RMS stays between 0.6 and 0.9 at every step, before "
-       "and after training",
-       observed=lambda r: "from {:.2f} to {:.2f}".format(*_scale_range(r, "layer")),
+@claim(norm_compare, observed=lambda r: "from {:.2f} to {:.2f}".format(*_scale_range(r, "layer")),
        perturb=lambda r: _set_run(r, "layer", scale_trained=[0.1] * r["seq_len"]),
        applies=_is_rnn)
-def _layer_norm_sets_scale(r: dict) -> bool:
+def layer_norm_sets_scale(r: dict) -> bool:
+    """with layer norm the hidden state's RMS stays between 0.6 and 0.9 at every step,
+    before and after training"""
     lo, hi = _scale_range(r, "layer")
     return 0.6 < lo and hi < 0.9
 
 
-@claim(norm_compare, "batch_norm_lowest",
-       "recurrent batch norm ends with the lowest loss of the three",
-       observed=_norm_losses,
+@claim(norm_compare, observed=_norm_losses,
        perturb=lambda r: _set_run(r, "batch", final_loss=1.0),
        settings=[{}, LSTM_PRESET])
-def _batch_norm_lowest(r: dict) -> bool:
+def batch_norm_lowest(r: dict) -> bool:
+    """recurrent batch norm ends with the lowest loss of the three"""
     return _loss(r, "batch") < min(_loss(r, "none"), _loss(r, "layer"))
 
 
-@claim(norm_compare, "lstm_norm_learns",
-       "both normalised LSTMs end below half of chance, while the plain LSTM stays near chance "
-       "(above 0.14)",
-       observed=_norm_losses,
+@claim(norm_compare, observed=_norm_losses,
        perturb=lambda r: _set_run(r, "layer", final_loss=0.16),
        settings=[LSTM_PRESET], applies=_is_lstm)
-def _lstm_norm_learns(r: dict) -> bool:
+def lstm_norm_learns(r: dict) -> bool:
+    """both normalised LSTMs end below half of chance, while the plain LSTM stays
+    near chance (above 0.14)"""
     half = r["chance"] / 2
     return _loss(r, "layer") < half and _loss(r, "batch") < half and _loss(r, "none") > 0.14
 
 
-@claim(norm_compare, "lstm_norm_gradient_at_init",
-       "at initialisation both normalised LSTMs pass more than a thousandth of the gradient to "
-       "step 0, the plain LSTM less than a millionth",
-       observed=lambda r: _norm_ratios(r, "ratio_init"),
+@claim(norm_compare, observed=lambda r: _norm_ratios(r, "ratio_init"),
        perturb=lambda r: _set_run(r, "batch", ratio_init=1e-9),
        settings=[LSTM_PRESET], applies=_is_lstm)
-def _lstm_norm_gradient_at_init(r: dict) -> bool:
+def lstm_norm_gradient_at_init(r: dict) -> bool:
+    """at initialisation both normalised LSTMs pass more than a thousandth of the gradient to
+    step 0, the plain LSTM less than a millionth"""
     v = _ratios(r, "ratio_init", ("none", "layer", "batch"))
     return v["layer"] > 1e-3 and v["batch"] > 1e-3 and v["none"] < 1e-6

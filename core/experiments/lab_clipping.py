@@ -173,44 +173,40 @@ def _first_bad(run: dict) -> str:
     return "finite to the end" if fn is None else f"NaN/inf at step {fn['step']}"
 
 
-@claim(compare, "unclipped_blows_up",
-       "without clipping, the run's loss overflows to NaN or inf",
-       observed=lambda r: f"no clipping: {_first_bad(_by(r)['none'])}",
+@claim(compare, observed=lambda r: f"no clipping: {_first_bad(_by(r)['none'])}",
        perturb=lambda r: _with_run(r, "none", first_nonfinite=None),
        settings=[{}, {"seq_len": 60}], applies=lambda p: _exploding_setup(p) or (
            p["seq_len"] >= 60 and p["gain"] >= 2.0 and p["optimizer"] == "sgd"))
 def unclipped_blows_up(r: dict) -> bool:
+    """without clipping, the run's loss overflows to NaN or inf"""
     return _blew_up(_by(r)["none"])
 
 
-@claim(compare, "clipped_runs_finish",
-       "both clipped runs train every step and stay finite",
+@claim(compare,
        observed=lambda r: "; ".join(f"{_by(r)[m]['label']}: {_by(r)[m]['steps_done']} steps, "
                                     f"{_first_bad(_by(r)[m])}" for m in ("norm", "value")),
        perturb=lambda r: _with_run(r, "value", first_nonfinite={"step": 9, "where": "loss",
                                                                 "tensor": "loss"}),
        settings=[{}, {"seq_len": 60}, {"gain": 0.9}])
 def clipped_runs_finish(r: dict) -> bool:
+    """both clipped runs train every step and stay finite"""
     by = _by(r)
     return _finished(by["norm"]) and _finished(by["value"])
 
 
-@claim(compare, "frozen_control_stays_finite",
-       "the control, with W_hh frozen at its start (same weights, same batches, no clipping), "
-       "stays finite: this blow-up needs the recurrent weights to grow",
+@claim(compare,
        observed=lambda r: (f"control: {_first_bad(r['control'])}, largest gradient norm "
                            f"{r['control']['max_grad_norm']:.3g}"),
        perturb=lambda r: {**r, "control": {**r["control"], "first_nonfinite": {
            "step": 9, "where": "loss", "tensor": "loss"}}},
        applies=_exploding_setup)
 def frozen_control_stays_finite(r: dict) -> bool:
+    """the control, with W_hh frozen at its start (same weights, same batches, no clipping),
+    stays finite: this blow-up needs the recurrent weights to grow"""
     return _finished(r["control"]) and _blew_up(_by(r)["none"])
 
 
-@claim(compare, "frozen_control_explodes_too",
-       "at this length even the control with W_hh frozen blows up: sixty steps of the fixed "
-       "gain-2 recurrence already make the gradient explode (its typical norm is above a "
-       "million)",
+@claim(compare,
        observed=lambda r: (f"control: {_first_bad(r['control'])}, median gradient norm "
                            f"{r['control']['median_grad_norm']:.3g}"),
        perturb=lambda r: {**r, "control": {**r["control"], "first_nonfinite": None}},
@@ -218,40 +214,39 @@ def frozen_control_stays_finite(r: dict) -> bool:
        applies=lambda p: p["seq_len"] >= 60 and p["gain"] >= 2.0 and p["optimizer"] == "sgd"
        and p["nonlinearity"] == "tanh" and p["lr"] >= 0.05)
 def frozen_control_explodes_too(r: dict) -> bool:
+    """at this length even the control with W_hh frozen blows up: sixty steps of the fixed gain-2
+    recurrence already make the gradient explode (its typical norm is above a million)"""
     c = r["control"]
     return _blew_up(c) and finite(c["median_grad_norm"]) and c["median_grad_norm"] > 1e6
 
 
-@claim(compare, "clipping_does_not_teach",
-       "both clipped runs end above half of the chance loss: clipping stopped the blow-up, it "
-       "did not make the network learn the task",
+@claim(compare,
        observed=lambda r: "; ".join(f"{_by(r)[m]['label']}: final loss "
                                     f"{_by(r)[m]['final_loss']:.3g}" for m in ("norm", "value"))
        + f" (chance {r['chance']:.3g})",
        perturb=lambda r: _with_run(r, "norm", final_loss=0.01),
        applies=_exploding_setup)
 def clipping_does_not_teach(r: dict) -> bool:
+    """both clipped runs end above half of the chance loss: clipping stopped the blow-up, it did
+    not make the network learn the task"""
     by = _by(r)
     return all(finite(by[m]["final_loss"]) and by[m]["final_loss"] > 0.5 * r["chance"]
                for m in ("norm", "value"))
 
 
-@claim(compare, "tame_runs_agree",
-       "nothing blows up, and the three runs end within 0.005 of each other's loss",
+@claim(compare,
        observed=lambda r: ", ".join(f"{run['label']} {run['final_loss']:.4f}"
                                     for run in r["runs"]),
        perturb=lambda r: _with_run(r, "none", final_loss=r["runs"][0]["final_loss"] + 0.05),
        settings=[{"gain": 0.9}], applies=lambda p: p["gain"] <= 1.0)
 def tame_runs_agree(r: dict) -> bool:
+    """nothing blows up, and the three runs end within 0.005 of each other's loss"""
     losses = [run["final_loss"] for run in r["runs"]]
     return (not any(_blew_up(run) for run in r["runs"]) and all(finite(v) for v in losses)
             and max(losses) - min(losses) < 0.005)
 
 
-@claim(compare, "tame_value_fires_norm_rarely",
-       "norm clipping steps in on fewer than one step in five, value clipping on more than "
-       "two in five: a small value threshold trims a few large entries of almost every "
-       "gradient",
+@claim(compare,
        observed=lambda r: (f"norm {100 * _by(r)['norm']['share_clipped']:.0f}%, value "
                            f"{100 * _by(r)['value']['share_clipped']:.0f}% of steps"),
        perturb=lambda r: _with_run(r, "norm", share_clipped=0.9),
@@ -259,13 +254,13 @@ def tame_runs_agree(r: dict) -> bool:
        applies=lambda p: p["gain"] <= 1.0 and p["norm_threshold"] >= 1.0
        and p["value_threshold"] <= 0.1)
 def tame_value_fires_norm_rarely(r: dict) -> bool:
+    """norm clipping steps in on fewer than one step in five, value clipping on more than two in
+    five: a small value threshold trims a few large entries of almost every gradient"""
     by = _by(r)
     return by["norm"]["share_clipped"] < 0.2 and by["value"]["share_clipped"] > 0.4
 
 
-@claim(compare, "long_norm_clips_most_steps",
-       "norm clipping steps in on more than half of the steps: at this length a typical "
-       "gradient is longer than the threshold",
+@claim(compare,
        observed=lambda r: (f"clipped on {100 * _by(r)['norm']['share_clipped']:.0f}% of steps, "
                            f"median gradient norm {_by(r)['norm']['median_grad_norm']:.3g}"),
        perturb=lambda r: _with_run(r, "norm", share_clipped=0.1),
@@ -273,31 +268,31 @@ def tame_value_fires_norm_rarely(r: dict) -> bool:
        applies=lambda p: p["seq_len"] >= 60 and p["gain"] >= 2.0 and p["optimizer"] == "sgd"
        and p["norm_threshold"] <= 1.0)
 def long_norm_clips_most_steps(r: dict) -> bool:
+    """norm clipping steps in on more than half of the steps: at this length a typical gradient
+    is longer than the threshold"""
     n = _by(r)["norm"]
     return n["share_clipped"] > 0.5 and n["median_grad_norm"] > n["threshold"]
 
 
-@claim(compare, "small_lr_survives",
-       "with this smaller learning rate even the unclipped run stays finite: an explosion "
-       "needs a big gradient and a step size that turns it into a big jump",
-       observed=lambda r: f"no clipping: {_first_bad(_by(r)['none'])}",
+@claim(compare, observed=lambda r: f"no clipping: {_first_bad(_by(r)['none'])}",
        perturb=lambda r: _with_run(r, "none", first_nonfinite={"step": 9, "where": "loss",
                                                                "tensor": "loss"}),
        settings=[{"lr": 0.01}],
        applies=lambda p: p["optimizer"] == "sgd" and p["lr"] <= 0.01 and p["seq_len"] <= 30
        and p["gain"] <= 2.0 and p["nonlinearity"] == "tanh")
 def small_lr_survives(r: dict) -> bool:
+    """with this smaller learning rate even the unclipped run stays finite: an explosion needs a
+    big gradient and a step size that turns it into a big jump"""
     return all(_finished(run) for run in r["runs"])
 
 
-@claim(compare, "adam_survives",
-       "with Adam even the unclipped run stays finite: Adam divides each step by a running "
-       "average of the gradient's size, so one huge gradient no longer means one huge step",
-       observed=lambda r: f"no clipping: {_first_bad(_by(r)['none'])}",
+@claim(compare, observed=lambda r: f"no clipping: {_first_bad(_by(r)['none'])}",
        perturb=lambda r: _with_run(r, "none", first_nonfinite={"step": 9, "where": "loss",
                                                                "tensor": "loss"}),
        settings=[{"optimizer": "adam", "lr": 0.01}],
        applies=lambda p: p["optimizer"] == "adam" and p["lr"] <= 0.01 and p["seq_len"] <= 30
        and p["gain"] <= 2.0 and p["nonlinearity"] == "tanh")
 def adam_survives(r: dict) -> bool:
+    """with Adam even the unclipped run stays finite: Adam divides each step by a running average
+    of the gradient's size, so one huge gradient no longer means one huge step"""
     return all(_finished(run) for run in r["runs"])

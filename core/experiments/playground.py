@@ -103,39 +103,37 @@ def _default_like(p: dict, cell: str) -> bool:
             and p["init"] == "default" and p["gain"] == 1.0 and p["lr"] == 0.01)
 
 
-@claim(train_run, "gru_learns",
-       "the GRU ends below a tenth of the chance loss",
-       observed=lambda r: f"final loss {r['final_loss']:.2g}, chance {r['chance']:.3g}",
+@claim(train_run, observed=lambda r: f"final loss {r['final_loss']:.2g}, chance {r['chance']:.3g}",
        perturb=lambda r: {**r, "final_loss": r["chance"]},
        applies=lambda p: _default_like(p, "gru"))
 def gru_learns(r: dict) -> bool:
+    """the GRU ends below a tenth of the chance loss"""
     return finite(r["final_loss"]) and r["final_loss"] < 0.1 * r["chance"]
 
 
-@claim(train_run, "gru_path_opens_with_training",
-       "before training, less than a ten-thousandth of the last step's gradient reaches step "
-       "0; after training, more than a tenth does: the GRU's path opens with training, not "
-       "at the start",
+@claim(train_run,
        observed=lambda r: (f"first/last {first_last(r, 0):.0e} before, "
                            f"{first_last(r, -1):.2g} after training"),
        perturb=lambda r: {**r, "probes": r["probes"][:1] * 2},
        applies=lambda p: _default_like(p, "gru"))
 def gru_path_opens_with_training(r: dict) -> bool:
+    """before training, less than a ten-thousandth of the last step's gradient reaches step 0;
+    after training, more than a tenth does: the GRU's path opens with training, not at the start"""
     if len(r["probes"]) < 2:
         return False
     before, after = first_last(r, 0), first_last(r, -1)
     return finite(before) and finite(after) and before < 1e-4 and after > 0.1
 
 
-@claim(train_run, "rnn_stays_at_chance",
-       "the vanilla RNN ends above half of the chance loss, and after training less than a "
-       "thousandth of the last step's gradient reaches step 0",
+@claim(train_run,
        observed=lambda r: (f"final loss {r['final_loss']:.3g} (chance {r['chance']:.3g}); "
                            f"first/last after training {first_last(r, -1):.0e}"),
        perturb=lambda r: {**r, "final_loss": 0.01},
        settings=[{"cell": "rnn"}],
        applies=lambda p: _default_like(p, "rnn") and p["nonlinearity"] == "tanh")
 def rnn_stays_at_chance(r: dict) -> bool:
+    """the vanilla RNN ends above half of the chance loss, and after training less than a
+    thousandth of the last step's gradient reaches step 0"""
     if len(r["probes"]) < 2:
         return False
     after = first_last(r, -1)
@@ -155,19 +153,17 @@ def _sgd_boom(p: dict, clip: str) -> bool:
             and (clip == "none" or p["clip_threshold"] <= 1.0))
 
 
-@claim(train_run, "sgd_boom_blows_up",
-       "the run's loss overflows to NaN or inf, and training stops there",
+@claim(train_run,
        observed=lambda r: (f"NaN/inf at step {r['first_nonfinite']['step']}"
                            if r["first_nonfinite"] else "finite to the end"),
        perturb=lambda r: {**r, "first_nonfinite": None, "stopped": None},
        settings=[SGD_BOOM], applies=lambda p: _sgd_boom(p, "none"))
 def sgd_boom_blows_up(r: dict) -> bool:
+    """the run's loss overflows to NaN or inf, and training stops there"""
     return r["first_nonfinite"] is not None and r["stopped"] == "nonfinite"
 
 
-@claim(train_run, "sgd_boom_clipped_finishes",
-       "with norm clipping the same run trains every step and stays finite, though it does "
-       "not learn the task: its loss ends above half of chance",
+@claim(train_run,
        observed=lambda r: (f"{r['steps_done']} steps, "
                            + (f"NaN/inf at step {r['first_nonfinite']['step']}"
                               if r["first_nonfinite"] else "finite")
@@ -176,5 +172,7 @@ def sgd_boom_blows_up(r: dict) -> bool:
                                                    "tensor": "loss"}},
        settings=[{**SGD_BOOM, "clip": "norm"}], applies=lambda p: _sgd_boom(p, "norm"))
 def sgd_boom_clipped_finishes(r: dict) -> bool:
+    """with norm clipping the same run trains every step and stays finite, though it does not
+    learn the task: its loss ends above half of chance"""
     return (r["first_nonfinite"] is None and r["steps_done"] == r["config"]["steps"]
             and finite(r["final_loss"]) and r["final_loss"] > 0.5 * r["chance"])

@@ -154,12 +154,11 @@ def _rnn(p: dict) -> bool:
     return p["cell"] == "rnn"
 
 
-@claim(gradient_profile, "vanishes",
-       "less than a billionth of the last step's gradient reaches step 0",
-       observed=lambda r: f"first/last = {r['ratio']:.1e}",
+@claim(gradient_profile, observed=lambda r: f"first/last = {r['ratio']:.1e}",
        perturb=lambda r: {**r, "ratio": 1e-5},
        settings=[{}, {"seq_len": 300}])
-def _vanishes(r: dict) -> bool:
+def vanishes(r: dict) -> bool:
+    """less than a billionth of the last step's gradient reaches step 0"""
     return finite(r["ratio"]) and r["ratio"] < 1e-9
 
 
@@ -172,9 +171,7 @@ def _log_fit(norms: list[float]) -> tuple[float, float]:
     return float(slope), float(1.0 - resid.var() / y.var())
 
 
-@claim(gradient_profile, "geometric",
-       "the gradient shrinks by a nearly constant factor per step: on the log scale the "
-       "measured line is almost straight",
+@claim(gradient_profile,
        observed=lambda r: (f"each step back multiplies it by about "
                            f"{10 ** -_log_fit(r['grad_norm'])[0]:.2f}; a straight line explains "
                            f"{100 * _log_fit(r['grad_norm'])[1]:.1f}% of the log curve's "
@@ -182,7 +179,9 @@ def _log_fit(norms: list[float]) -> tuple[float, float]:
        perturb=lambda r: {**r, "grad_norm": [1.0 if i % 2 else 1e-20
                                              for i in range(len(r["grad_norm"]))]},
        settings=[{}, {"seq_len": 300}])
-def _geometric(r: dict) -> bool:
+def geometric(r: dict) -> bool:
+    """the gradient shrinks by a nearly constant factor per step: on the log scale the
+    measured line is almost straight"""
     g = r["grad_norm"]
     if not all(finite(v) and v > 0 for v in g):
         return False
@@ -190,11 +189,10 @@ def _geometric(r: dict) -> bool:
     return slope > 0 and r2 > 0.95
 
 
-@claim(gradient_profile, "under_bound",
-       "the measured line stays under the dashed Pascanu bound at every step",
-       perturb=lambda r: {**r, "grad_norm": [2.0 * b for b in r["bound"]]},
+@claim(gradient_profile, perturb=lambda r: {**r, "grad_norm": [2.0 * b for b in r["bound"]]},
        settings=[{}, {"gain": 0.8}], applies=_rnn)
-def _under_bound(r: dict) -> bool:
+def under_bound(r: dict) -> bool:
+    """the measured line stays under the dashed Pascanu bound at every step"""
     return all(finite(g) and g <= b * (1 + 1e-9) for g, b in zip(r["grad_norm"], r["bound"]))
 
 
@@ -202,58 +200,57 @@ def _default_scale(p: dict) -> bool:
     return _rnn(p) and p["init"] == "default" and p["gain"] >= 1.0
 
 
-@claim(gradient_profile, "bound_silent",
-       "σ_max·γ is above 1, so the bound grows going back and promises nothing; the gradient "
-       "vanishes anyway",
+@claim(gradient_profile,
        observed=lambda r: f"σ_max·γ = {r['eta']:.3f}, first/last = {r['ratio']:.1e}",
        perturb=lambda r: {**r, "eta": 0.9},
        settings=[{}, {"seq_len": 300}], applies=_default_scale)
-def _bound_silent(r: dict) -> bool:
+def bound_silent(r: dict) -> bool:
+    """σ_max·γ is above 1, so the bound grows going back and promises nothing; the
+    gradient vanishes anyway"""
     return finite(r["eta"]) and r["eta"] > 1 and finite(r["ratio"]) and r["ratio"] < 1e-9
 
 
-@claim(gradient_profile, "bound_bites",
-       "σ_max·γ is below 1, so the bound itself falls going back; the measured gradient falls "
-       "faster still",
+@claim(gradient_profile,
        observed=lambda r: (f"σ_max·γ = {r['eta']:.3f}; over the sequence the bound allows "
                            f"{r['bound'][0] / r['bound'][-1]:.1e}, measured {r['ratio']:.1e}"),
        perturb=lambda r: {**r, "eta": 1.1},
        settings=[{"gain": 0.8}],
        applies=lambda p: _rnn(p) and p["init"] == "default" and p["gain"] <= 0.8)
-def _bound_bites(r: dict) -> bool:
+def bound_bites(r: dict) -> bool:
+    """σ_max·γ is below 1, so the bound itself falls going back; the measured
+    gradient falls faster still"""
     b = r["bound"]
     return (finite(r["eta"]) and r["eta"] < 1 and b[0] < b[-1]
             and finite(r["ratio"]) and r["ratio"] < b[0] / b[-1])
 
 
-@claim(gradient_profile, "every_unit_fades",
-       "every hidden unit fades: at step 0 each unit gets less than a millionth of its gradient "
-       "at the last step",
+@claim(gradient_profile,
        observed=lambda r: ("largest first/last over the units "
                            f"{max(f / l for f, l in zip(r['heat'][0], r['heat'][-1])):.1e}"),
        perturb=lambda r: {**r, "heat": [[*row[:-1], 1.0] for row in r["heat"]]},
        settings=[{}])
-def _every_unit_fades(r: dict) -> bool:
+def every_unit_fades(r: dict) -> bool:
+    """every hidden unit fades: at step 0 each unit gets less than a millionth of its
+    gradient at the last step"""
     first, last = r["heat"][0], r["heat"][-1]
     return all(finite(f) and finite(la) and la > 0 and f < 1e-6 * la
                for f, la in zip(first, last))
 
 
-@claim(weight_update_shares, "last_steps_dominate",
-       "the last 5 steps supply more than 80% of dL/dW_hh, the whole first half less than "
-       "0.01%",
+@claim(weight_update_shares,
        observed=lambda r: (f"last 5: {100 * sum(r['share'][-5:]):.1f}%, first half: "
                            f"{100 * sum(r['share'][:len(r['share']) // 2]):.1e}%"),
        perturb=lambda r: {**r, "share": [1.0 / len(r["share"])] * len(r["share"])})
-def _last_steps_dominate(r: dict) -> bool:
+def last_steps_dominate(r: dict) -> bool:
+    """the last 5 steps supply more than 80% of dL/dW_hh, the whole first half less than 0.01%"""
     s = r["share"]
     return sum(s[-5:]) > 0.8 and sum(s[:len(s) // 2]) < 1e-4
 
 
-@claim(weight_update_shares, "step0_zero",
-       "step 0's term is exactly zero (the state before step 0 is all zeros)",
+@claim(weight_update_shares,
        perturb=lambda r: {**r, "contribution": [1e-30, *r["contribution"][1:]]})
-def _step0_zero(r: dict) -> bool:
+def step0_zero(r: dict) -> bool:
+    """step 0's term is exactly zero (the state before step 0 is all zeros)"""
     return r["contribution"][0] == 0.0
 
 
@@ -262,28 +259,27 @@ def _far_gap(r: dict) -> float:
     return min(row[0] - row[-1] for row in r["log_grad"])
 
 
-@claim(training_heatmap, "far_lags_stay_dark",
-       "training does not open the path: at every probe the farthest lag receives less than "
-       "1e-4 of lag 0's gradient",
-       observed=lambda r: f"at most {pow10_text(-_far_gap(r))} of it",
+@claim(training_heatmap, observed=lambda r: f"at most {pow10_text(-_far_gap(r))} of it",
        perturb=lambda r: {**r, "log_grad": [*r["log_grad"][:-1], [0.0] * len(r["lag"])]})
-def _far_lags_stay_dark(r: dict) -> bool:
+def far_lags_stay_dark(r: dict) -> bool:
+    """training does not open the path: at every probe the farthest lag receives less than
+    1e-4 of lag 0's gradient"""
     return all(finite(v) for row in r["log_grad"] for v in row) and _far_gap(r) >= 4.0
 
 
-@claim(training_heatmap, "long_stays_at_chance",
-       "the long run's loss stays near the chance line: it ends above 90% of it",
+@claim(training_heatmap,
        observed=lambda r: f"final loss {r['final_loss']:.3f}, chance {r['chance']:.3f}",
        perturb=lambda r: {**r, "final_loss": 0.5 * r["chance"]})
-def _long_stays_at_chance(r: dict) -> bool:
+def long_stays_at_chance(r: dict) -> bool:
+    """the long run's loss stays near the chance line: it ends above 90% of it"""
     return finite(r["final_loss"]) and r["final_loss"] >= 0.9 * r["chance"]
 
 
-@claim(training_heatmap, "short_learns",
-       "the control learns: the same network, steps and learning rate on short sequences ends "
-       "below half the chance loss",
+@claim(training_heatmap,
        observed=lambda r: (f"T = {r['short_len']}: final loss {r['short_final_loss']:.3f}, "
                            f"half of chance {r['chance'] / 2:.3f}"),
        perturb=lambda r: {**r, "short_final_loss": r["chance"]})
-def _short_learns(r: dict) -> bool:
+def short_learns(r: dict) -> bool:
+    """the control learns: the same network, steps and learning rate on short sequences ends
+    below half the chance loss"""
     return finite(r["short_final_loss"]) and r["short_final_loss"] < 0.5 * r["chance"]

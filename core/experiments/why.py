@@ -146,42 +146,38 @@ def _sigma_default(p: dict) -> bool:
     return p["which"] == "sigma" and p["kind"] == "gaussian"
 
 
-@claim(matrix_case, "radius_below_sigma",
-       "a random Gaussian W_hh's spectral radius is well below its σ_max: under two-thirds "
-       "of it",
+@claim(matrix_case,
        observed=lambda r: (f"spectral radius {r['spectral_radius']:.3f}, σ_max "
                            f"{r['sigma_max']:.3f}"),
        perturb=lambda r: {**r, "spectral_radius": r["sigma_max"]},
        applies=lambda p: p["kind"] == "gaussian")
-def _radius_below_sigma(r: dict) -> bool:
+def radius_below_sigma(r: dict) -> bool:
+    """a random Gaussian W_hh's spectral radius is well below its σ_max: under two-thirds of it"""
     return r["spectral_radius"] < (2 / 3) * r["sigma_max"]
 
 
-@claim(matrix_case, "eigs_inside",
-       "every eigenvalue lies inside the unit circle although σ_max is above 1",
-       observed=lambda r: f"spectral radius {r['spectral_radius']:.3f}",
+@claim(matrix_case, observed=lambda r: f"spectral radius {r['spectral_radius']:.3f}",
        perturb=lambda r: {**r, "spectral_radius": 1.2},
        applies=lambda p: _sigma_default(p) and 1.0 < p["value"] <= 1.5)
-def _eigs_inside(r: dict) -> bool:
+def eigs_inside(r: dict) -> bool:
+    """every eigenvalue lies inside the unit circle although σ_max is above 1"""
     return r["sigma_max"] > 1 and r["spectral_radius"] < 1
 
 
-@claim(matrix_case, "bound_silent",
-       "the bound grows (γσ_max > 1), yet the measured product shrinks by more than ten "
-       "orders of magnitude",
+@claim(matrix_case,
        observed=lambda r: (f"after {len(r['lag']) - 1} steps the bound allows "
                            f"{pow10_text(r['log_bound'][-1])}, measured "
                            f"{pow10_text(r['log_norm'][-1])}"),
        perturb=lambda r: {**r, "log_norm": [0.0] * len(r["log_norm"])},
        applies=lambda p: (p["which"] == "sigma"
                           and p["value"] * GAMMA_ALL[p["activation"]] > 1))
-def _bound_silent(r: dict) -> bool:
+def bound_silent(r: dict) -> bool:
+    """the bound grows (γσ_max > 1), yet the measured product shrinks by more
+    than ten orders of magnitude"""
     return r["eta"] > 1 and r["log_norm"][-1] < -10
 
 
-@claim(matrix_case, "under_falling_bound",
-       "γσ_max is below 1, so the bound falls, and the measured product stays under it at "
-       "every lag",
+@claim(matrix_case,
        observed=lambda r: (f"γσ_max = {r['eta']:.3f}; after {len(r['lag']) - 1} steps the "
                            f"bound allows {pow10_text(r['log_bound'][-1])}, measured "
                            f"{pow10_text(r['log_norm'][-1])}"),
@@ -189,24 +185,24 @@ def _bound_silent(r: dict) -> bool:
        settings=[{"value": 0.9}, {"value": 3.0, "activation": "sigmoid"}],
        applies=lambda p: (p["which"] == "sigma"
                           and p["value"] * GAMMA_ALL[p["activation"]] < 1))
-def _under_falling_bound(r: dict) -> bool:
+def under_falling_bound(r: dict) -> bool:
+    """γσ_max is below 1, so the bound falls, and the measured product
+    stays under it at every lag"""
     return r["eta"] < 1 and all(m <= b + 1e-9 for m, b in zip(r["log_norm"], r["log_bound"]))
 
 
-@claim(matrix_case, "grows",
-       "with spectral radius 3 the product grows by orders of magnitude",
+@claim(matrix_case,
        observed=lambda r: f"after {len(r['lag']) - 1} steps: {pow10_text(r['log_norm'][-1])}",
        perturb=lambda r: {**r, "log_norm": [0.0] * len(r["log_norm"])},
        settings=[{"which": "radius", "value": 3.0}],
        applies=lambda p: (p["which"] == "radius" and p["value"] >= 3.0
                           and p["activation"] == "tanh"))
-def _grows(r: dict) -> bool:
+def grows(r: dict) -> bool:
+    """with spectral radius 3 the product grows by orders of magnitude"""
     return r["log_norm"][-1] > 2
 
 
-@claim(matrix_case, "norm_preserving",
-       "a linear RNN with an orthogonal W_hh of radius 1 keeps the product's norm at 1 at "
-       "every lag",
+@claim(matrix_case,
        observed=lambda r: ("largest departure from 1: a factor of "
                            f"{10 ** max(abs(v) for v in r['log_norm']):.7f}"),
        perturb=lambda r: {**r, "log_norm": [-0.01 * k for k in r["lag"]]},
@@ -214,17 +210,19 @@ def _grows(r: dict) -> bool:
                   "activation": "linear"}],
        applies=lambda p: (p["kind"] == "orthogonal" and p["activation"] == "linear"
                           and p["value"] == 1.0))
-def _norm_preserving(r: dict) -> bool:
+def norm_preserving(r: dict) -> bool:
+    """a linear RNN with an orthogonal W_hh of radius 1 keeps the product's
+    norm at 1 at every lag"""
     return all(abs(v) < 1e-4 for v in r["log_norm"])
 
 
-@claim(activation_compare, "nonlinearity_pulls_down",
-       "every activation's product ends at or below the linear one",
+@claim(activation_compare,
        observed=lambda r: "; ".join(f"{a} {pow10_text(r['log_norm'][a][-1])}"
                                     for a in r["activations"]),
        perturb=lambda r: {**r, "log_norm": {**r["log_norm"],
                                             "tanh": [v + 5 for v in r["log_norm"]["linear"]]}})
-def _nonlinearity_pulls_down(r: dict) -> bool:
+def nonlinearity_pulls_down(r: dict) -> bool:
+    """every activation's product ends at or below the linear one"""
     lin = r["log_norm"]["linear"][-1]
     return all(r["log_norm"][a][-1] <= lin + 1e-9 for a in r["activations"])
 
@@ -235,29 +233,29 @@ def _sigmoid_extra(r: dict) -> float:
     return 10 ** ((r["log_norm"]["linear"][-1] - r["log_norm"]["sigmoid"][-1]) / steps)
 
 
-@claim(activation_compare, "sigmoid_fastest",
-       "the sigmoid line falls fastest, losing at least 3 times more per step than the "
-       "linear one; its slope is at most 1/4",
+@claim(activation_compare,
        observed=lambda r: (f"{_sigmoid_extra(r):.1f} times per step; mean sigmoid slope "
                            f"{r['mean_deriv']['sigmoid']:.3f}"),
        perturb=lambda r: {**r, "log_norm": {**r["log_norm"],
                                             "sigmoid": r["log_norm"]["linear"]}},
        settings=[{}, {"which": "radius", "value": 3.0}])
-def _sigmoid_fastest(r: dict) -> bool:
+def sigmoid_fastest(r: dict) -> bool:
+    """the sigmoid line falls fastest, losing at least 3 times more per step than the linear one;
+    its slope is at most 1/4"""
     ends = {a: r["log_norm"][a][-1] for a in r["activations"]}
     return min(ends, key=ends.get) == "sigmoid" and _sigmoid_extra(r) >= 3
 
 
-@claim(activation_compare, "saturation_holds_back",
-       "W_hh alone (the linear line) grows, yet tanh ends more than 20 orders of magnitude "
-       "lower: the bigger state saturates its units (mean slope below 0.8)",
+@claim(activation_compare,
        observed=lambda r: (f"linear {pow10_text(r['log_norm']['linear'][-1])}, tanh "
                            f"{pow10_text(r['log_norm']['tanh'][-1])}; mean tanh slope "
                            f"{r['mean_deriv']['tanh']:.2f}"),
        perturb=lambda r: {**r, "mean_deriv": {**r["mean_deriv"], "tanh": 1.0}},
        settings=[{"which": "radius", "value": 1.5}],
        applies=lambda p: p["which"] == "radius" and p["value"] >= 1.5)
-def _saturation_holds_back(r: dict) -> bool:
+def saturation_holds_back(r: dict) -> bool:
+    """W_hh alone (the linear line) grows, yet tanh ends more than 20 orders of magnitude lower:
+    the bigger state saturates its units (mean slope below 0.8)"""
     lin, tanh = r["log_norm"]["linear"][-1], r["log_norm"]["tanh"][-1]
     return lin > 0 and lin - tanh > 20 and r["mean_deriv"]["tanh"] < 0.8
 
@@ -265,13 +263,13 @@ def _saturation_holds_back(r: dict) -> bool:
 PHASE_SETTINGS = [{}, {"nonlinearity": "relu"}]
 
 
-@claim(phase_diagram, "widest_at_shortest",
-       "the stable band is widest at the shortest length",
+@claim(phase_diagram,
        observed=lambda r: "stable gains per length: " + ", ".join(
            f"T = {T}: {len(g)}" for T, g in stable_gains(r).items()),
        perturb=lambda r: {**r, "regime": ["vanishing"] * len(r["regime"])},
        settings=PHASE_SETTINGS)
-def _widest_at_shortest(r: dict) -> bool:
+def widest_at_shortest(r: dict) -> bool:
+    """the stable band is widest at the shortest length"""
     band = stable_gains(r)
     first, *rest = r["lengths"]
     return all(len(band[first]) > len(band[T]) for T in rest)
@@ -287,57 +285,55 @@ def _doublings(r: dict, gain: float) -> list[float]:
     return out
 
 
-@claim(phase_diagram, "exponent_grows_with_T",
-       "for gains of 0.75 and below the exponent is proportional to T: doubling T doubles "
-       "it, within 10%",
+@claim(phase_diagram,
        observed=lambda r: "doubling T multiplied it by " + ", ".join(
            f"{x:.2f}" for g in r["radii"] if g <= 0.75 for x in _doublings(r, g)),
        perturb=lambda r: {**r, "ratio": [1e-3 if finite(v) else v for v in r["ratio"]]},
        settings=PHASE_SETTINGS)
-def _exponent_grows_with_T(r: dict) -> bool:
+def exponent_grows_with_T(r: dict) -> bool:
+    """for gains of 0.75 and below the exponent is proportional to T: doubling
+    T doubles it, within 10%"""
     low = [g for g in r["radii"] if g <= 0.75]
     return bool(low) and all(len(_doublings(r, g)) >= 2
                              and all(1.8 <= x <= 2.2 for x in _doublings(r, g)) for g in low)
 
 
-@claim(phase_diagram, "below_one_vanishes",
-       "every gain below 1 vanishes from T = 50 on",
-       perturb=lambda r: {**r, "regime": ["stable"] * len(r["regime"])},
+@claim(phase_diagram, perturb=lambda r: {**r, "regime": ["stable"] * len(r["regime"])},
        settings=PHASE_SETTINGS)
-def _below_one_vanishes(r: dict) -> bool:
+def below_one_vanishes(r: dict) -> bool:
+    """every gain below 1 vanishes from T = 50 on"""
     return all(reg == "vanishing" for g, T, reg in zip(r["radius"], r["seq_len"], r["regime"])
                if g < 1 and T >= 50)
 
 
-@claim(phase_diagram, "one_is_not_enough",
-       "crossing gain 1 is not enough to explode: no gain up to 1.25 explodes at any length",
+@claim(phase_diagram,
        observed=lambda r: "smallest exploding gain: " + str(min(
            (g for g, reg in zip(r["radius"], r["regime"]) if reg == "exploding"),
            default="none")),
        perturb=lambda r: {**r, "regime": ["exploding"] * len(r["regime"])},
        settings=PHASE_SETTINGS)
-def _one_is_not_enough(r: dict) -> bool:
+def one_is_not_enough(r: dict) -> bool:
+    """crossing gain 1 is not enough to explode: no gain up to 1.25 explodes at any length"""
     return not any(reg == "exploding" and g <= 1.25
                    for g, reg in zip(r["radius"], r["regime"]))
 
 
-@claim(phase_diagram, "long_band_narrow",
-       "at T = 200 and beyond at most three gains are stable, all of them above 1",
+@claim(phase_diagram,
        observed=lambda r: "; ".join(
            f"T = {T}: " + (", ".join(f"{g:g}" for g in gs) if gs else "none")
            for T, gs in stable_gains(r).items() if T >= 200),
        perturb=lambda r: {**r, "regime": ["stable"] * len(r["regime"])},
        settings=PHASE_SETTINGS)
-def _long_band_narrow(r: dict) -> bool:
+def long_band_narrow(r: dict) -> bool:
+    """at T = 200 and beyond at most three gains are stable, all of them above 1"""
     return all(len(gs) <= 3 and all(g > 1 for g in gs)
                for T, gs in stable_gains(r).items() if T >= 200)
 
 
-@claim(phase_diagram, "relu_needs_more",
-       "with ReLU even gains up to 1.25 vanish from T = 50 on: with some units switched off, "
-       "W_hh has to stretch more to carry the signal",
-       perturb=lambda r: {**r, "regime": ["stable"] * len(r["regime"])},
+@claim(phase_diagram, perturb=lambda r: {**r, "regime": ["stable"] * len(r["regime"])},
        settings=[{"nonlinearity": "relu"}], applies=lambda p: p["nonlinearity"] == "relu")
-def _relu_needs_more(r: dict) -> bool:
+def relu_needs_more(r: dict) -> bool:
+    """with ReLU even gains up to 1.25 vanish from T = 50 on: with some units switched off, W_hh
+    has to stretch more to carry the signal"""
     return all(reg == "vanishing" for g, T, reg in zip(r["radius"], r["seq_len"], r["regime"])
                if g <= 1.25 and T >= 50)
