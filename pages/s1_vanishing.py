@@ -177,7 +177,7 @@ else:
     with np.errstate(divide="ignore", invalid="ignore"):
         unit_ratio = np.nanmax(heat[0] / heat[-1]) if heat[-1].all() else math.nan
     layout.show(heatmaps.heatmap(hdf, "t", "unit", "grad", x_title="time step t",
-                               y_title="hidden unit", value_title="log10 |dL/dh_t|", height=180),
+                               y_title="hidden unit", value_title="log10 |dL/dh_t|", height=160),
                 hdf, key="s1_heat", name="vanishing_heatmap", alt_text=(
                     f"Heatmap of |dL/dh_t| for {heat.shape[1]} hidden units over "
                     f"{heat.shape[0]} time columns at T = {T}. At step 0 the unit that keeps the "
@@ -198,7 +198,7 @@ else:
     c1, c2 = st.columns([2.6, 1], gap="large")
     with c1:
         layout.show(special.bars(sdf, "t", "contribution", log_y=True, x_title="time step t",
-                                y_title="||step t's term of dL/dW_hh|| (log)", height=180),
+                                y_title="||step t's term of dL/dW_hh|| (log)", height=160),
                     sdf, key="s1_shares", name="weight_update_shares", alt_text=(
                         f"The last 5 of {wT} steps supply "
                         f"{100 * sum(wres['share'][-5:]):.1f}% of the recurrent weight gradient."))
@@ -228,7 +228,7 @@ else:
     c1, c2 = st.columns([1.6, 1], gap="large")
     with c1:
         layout.show(heatmaps.heatmap(tdf, "training step", "lag", "grad", y_title="lag (steps back)",
-                                   value_title="log10 ||dL/dh||", height=190,
+                                   value_title="log10 ||dL/dh||", height=170,
                                    y_descending=True),
                     tdf, key="s1_train_heat", name="lag_by_training_step", alt_text=(
                         f"Over {tS} Adam steps at T = {tT}, the gradient reaching lag {tT - 1} "
@@ -242,7 +242,7 @@ else:
                           "loss": pd.Series(tres["short_loss"]).rolling(window, min_periods=1
                                                                         ).mean()})])
         layout.show(lines.lines(ldf, "step", "loss", color="run", x_title="training step",
-                                 y_title=f"loss (mean of {window} steps)", height=170,
+                                 y_title=f"loss (mean of {window} steps)", height=150,
                                  rules={f"chance {tres['chance']:.3f}": tres["chance"]}),
                     ldf, key="s1_train_loss", name="training_loss_by_length", alt_text=(
                         f"Loss of the T = {tT} run ends at {tres['final_loss']:.3f}; the same "
