@@ -20,6 +20,8 @@ from __future__ import annotations
 import functools
 import math
 import time
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -71,6 +73,37 @@ class _Due:
         return False
 
 
+class _Cells:
+    """The runs of the three cells as they train, one after the other, and the partial results
+    the page draws meanwhile: ``report(fraction, {**meta, "runs": runs so far})``, while cell
+    ``i`` trains (when :class:`_Due`) and once more when it is done."""
+
+    def __init__(self, report: Callable[[float, dict], None] | None, meta: dict, steps: int):
+        self.report, self.meta, self.steps = report, meta, steps
+        self.runs: dict[str, dict] = {}
+
+    def watch(self, i: int, cell: str, pack: Callable[..., dict]) -> Callable[[int, Any], None]:
+        """The progress hook of cell ``i``: ``hook(done, state)`` after each of its training
+        steps (``done`` so far); when due, ``pack(state, "running")`` is its partial run."""
+        due = _Due()
+
+        def hook(done: int, state) -> None:
+            if self.report is not None and due(done, self.steps):
+                self.runs[cell] = pack(state, "running")
+                self._send((i + done / self.steps) / len(CELLS))
+
+        return hook
+
+    def done(self, i: int, cell: str, run: dict) -> None:
+        """Cell ``i`` has finished: ``run`` is its final entry."""
+        self.runs[cell] = run
+        self._send((i + 1) / len(CELLS))
+
+    def _send(self, fraction: float) -> None:
+        if self.report is not None:
+            self.report(fraction, {**self.meta, "runs": dict(self.runs)})
+
+
 # ---------------------------------------------------------------------------------------------
 # Synthetic tasks
 
@@ -97,7 +130,6 @@ def tasks(task, seq_len, hidden_size, steps, lr, seed, report=None):
     tk = make_task(task, int(seq_len))
     steps = int(steps)
     probe_every = max(1, steps // N_PROBES)
-    runs: dict[str, dict] = {}
     meta = {"task": task, "seq_len": int(seq_len), "reads": task_seq_len(task, int(seq_len)),
             "chance": tk.chance, "chance_accuracy": tk.chance_accuracy,
             "loss_name": tk.loss_name, "cells": list(CELLS)}
@@ -113,25 +145,18 @@ def tasks(task, seq_len, hidden_size, steps, lr, seed, report=None):
                 "status": status,
                 "eval_loss": None, "eval_accuracy": None, **(extra or {})}
 
+    cells = _Cells(report, meta, steps)
     for i, cell in enumerate(CELLS):
         model = build_model(cell, tk.input_size, int(hidden_size), tk.output_size, seed=seed)
-        due = _Due()
-
-        def cb(rec, hist, i=i, cell=cell, due=due):
-            done = rec["step"] + 1
-            if report is not None and due(done, steps):
-                runs[cell] = pack(hist, "running")
-                report((i + done / steps) / len(CELLS), {**meta, "runs": dict(runs)})
-
+        hook = cells.watch(i, cell, pack)
         hist = train(model, tk, optimizer="adam", lr=lr, clip="norm", clip_threshold=1.0,
                      steps=steps, batch_size=64, seed=seed, probe_every=probe_every,
-                     callback=cb)
+                     callback=lambda rec, h, hook=hook: hook(rec["step"] + 1, h))
         ev = evaluate(model, tk) if hist.stopped != "nonfinite" else {"loss": math.nan,
                                                                       "accuracy": None}
-        runs[cell] = pack(hist, "done", {"eval_loss": ev["loss"],
-                                         "eval_accuracy": ev["accuracy"]})
-        if report is not None:
-            report((i + 1) / len(CELLS), {**meta, "runs": dict(runs)})
+        cells.done(i, cell, pack(hist, "done", {"eval_loss": ev["loss"],
+                                                "eval_accuracy": ev["accuracy"]}))
+    runs = cells.runs
     # the headline numbers, one scalar per cell (notebooks and snippets print them)
     heads = {f"eval_loss_{c}": runs[c]["eval_loss"] for c in CELLS}
     return {**meta, **heads, "runs": runs}
@@ -175,7 +200,7 @@ def brackets(max_distance, hidden_size, steps, lr, seed, report=None):
             "no_memory_loss": lang.no_memory_loss, "chance_accuracy": lang.chance_accuracy,
             "chance_answer_loss": lang.chance_answer_loss, "vocab": "".join(lang.chars),
             "cells": list(CELLS)}
-    runs: dict[str, dict] = {}
+    cells = _Cells(report, meta, steps)
 
     def ev(m):
         logits = m(ex_x)
@@ -196,17 +221,11 @@ def brackets(max_distance, hidden_size, steps, lr, seed, report=None):
 
     for i, cell in enumerate(CELLS):
         lm = CharLM(cell, lang.vocab_size, int(hidden_size), embed_dim=0, seed=seed)
-        due = _Due()
-
-        def cb(h, i=i, cell=cell, due=due):
-            done = len(h["step"])
-            if report is not None and due(done, steps):
-                runs[cell] = pack(h, "running")
-                report((i + done / steps) / len(CELLS), {**meta, "runs": dict(runs)})
-
+        hook = cells.watch(i, cell, pack)
         h = train_lm(lm, lambda b, g: lang.batch(b, g), steps=steps, batch_size=64, lr=lr,
                      seed=seed, eval_fn=ev, eval_every=max(1, steps // 20), probe=probe,
-                     probe_every=max(1, steps // N_PROBES), callback=cb)
+                     probe_every=max(1, steps // N_PROBES),
+                     callback=lambda h, hook=hook: hook(len(h["step"]), h))
         lm.eval()
         with torch.no_grad():
             right = (lm(ex_x)[:, -1].argmax(-1) == ex_y[:, -1]).float()
@@ -218,11 +237,9 @@ def brackets(max_distance, hidden_size, steps, lr, seed, report=None):
             ids = first + sample(lm, first, K, temperature=1.0, generator=gen)
             samples.append(lang.decode(ids))
             verdicts.append(_bracket_check(lang, ids))
-        runs[cell] = pack(h, "done", {"acc_by_distance": by_d, "samples": samples,
-                                      "verdicts": verdicts})
-        if report is not None:
-            report((i + 1) / len(CELLS), {**meta, "runs": dict(runs)})
-    return {**meta, "runs": runs}
+        cells.done(i, cell, pack(h, "done", {"acc_by_distance": by_d, "samples": samples,
+                                             "verdicts": verdicts}))
+    return {**meta, "runs": cells.runs}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -267,7 +284,7 @@ def char_lm(hidden_size, embed_dim, seq_len, steps, lr, batch_size, seed, report
     meta = {"cells": list(CELLS), "vocab_size": corpus.vocab_size, "n_chars": len(corpus.text),
             "n_train": corpus.split, "corpus_digest": corpus.digest, "unigram_loss": unigram,
             "temperatures": list(TEMPERATURES), "prompt": PROMPT, "seq_len": T}
-    runs: dict[str, dict] = {}
+    cells = _Cells(report, meta, steps)
 
     def ev(m):
         return {"loss": float(lm_loss(m(vx), vy))}
@@ -287,27 +304,19 @@ def char_lm(hidden_size, embed_dim, seq_len, steps, lr, batch_size, seed, report
     for i, cell in enumerate(CELLS):
         lm = CharLM(cell, corpus.vocab_size, int(hidden_size), embed_dim=int(embed_dim),
                     seed=seed)
-        due = _Due()
-
-        def cb(h, i=i, cell=cell, due=due):
-            done = len(h["step"])
-            if report is not None and due(done, steps):
-                runs[cell] = pack(h, "running")
-                report((i + done / steps) / len(CELLS), {**meta, "runs": dict(runs)})
-
+        hook = cells.watch(i, cell, pack)
         h = train_lm(lm, lambda b, g: corpus.batch(b, T, g), steps=steps,
                      batch_size=int(batch_size), lr=lr, seed=seed, eval_fn=ev,
                      eval_every=max(1, steps // 10), probe=probe,
-                     probe_every=max(1, steps // N_PROBES), callback=cb)
+                     probe_every=max(1, steps // N_PROBES),
+                     callback=lambda h, hook=hook: hook(len(h["step"]), h))
         samples = []
         for j, temp in enumerate(TEMPERATURES):
             gen = torch.Generator().manual_seed(seed + 1000 + j)
             ids = sample(lm, corpus.encode(PROMPT), 160, temperature=temp, generator=gen)
             samples.append(PROMPT + corpus.decode(ids))
-        runs[cell] = pack(h, "done", {"samples": samples})
-        if report is not None:
-            report((i + 1) / len(CELLS), {**meta, "runs": dict(runs)})
-    return {**meta, "runs": runs}
+        cells.done(i, cell, pack(h, "done", {"samples": samples}))
+    return {**meta, "runs": cells.runs}
 
 
 # -- what the page says about these runs (checked by tests/claims/) ---------------------------

@@ -45,6 +45,29 @@ def test_tasks_trains_three_cells_on_the_same_batches_and_reports_partials(monke
         assert ref.final_loss() == pytest.approx(res["runs"][cell]["final_loss"], rel=1e-6)
 
 
+def test_cells_reports_the_running_cell_when_due_and_each_finished_one(monkeypatch):
+    """compare._Cells: the one progress rule of tasks, brackets and char_lm."""
+    monkeypatch.setattr(compare, "REPORT_INTERVAL", 0.0)
+    sent, packed = [], []
+
+    def pack(state, status):
+        packed.append(state)
+        return {"status": status, "step": state}
+
+    cells = compare._Cells(lambda f, p: sent.append((f, p)), {"task": "x"}, steps=4)
+    hook = cells.watch(1, "lstm", pack)
+    hook(2, [0, 1])
+    assert sent[-1] == (pytest.approx(1.5 / 3), {"task": "x", "runs": {
+        "lstm": {"status": "running", "step": [0, 1]}}})
+    cells.done(1, "lstm", {"status": "done"})
+    assert sent[-1] == (pytest.approx(2 / 3), {"task": "x", "runs": {"lstm": {"status": "done"}}})
+    assert sent[0][1]["runs"]["lstm"]["status"] == "running"  # each report has its own copy
+    quiet = compare._Cells(None, {}, steps=4)
+    quiet.watch(0, "rnn", pack)(4, [0, 1, 2, 3])
+    quiet.done(0, "rnn", {"status": "done"})
+    assert len(packed) == 1 and quiet.runs == {"rnn": {"status": "done"}}
+
+
 def test_same_seed_same_curves():
     a = compare.tasks(task="adding", seq_len=10, hidden_size=8, steps=10, lr=0.01, seed=3)
     b = compare.tasks(task="adding", seq_len=10, hidden_size=8, steps=10, lr=0.01, seed=3)
