@@ -54,6 +54,37 @@ def _ratio(norms: list[float]) -> float:
     return first / last if last > 0 and np.isfinite(last) else float("nan")
 
 
+class _Progress:
+    """Partial results of an experiment that trains its runs (``result["order"]``) one after
+    the other: ``report(fraction, partial)`` every ten steps, with the running run's loss curve
+    so far, and ``report(fraction, result)`` when a run is finished."""
+
+    def __init__(self, report: Callable[[float, dict], None] | None, result: dict, steps: int):
+        self.report, self.result, self.steps = report, result, steps
+        self.n = len(result["order"])
+
+    def callback(self, i: int, key: str, run: dict) -> Callable:
+        """``train``'s callback for run ``key``, the ``i``-th; ``run`` is its entry so far."""
+
+        def callback(rec, hist):
+            if self.report is not None and rec["step"] % 10 == 9:
+                part = {**run, "step": hist.column("step"), "loss": hist.column("loss")}
+                self.report((i + (rec["step"] + 1) / self.steps) / self.n,
+                            {**self.result, "runs": {**self.result["runs"], key: part}})
+
+        return callback
+
+    def finish(self, i: int, key: str, run: dict, hist) -> None:
+        """Run ``key`` has trained: its loss curve, final loss and first non-finite value from
+        ``hist`` go into ``run``, which becomes the result's entry."""
+        run["step"], run["loss"] = hist.column("step"), hist.column("loss")
+        run["final_loss"] = hist.final_loss()
+        run["first_nonfinite"] = hist.first_nonfinite
+        self.result["runs"] = {**self.result["runs"], key: run}
+        if self.report is not None:
+            self.report((i + 1) / self.n, self.result)
+
+
 def recurrent_singular_values(model) -> list[float]:
     """Singular values (descending) of the ``(H, H)`` recurrent matrix that plays W_hh's role:
     W_hh itself for the RNN, the candidate block W_hg for the LSTM."""
@@ -85,21 +116,15 @@ def init_schemes(seq_len, hidden_size, gain, steps, lr, seed,
             for sid, *_, label in SCHEMES}
     result = {"order": [s[0] for s in SCHEMES], "seq_len": seq_len, "chance": task.chance,
               "lag": list(range(seq_len)), "runs": runs}
+    progress = _Progress(report, result, steps)
     for i, (sid, cell, init, act, fb, _) in enumerate(SCHEMES):
         model = build_model(cell, task.input_size, hidden_size, task.output_size,
                             nonlinearity=act, init=init, gain=gain, forget_bias=fb, seed=seed)
         run = dict(runs[sid])
         run["sv_init"] = recurrent_singular_values(model)
-
-        def callback(rec, hist, i=i, sid=sid, run=run):
-            if report is not None and rec["step"] % 10 == 9:
-                part = {**run, "step": hist.column("step"), "loss": hist.column("loss")}
-                report((i + (rec["step"] + 1) / steps) / len(SCHEMES),
-                       {**result, "runs": {**result["runs"], sid: part}})
-
         hist = train(model, task, optimizer="adam", lr=lr, clip="norm", clip_threshold=1.0,
                      steps=steps, batch_size=64, seed=seed, probe_every=steps,
-                     callback=callback)
+                     callback=progress.callback(i, sid, run))
         probes = hist.probes
         run["grad_init"] = _log10_by_lag(probes[0]["grad_norm_by_t"])
         run["ratio_init"] = _ratio(probes[0]["grad_norm_by_t"])
@@ -107,12 +132,7 @@ def init_schemes(seq_len, hidden_size, gain, steps, lr, seed,
             run["grad_trained"] = _log10_by_lag(probes[-1]["grad_norm_by_t"])
             run["ratio_trained"] = _ratio(probes[-1]["grad_norm_by_t"])
         run["sv_trained"] = recurrent_singular_values(model)
-        run["step"], run["loss"] = hist.column("step"), hist.column("loss")
-        run["final_loss"] = hist.final_loss()
-        run["first_nonfinite"] = hist.first_nonfinite
-        result["runs"] = {**result["runs"], sid: run}
-        if report is not None:
-            report((i + 1) / len(SCHEMES), result)
+        progress.finish(i, sid, run, hist)
     return result
 
 
@@ -258,6 +278,7 @@ def norm_compare(cell, seq_len, hidden_size, steps, lr, seed,
             for n, label in NORMS}
     result = {"order": [n for n, _ in NORMS], "cell": cell, "seq_len": seq_len,
               "chance": task.chance, "lag": list(range(seq_len)), "runs": runs}
+    progress = _Progress(report, result, steps)
     for i, (norm, _) in enumerate(NORMS):
         model = build_model(cell, task.input_size, hidden_size, task.output_size, norm=norm,
                             seed=seed)
@@ -266,16 +287,9 @@ def norm_compare(cell, seq_len, hidden_size, steps, lr, seed,
         model.train()
         run = dict(runs[norm])
         run["scale_init"] = hidden_scale(model, px)
-
-        def callback(rec, hist, i=i, norm=norm, run=run):
-            if report is not None and rec["step"] % 10 == 9:
-                part = {**run, "step": hist.column("step"), "loss": hist.column("loss")}
-                report((i + (rec["step"] + 1) / steps) / len(NORMS),
-                       {**result, "runs": {**result["runs"], norm: part}})
-
         hist = train(model, task, optimizer="adam", lr=lr, clip="norm", clip_threshold=1.0,
                      steps=steps, batch_size=64, seed=seed, probe_every=max(1, steps // 10),
-                     callback=callback)
+                     callback=progress.callback(i, norm, run))
         model.train()
         run["scale_trained"] = hidden_scale(model, px)
         run["probe_steps"] = [p["step"] for p in hist.probes]
@@ -283,12 +297,7 @@ def norm_compare(cell, seq_len, hidden_size, steps, lr, seed,
         if hist.probes:
             run["ratio_init"] = _ratio(hist.probes[0]["grad_norm_by_t"])
             run["ratio_final"] = _ratio(hist.probes[-1]["grad_norm_by_t"])
-        run["step"], run["loss"] = hist.column("step"), hist.column("loss")
-        run["final_loss"] = hist.final_loss()
-        run["first_nonfinite"] = hist.first_nonfinite
-        result["runs"] = {**result["runs"], norm: run}
-        if report is not None:
-            report((i + 1) / len(NORMS), result)
+        progress.finish(i, norm, run, hist)
     return result
 
 

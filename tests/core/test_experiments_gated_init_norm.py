@@ -132,6 +132,34 @@ def test_init_schemes_spectra_and_gradients_are_independent_measurements():
         np.testing.assert_allclose(res["runs"][sid]["sv_init"], gain, rtol=1e-6)
 
 
+def test_progress_reports_every_ten_steps_and_each_finished_run():
+    """init_norm._Progress: the one progress rule of init_schemes and norm_compare."""
+
+    class Hist:  # what _Progress reads of core.training.History
+        first_nonfinite = None
+
+        def column(self, name):
+            return [0, 1, 2] if name == "step" else [0.3, 0.2, 0.1]
+
+        def final_loss(self):
+            return 0.1
+
+    sent = []
+    result = {"order": ["a", "b"], "runs": {"a": {"loss": []}, "b": {"loss": []}}}
+    progress = init_norm._Progress(lambda f, p: sent.append((f, p)), result, steps=20)
+    cb = progress.callback(1, "b", {"label": "B"})
+    for step in range(20):
+        cb({"step": step}, Hist())
+    assert [f for f, _ in sent] == [pytest.approx(0.75), pytest.approx(1.0)]
+    assert sent[0][1]["runs"]["b"] == {"label": "B", "step": [0, 1, 2], "loss": [0.3, 0.2, 0.1]}
+    assert result["runs"]["b"] == {"loss": []}  # partials never touch the result
+    run = {"label": "B"}
+    progress.finish(1, "b", run, Hist())
+    assert run == {"label": "B", "step": [0, 1, 2], "loss": [0.3, 0.2, 0.1], "final_loss": 0.1,
+                   "first_nonfinite": None}
+    assert result["runs"]["b"] is run and sent[-1] == (pytest.approx(1.0), result)
+
+
 def test_norm_compare_scale_and_gradients():
     T, H, seed = 6, 5, 0
     res = init_norm.norm_compare(cell="rnn", seq_len=T, hidden_size=H, steps=2, lr=1e-3,
