@@ -104,8 +104,8 @@ def log_lines(df: pd.DataFrame, x: str, y: str, *, color: str | None = None,
         tips.insert(0, alt.Tooltip(f"{color}:N"))
     base = alt.Chart(data).encode(
         x=alt.X(f"{x}:Q", title=x_title or x),
-        y=alt.Y(f"{y}:Q", title=y_title or y, scale=alt.Scale(type="log"),
-                axis=alt.Axis(format=".0e")),
+        y=alt.Y(f"{y}:Q", title=y_title or y, scale=log_scale(data[y]),
+                axis=log_axis(data[y])),  # whole decades: no dense minor grid
         color=enc_color,
         tooltip=tips,
     )
