@@ -1,12 +1,13 @@
 """"Download as script": a standalone PyTorch file that reproduces one training run.
 
 The generated file imports only ``torch`` (plus the standard library) and nothing from this
-repository, so a learner can run it anywhere. It mirrors ``core.tasks``, ``core.models`` and
-``core.training`` line for line for the settings it supports: the same seeded generators
-consumed in the same order, the same initialisation, the same fused kernel (the one
-``nn.RNN`` / ``nn.LSTM`` / ``nn.GRU`` call) or step loop, the same optimiser and clipping. So it
-prints the same final loss as :func:`reference_run` / the app (tested to float32 precision on
-the same machine; another CPU or torch build may differ in the last digits).
+repository, so a learner can run it anywhere. Its task, model and optimiser are core's own code:
+the definitions are copied from ``core/tasks.py``, ``core/models.py`` and ``core/training.py``
+when the script is written (:func:`_definitions`), so there is one copy of them in the
+repository. Only the training loop is written out here: ``core.training.train`` without its
+probes, callbacks and time cap, the same steps in the same order. So it prints the same final
+loss as :func:`reference_run` / the app (tested to float32 precision on the same machine;
+another CPU or torch build may differ in the last digits).
 
 API (for every lab page)::
 
@@ -32,8 +33,10 @@ and tasks outside ``core.tasks`` (``unsupported`` says so).
 
 from __future__ import annotations
 
+import ast
+import functools
+import inspect
 import math
-import textwrap
 from typing import Any
 
 __all__ = ["DEFAULTS", "normalise", "unsupported", "training_script", "reference_run",
@@ -126,307 +129,89 @@ def parse_final_loss(stdout: str) -> float:
 
 
 # ---------------------------------------------------------------------------------------------
-# Pieces of the generated file. Each mirrors a function in core/; keep them in step.
+# The generated file. Its task, model and optimiser are core's own code, copied from the source
+# files when the script is written (one copy in the repository); only the training loop, the
+# printing and the command line are written here.
 
-_TASKS = {
-    "adding": '''
-        # Adding problem (Le et al. 2015; Arjovsky et al. 2016). Chance: always answer 1 -> MSE 1/6.
-        INPUT_SIZE, OUTPUT_SIZE, CHANCE, LOSS_NAME = 2, 1, 1.0 / 6.0, "MSE"
-
-
-        def sample(batch_size, generator):
-            """x (B, T, 2): values U[0, 1] and a marker with one 1 in each half; y (B, 1)."""
-            T, B = CONFIG["seq_len"], batch_size
-            values = torch.rand(B, T, generator=generator)
-            half = T // 2
-            first = torch.randint(0, half, (B,), generator=generator)
-            second = torch.randint(half, T, (B,), generator=generator)
-            marker = torch.zeros(B, T)
-            rows = torch.arange(B)
-            marker[rows, first] = 1.0
-            marker[rows, second] = 1.0
-            x = torch.stack([values, marker], dim=-1)  # (B, T, 2)
-            y = (values[rows, first] + values[rows, second]).unsqueeze(-1)  # (B, 1)
-            return x, y
-
-
-        def loss_fn(out, y):  # out (B, T, 1): only the last step is scored
-            return F.mse_loss(out[:, -1, :], y)
-
-
-        accuracy_fn = None
-    ''',
-    "copy": '''
-        # Copy memory (Arjovsky, Shah, Bengio 2016): 10 symbols, a delay, then recall them.
-        N_SYMBOLS, COPY_LEN = 8, 10
-        INPUT_SIZE = OUTPUT_SIZE = N_SYMBOLS + 2
-        CHANCE = COPY_LEN * math.log(N_SYMBOLS) / (CONFIG["seq_len"] + 2 * COPY_LEN)
-        LOSS_NAME = "cross-entropy"
-
-
-        def sample(batch_size, generator):
-            """x (B, T, 10) one-hot, T = delay + 20 (0 blank, 9 delimiter); y (B, T) classes."""
-            delay, B, L = CONFIG["seq_len"], batch_size, COPY_LEN
-            T = delay + 2 * L
-            symbols = torch.randint(1, N_SYMBOLS + 1, (B, L), generator=generator)
-            tokens = torch.zeros(B, T, dtype=torch.long)
-            tokens[:, :L] = symbols
-            tokens[:, L + delay - 1] = N_SYMBOLS + 1
-            target = torch.zeros(B, T, dtype=torch.long)
-            target[:, -L:] = symbols
-            return F.one_hot(tokens, N_SYMBOLS + 2).float(), target
-
-
-        def loss_fn(out, y):  # every step is scored
-            return F.cross_entropy(out.reshape(-1, out.shape[-1]), y.reshape(-1))
-
-
-        def accuracy_fn(out, y):  # on the recalled symbols only
-            return (out[:, -COPY_LEN:, :].argmax(-1) == y[:, -COPY_LEN:]).float().mean()
-    ''',
-    "order": '''
-        # Temporal order (Hochreiter & Schmidhuber 1997): which of XX, XY, YX, YY appeared?
-        N_DISTRACTORS = 4  # a, b, c, d
-        INPUT_SIZE, OUTPUT_SIZE, CHANCE, LOSS_NAME = 6, 4, math.log(4.0), "cross-entropy"
-
-
-        def sample(batch_size, generator):
-            """x (B, T, 6) one-hot over (a, b, c, d, X, Y); y (B,) class 0..3."""
-            T, B = CONFIG["seq_len"], batch_size
-            tokens = torch.randint(0, N_DISTRACTORS, (B, T), generator=generator)
-            lo1, hi1 = T // 10, max(T // 10 + 1, 2 * T // 10)
-            lo2, hi2 = 5 * T // 10, max(5 * T // 10 + 1, 6 * T // 10)
-            p1 = torch.randint(lo1, hi1, (B,), generator=generator)
-            p2 = torch.randint(lo2, hi2, (B,), generator=generator)
-            s1 = torch.randint(0, 2, (B,), generator=generator)
-            s2 = torch.randint(0, 2, (B,), generator=generator)
-            rows = torch.arange(B)
-            tokens[rows, p1] = N_DISTRACTORS + s1
-            tokens[rows, p2] = N_DISTRACTORS + s2
-            return F.one_hot(tokens, N_DISTRACTORS + 2).float(), 2 * s1 + s2
-
-
-        def loss_fn(out, y):  # only the last step is scored
-            return F.cross_entropy(out[:, -1, :], y)
-
-
-        def accuracy_fn(out, y):
-            return (out[:, -1, :].argmax(-1) == y).float().mean()
-    ''',
-    "series": '''
-        # Time series: read a noisy series, answer the value T steps back. Chance: MSE 1 (the mean).
-        INPUT_SIZE, OUTPUT_SIZE, CHANCE, LOSS_NAME = 1, 1, 1.0, "MSE"
-
-
-        def sample(batch_size, generator):
-            """x (B, T + 1, 1): values drawn from N(0, 1); y (B, 1): the value T steps back."""
-            lag, B = CONFIG["seq_len"], batch_size
-            x = torch.randn(B, lag + 1, 1, generator=generator)  # (B, T + 1, 1)
-            return x, x[:, -1 - lag, :].clone()  # (B, 1)
-
-
-        def loss_fn(out, y):  # out (B, T + 1, 1): only the last step is scored
-            return F.mse_loss(out[:, -1, :], y)
-
-
-        accuracy_fn = None
-    ''',
+#: Per task, what the script takes from core/tasks.py besides the loss and accuracy (which
+#: come from make_task): the sampler make_task wraps, the chance function, what they read.
+_TASK_CODE = {
+    "adding": ("adding_problem", "adding_chance_mse", "_check_len"),
+    "copy": ("copy_memory", "copy_memory_chance_ce", "_check_len"),
+    "order": ("temporal_order", "temporal_order_chance_ce", "_check_len", "N_DISTRACTORS"),
+    "series": ("lagged_series", "lagged_series_chance_mse", "_check_len"),
 }
 
-_BATCHNORM = '''
-    class SeqBatchNorm(nn.Module):
-        """Recurrent batch norm (Cooijmans et al. 2016): statistics per time step, gamma = 0.1;
-        a learned shift beta (shift=True) on the cell state only, as in the paper."""
+#: What the script takes from core/models.py: every cell and normalisation (CONFIG picks one).
+_MODEL_CODE = ("CELLS", "INITS", "NORMS", "NONLINEARITIES", "GATES", "SeqBatchNorm",
+               "RecurrentNet", "init_recurrent", "build_model")
 
-        def __init__(self, num_features, max_len=512, gamma0=0.1, momentum=0.1, eps=1e-5,
-                     shift=False):
-            super().__init__()
-            self.max_len, self.momentum, self.eps = max_len, momentum, eps
-            self.weight = nn.Parameter(torch.full((num_features,), gamma0))
-            self.bias = nn.Parameter(torch.zeros(num_features)) if shift else None
-            self.register_buffer("running_mean", torch.zeros(max_len, num_features))
-            self.register_buffer("running_var", torch.ones(max_len, num_features))
-
-        def forward(self, x, t):  # x (B, F)
-            slot = min(t, self.max_len - 1)
-            if self.training and x.shape[0] > 1:
-                mean = x.mean(0)
-                var = x.var(0, unbiased=False)
-                with torch.no_grad():
-                    self.running_mean[slot].lerp_(mean.detach(), self.momentum)
-                    self.running_var[slot].lerp_(var.detach(), self.momentum)
-            else:
-                mean, var = self.running_mean[slot], self.running_var[slot]
-            y = (x - mean) * torch.rsqrt(var + self.eps) * self.weight
-            return y if self.bias is None else y + self.bias
-
-'''
-
-_CELL_CTOR = {
-    "rnn": 'nn.RNNCell(input_size, hidden_size, nonlinearity=CONFIG["nonlinearity"])',
-    "lstm": "nn.LSTMCell(input_size, hidden_size)",
-    "gru": "nn.GRUCell(input_size, hidden_size)",
-}
-
-_FUSED = {
-    "rnn": '''
-            fn = torch.rnn_tanh if CONFIG["nonlinearity"] == "tanh" else torch.rnn_relu
-            return fn(x, h0, weights, True, 1, 0.0, self.training, False, True)[0]''',
-    "lstm": '''
-            return torch.lstm(x, (h0, h0), weights, True, 1, 0.0, self.training, False,
-                              True)[0]''',
-    "gru": '''
-            return torch.gru(x, h0, weights, True, 1, 0.0, self.training, False, True)[0]''',
-}
-
-_STEP = {
-    "rnn": '''
-            a = xp + hp
-            h = torch.tanh(a) if CONFIG["nonlinearity"] == "tanh" else torch.relu(a)
-            return h, h''',
-    "lstm": '''
-            i, f, g, o = (xp + hp).chunk(4, dim=-1)
-            cell_state = torch.sigmoid(f) * state[1] + torch.sigmoid(i) * torch.tanh(g)
-            cn = self._normed("norm_c", cell_state, t)
-            h = torch.sigmoid(o) * torch.tanh(cn)
-            return h, (h, cell_state)''',
-    "gru": '''
-            xr, xz, xn = xp.chunk(3, dim=-1)
-            hr, hz, hn = hp.chunk(3, dim=-1)
-            r, z = torch.sigmoid(xr + hr), torch.sigmoid(xz + hz)
-            n = torch.tanh(xn + r * hn)
-            h = (1 - z) * n + z * h_prev
-            return h, h''',
-}
-
-_INIT = {
-    "default": "",  # torch's own, drawn above
-    "xavier": '''        for w in (c.weight_ih, c.weight_hh):  # Glorot-uniform per gate block
-            for block in w.view(n, H, -1):
-                nn.init.xavier_uniform_(block, generator=gen)
-        c.bias_ih.zero_()
-        c.bias_hh.zero_()''',
-    "orthogonal": '''        for block in c.weight_hh.view(n, H, H):  # Saxe et al. 2013
-            nn.init.orthogonal_(block, generator=gen)''',
-    "identity": '''        c.weight_hh.copy_(torch.eye(H).repeat(n, 1))  # IRNN (Le et al. 2015)
-        nn.init.normal_(c.weight_ih, 0.0, 1e-3, generator=gen)
-        c.bias_ih.zero_()
-        c.bias_hh.zero_()''',
-}
-
-_OPTIMIZERS = {
-    "sgd": "torch.optim.SGD(params, lr=lr)",
-    "momentum": "torch.optim.SGD(params, lr=lr, momentum=0.9)",
-    "rmsprop": "torch.optim.RMSprop(params, lr=lr)",
-    "adam": "torch.optim.Adam(params, lr=lr)",
-}
+#: What the script takes from core/training.py (its loop is written out below, without probes).
+_TRAINING_CODE = ("OPTIMIZERS", "make_optimizer", "_first_nonfinite")
 
 
-def _block(text: str, indent: str = "") -> str:
-    return textwrap.indent(textwrap.dedent(text).strip("\n"), indent)
+@functools.cache
+def _top_level(module) -> dict[str, tuple[bool, str]]:
+    """Every top-level function, class and constant of ``module`` as its source file has them
+    (decorators and comments included): name -> (is a constant, source), in the module's order.
+    Read once per process."""
+    source = inspect.getsource(module)
+    lines = source.splitlines()
+    found = {}
+    for node in ast.parse(source).body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            start = min([node.lineno] + [d.lineno for d in node.decorator_list])
+            found[node.name] = (False, "\n".join(lines[start - 1:node.end_lineno]))
+        elif isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+            found[node.targets[0].id] = (True, "\n".join(lines[node.lineno - 1:node.end_lineno]))
+    return found
 
 
-def _model_code(cfg: dict[str, Any]) -> str:
-    cell, norm = cfg["cell"], cfg["norm"]
-    gates = {"rnn": 1, "lstm": 4, "gru": 3}[cell]
-    parts = []
-    if norm == "batch":
-        parts.append(_block(_BATCHNORM))
-        parts.append("")
-    norm_ctor = ""
-    if norm == "layer":
-        norm_ctor = (
-            "        # layer norm (Ba, Kiros, Hinton 2016) on both projections, inside the step\n"
-            "        self.norm_ih, self.norm_hh = nn.LayerNorm(G, bias=False), "
-            "nn.LayerNorm(G, bias=False)\n")
-        if cell == "lstm":
-            norm_ctor += "        self.norm_c = nn.LayerNorm(hidden_size)\n"
-    elif norm == "batch":
-        norm_ctor = ("        self.norm_ih, self.norm_hh = SeqBatchNorm(G), SeqBatchNorm(G)\n")
-        if cell == "lstm":
-            norm_ctor += "        self.norm_c = SeqBatchNorm(hidden_size, shift=True)\n"
-    if norm == "none":
-        forward = f'''
-        def hidden(self, x):
-            """All hidden states from torch's fused kernel (what nn.{cell.upper()} runs):
-            x (B, T, I) -> (B, T, H). Arguments: has_biases, layers, dropout, train,
-            bidirectional, batch_first."""
-            c = self.cell
-            weights = [c.weight_ih, c.weight_hh, c.bias_ih, c.bias_hh]
-            h0 = x.new_zeros(1, x.shape[0], self.hidden_size){_FUSED[cell]}
-        '''
-    else:
-        call = "layer(z, t)" if norm == "batch" else "layer(z)"
-        state0 = ("(h, h.clone())" if cell == "lstm" else "h")
-        h_prev = "state[0]" if cell == "lstm" else "state"
-        forward = f'''
-        def _normed(self, which, z, t):
-            layer = getattr(self, which)
-            return {call}
-
-        def step(self, xp_t, state, t):
-            """One step. xp_t (B, G) = W_ih x_t before normalisation and bias."""
-            c = self.cell
-            h_prev = {h_prev}
-            xp = self._normed("norm_ih", xp_t, t) + c.bias_ih
-            hp = self._normed("norm_hh", h_prev @ c.weight_hh.T, t) + c.bias_hh{_STEP[cell]}
-
-        def hidden(self, x):
-            """The explicit step loop (normalisation sits inside the step): (B, T, H)."""
-            B, T, _ = x.shape
-            h = x.new_zeros(B, self.hidden_size)
-            state = {state0}
-            xp = x @ self.cell.weight_ih.T  # (B, T, G)
-            hs = []
-            for t in range(T):
-                h, state = self.step(xp[:, t], state, t)
-                hs.append(h)
-            return torch.stack(hs, dim=1)
-        '''
-    init_code = _INIT[cfg["init"]] + "\n" if _INIT[cfg["init"]] else ""
-    parts.append(f'''class Net(nn.Module):
-    """One recurrent cell and a linear readout at every step: x (B, T, I) -> (B, T, O)."""
-
-    def __init__(self, input_size, hidden_size, output_size):
-        super().__init__()
-        self.hidden_size = hidden_size
-        self.cell = {_CELL_CTOR[cell]}
-        self.readout = nn.Linear(hidden_size, output_size)
-        G = {gates} * hidden_size
-{norm_ctor}
-{_block(forward, "    ")}
-
-    def forward(self, x):
-        return self.readout(self.hidden(x))
+def _definitions(module, names) -> str:
+    """The definitions ``names`` of ``module``, verbatim and in the module's order, under a
+    comment naming the file. Raises LookupError for a name the module does not define."""
+    found = _top_level(module)
+    missing = set(names) - found.keys()
+    if missing:
+        raise LookupError(f"{module.__name__} defines no {', '.join(sorted(missing))}")
+    out, previous_constant = [], False
+    for name, (constant, text) in found.items():
+        if name in names:
+            if out:  # constants one under the other, definitions two blank lines apart
+                out.append("\n" if constant and previous_constant else "\n\n\n")
+            out.append(text)
+            previous_constant = constant
+    path = module.__name__.replace(".", "/") + ".py"
+    return f"# from {path}, as the app runs it\n" + "".join(out)
 
 
-def build_model():
-    """Reproducible weights: every draw comes from a private generator seeded with model_seed
-    (never torch's global RNG), torch's default initialisation first, then the chosen init."""
-    model = Net(INPUT_SIZE, CONFIG["hidden_size"], OUTPUT_SIZE)
-    c, H, n = model.cell, CONFIG["hidden_size"], {gates}
-    gen = torch.Generator().manual_seed(CONFIG["model_seed"])
-    with torch.no_grad():
-        bound = 1 / math.sqrt(H)
-        for p in c.parameters():  # W_ih, W_hh, b_ih, b_hh: U(-1/sqrt(H), 1/sqrt(H))
-            p.uniform_(-bound, bound, generator=gen)
-        nn.init.kaiming_uniform_(model.readout.weight, a=math.sqrt(5), generator=gen)
-        model.readout.bias.uniform_(-bound, bound, generator=gen)
-{init_code}\
-        c.weight_hh.mul_(CONFIG["gain"])  # the recurrent gain''')
-    if cell == "lstm" and cfg["forget_bias"] is not None:
-        parts.append(
-            '        c.bias_ih[H:2 * H] = CONFIG["forget_bias"]  # forget gate total bias\n'
-            "        c.bias_hh[H:2 * H] = 0.0")
-    parts.append("    return model")
-    return "\n".join(parts)
+def _task_code(cfg: dict[str, Any]) -> str:
+    from . import tasks
+
+    task = tasks.make_task(cfg["task"], cfg["seq_len"])
+    sampler, chance, *helpers = _TASK_CODE[cfg["task"]]
+    loss = task.loss.__name__
+    accuracy = None if task.accuracy is None else task.accuracy.__name__
+    names = [sampler, chance, *helpers, loss] + ([accuracy] if accuracy else [])
+    # copy memory's chance depends on the delay; the others' on nothing
+    length = 'CONFIG["seq_len"]'
+    chance_args = length if inspect.signature(getattr(tasks, chance)).parameters else ""
+    return f"""{_definitions(tasks, names)}
+
+
+# what make_task({cfg["task"]!r}, T) builds from them
+INPUT_SIZE, OUTPUT_SIZE, LOSS_NAME = {task.input_size}, {task.output_size}, {task.loss_name!r}
+CHANCE = {chance}({chance_args})
+
+
+def sample(batch_size, generator):
+    return {sampler}(batch_size, {length}, generator=generator)
+
+
+loss_fn, accuracy_fn = {loss}, {accuracy}"""
 
 
 _TRAIN = '''
-def make_optimizer(params, lr):
-    return {optimizer}
-
-
 def grad_total_norm(grads):
     """The 2-norm of all gradients together (torch.nn.utils.get_total_norm in torch >= 2.6)."""
     if hasattr(torch.nn.utils, "get_total_norm"):
@@ -434,15 +219,9 @@ def grad_total_norm(grads):
     return torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads]))
 
 
-def first_nonfinite(named):
-    for name, t in named:
-        if t is not None and not torch.isfinite(t).all():
-            return name
-    return None
-
-
 def train(model, steps):
-    """Fresh batches every step; clipping as configured; stops when the weights turn NaN/inf.
+    """core.training.train without its probes: fresh batches every step; clipping as
+    configured; stops when the weights turn NaN/inf.
 
     Returns one record per step: step, loss, grad_norm (BEFORE clipping), clipped, nonfinite,
     accuracy (None for regression).
@@ -451,7 +230,7 @@ def train(model, steps):
     gen = torch.Generator().manual_seed(CONFIG["seed"])
     named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
     params = [p for _, p in named]
-    opt = make_optimizer(params, CONFIG["lr"])
+    opt = make_optimizer(CONFIG["optimizer"], params, CONFIG["lr"])
     records = []
     for step in range(steps):
         x, y = sample(CONFIG["batch_size"], gen)
@@ -472,17 +251,17 @@ def train(model, steps):
                 clipped = any(bool((g.abs() > threshold).any()) for g in grads)
                 torch.nn.utils.clip_grad_value_(params, threshold)
         loss_v = float(loss.detach())
-        bad = not math.isfinite(loss_v) or first_nonfinite([(n, p.grad) for n, p in named])
+        bad = not math.isfinite(loss_v) or _first_nonfinite([(n, p.grad) for n, p in named])
         opt.step()
-        weights_bad = first_nonfinite(named)
-        records.append({{"step": step, "loss": loss_v, "grad_norm": gnorm,
+        weights_bad = _first_nonfinite(named)
+        records.append({"step": step, "loss": loss_v, "grad_norm": gnorm,
                         "clipped": bool(clipped), "nonfinite": bool(bad or weights_bad),
-                        "accuracy": acc}})
+                        "accuracy": acc})
         if step % max(1, steps // 10) == 0 or step == steps - 1:
-            print(f"step {{step:5d}}  loss {{loss_v:.5f}}  grad norm {{gnorm:.4g}}"
+            print(f"step {step:5d}  loss {loss_v:.5f}  grad norm {gnorm:.4g}"
                   + ("  (clipped)" if clipped else ""))
         if weights_bad is not None:
-            print(f"step {{step}}: the weights turned NaN/inf ({{weights_bad}}); stopping.")
+            print(f"step {step}: the weights turned NaN/inf ({weights_bad}); stopping.")
             break
     return records
 
@@ -499,10 +278,13 @@ def main():
     parser.add_argument("--csv", help="also write every step's record to this CSV file")
     args = parser.parse_args()
     torch.set_num_threads(1)  # as the app; also keeps the numbers identical
-    model = build_model()
-    print(f"{{CONFIG['cell']}} on the {{CONFIG['task']}} task, T = {{CONFIG['seq_len']}}, "
-          f"{{sum(p.numel() for p in model.parameters())}} parameters; "
-          f"chance {{LOSS_NAME}} = {{CHANCE:.4f}}")
+    model = build_model(CONFIG["cell"], INPUT_SIZE, CONFIG["hidden_size"], OUTPUT_SIZE,
+                        nonlinearity=CONFIG["nonlinearity"], init=CONFIG["init"],
+                        gain=CONFIG["gain"], forget_bias=CONFIG["forget_bias"],
+                        norm=CONFIG["norm"], seed=CONFIG["model_seed"])
+    print(f"{CONFIG['cell']} on the {CONFIG['task']} task, T = {CONFIG['seq_len']}, "
+          f"{sum(p.numel() for p in model.parameters())} parameters; "
+          f"chance {LOSS_NAME} = {CHANCE:.4f}")
     start = time.perf_counter()
     records = train(model, args.steps)
     if args.csv:
@@ -511,9 +293,9 @@ def main():
             writer.writeheader()
             writer.writerows(records)
     clipped = sum(r["clipped"] for r in records)
-    print(f"{{len(records)}} steps in {{time.perf_counter() - start:.1f}} s; "
-          f"clipped at {{clipped}} of them")
-    print(f"{final_prefix} {{final_loss(records)!r}}")
+    print(f"{len(records)} steps in {time.perf_counter() - start:.1f} s; "
+          f"clipped at {clipped} of them")
+    print(f"FINAL_LOSS_PREFIX {final_loss(records)!r}")
 
 
 if __name__ == "__main__":
@@ -528,6 +310,8 @@ def training_script(config: dict[str, Any], *, title: str | None = None) -> str:
     the mean of the last 20 finite losses, the same as ``History.final_loss()``.
     Raises ValueError when :func:`unsupported` gives a reason.
     """
+    from . import models, training
+
     reason = unsupported(config)
     if reason is not None:
         raise ValueError(f"cannot write a script for these settings: {reason}")
@@ -543,14 +327,14 @@ def training_script(config: dict[str, Any], *, title: str | None = None) -> str:
         "Same settings and seed as the app: the same batches, the same initial weights, the\n"
         "same kernels, so the final loss matches the app's (on another CPU or torch version\n"
         "the last digits may differ, and an exploding run may blow up a step earlier or later).\n"
+        "The task, the model and the optimiser below are the app's own code, copied from its\n"
+        "files.\n"
         '"""\n')
-    header = (doc + "\nimport argparse\nimport csv\nimport math\nimport time\n\nimport torch\n"
-              "import torch.nn as nn\nimport torch.nn.functional as F\n\n"
-              f"CONFIG = dict(\n{lines},\n)\n")
-    task = _block(_TASKS[cfg["task"]])
-    model = _model_code(cfg)
-    train = _TRAIN.format(optimizer=_OPTIMIZERS[cfg["optimizer"]],
-                          final_prefix=FINAL_LOSS_PREFIX)
+    header = (doc + "\nfrom __future__ import annotations\n\nimport argparse\nimport csv\n"
+              "import math\nimport time\n\nimport torch\nimport torch.nn as nn\n"
+              f"import torch.nn.functional as F\n\nCONFIG = dict(\n{lines},\n)\n")
     sep = "\n\n# " + "-" * 93 + "\n"
-    return (header + sep + "# The task\n\n" + task + "\n" + sep + "# The model\n\n" + model
-            + "\n" + sep + "# Training" + "\n" + train)
+    return (header + sep + "# The task\n\n" + _task_code(cfg) + "\n"
+            + sep + "# The model\n\n" + _definitions(models, _MODEL_CODE) + "\n"
+            + sep + "# Training\n\n" + _definitions(training, _TRAINING_CODE) + "\n\n"
+            + _TRAIN.replace("FINAL_LOSS_PREFIX", FINAL_LOSS_PREFIX))
