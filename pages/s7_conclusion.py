@@ -87,8 +87,9 @@ layout.header(FILE, """
     short="The lesson on one table, then a quiz marked as you go.")
 
 st.header("The lesson on one table")
-st.markdown(cheatsheet.summary_markdown(links=True))
-st.caption("The links in the last column open that page in a new tab. The same table heads "
+layout.wide_or_narrow(cheatsheet.summary_markdown(links=True),
+                      cheatsheet.summary_cards_markdown(links=True))
+st.caption("The links to the app's pages open that page in a new tab. The same table heads "
            "the cheat sheet at the bottom of this page.")
 
 #: Section 5b's run, quoted by the cheat sheet: how many steps the gradient travels back.

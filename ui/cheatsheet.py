@@ -146,14 +146,29 @@ def _md_cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def _pages(r: Row, links: bool) -> str:
+    return ", ".join(f"[{short_title(f)}]({by_file(f).url})" if links else by_file(f).title
+                     for f in r.pages)
+
+
+def summary_cards_markdown(*, links: bool = False) -> str:
+    """The summary table one problem at a time (a phone's width has no room for five
+    columns): the problem in bold, then its cause, what you see, the fix and where."""
+    blocks = []
+    for r in SUMMARY:
+        blocks.append("\n".join([f"**{r.problem}**", "", f"- *Cause:* {r.cause}",
+                                  f"- *What you see:* {r.symptom}", f"- *Fix:* {r.fix}",
+                                  f"- *Where in the app:* {_pages(r, links)}"]))
+    return "\n\n".join(blocks)
+
+
 def summary_markdown(*, links: bool = False) -> str:
     """The summary table as a Markdown table. ``links=True`` links each page by its URL path
     (relative, so it opens the app's page in a new tab) under a short name ("Section 1")."""
     lines = ["| Problem | Cause | What you see | Fix | Where in the app |",
              "| --- | --- | --- | --- | --- |"]
     for r in SUMMARY:
-        pages = ", ".join(f"[{short_title(f)}]({by_file(f).url})" if links
-                          else by_file(f).title for f in r.pages)
+        pages = _pages(r, links)
         lines.append("| " + " | ".join(_md_cell(c) for c in
                                        (f"**{r.problem}**", r.cause, r.symptom, r.fix))
                      + f" | {_md_cell(pages)} |")

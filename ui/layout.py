@@ -53,10 +53,13 @@ PAGE_CSS = """
 [data-testid="stMainBlockContainer"] { padding-top: 2.2rem !important; }
 [data-testid="stMain"] h1 { padding-bottom: 0.2rem !important; }
 [data-testid="stVegaLiteChart"] { overflow-x: auto; }
+.st-key-narrow_only { display: none; }
 @media (max-width: 640px) {
   [class*="st-key-beside_"] > div > [data-testid="stHorizontalBlock"],
   [class*="st-key-beside_"] > [data-testid="stHorizontalBlock"] {
-    flex-direction: column-reverse; } }
+    flex-direction: column-reverse; }
+  .st-key-wide_only { display: none; }
+  .st-key-narrow_only { display: block; } }
 [class*="st-key-reveal_box"] button {
   min-height: 3.2rem; font-size: 1.35rem !important; font-weight: 600; }
 </style>
@@ -94,6 +97,15 @@ def header(file: str, lead: str, *, short: str | None = None) -> None:
     st.title(info.title)
     st.session_state[_NOTES_SLOT] = st.container()
     st.markdown(short if short and state.instructor() else prose(lead))
+
+
+def wide_or_narrow(wide_md: str, narrow_md: str) -> None:
+    """Markdown in two forms: ``wide_md`` (say a table) on a laptop or projector, ``narrow_md``
+    (the same content stacked) on a phone (640 px and narrower). Once per page."""
+    with st.container(key="wide_only"):
+        st.markdown(wide_md)
+    with st.container(key="narrow_only"):
+        st.markdown(narrow_md)
 
 
 def how_to_read(md: str) -> None:

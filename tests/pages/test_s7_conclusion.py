@@ -45,6 +45,12 @@ def test_opens_with_the_summary_table_and_an_unanswered_quiz():
         assert r.problem in table and r.fix.split(",")[0] in table
     urls = set(re.findall(r"\]\(([a-z0-9-]+)\)", table))
     assert urls and urls <= {p.url for p in PAGES}
+    # a phone gets the same rows stacked (CSS shows one form by width): same text, same links
+    cards = next(m.value for m in at.markdown if m.value.startswith("**" + cheatsheet.SUMMARY[0].problem))
+    for r in cheatsheet.SUMMARY:
+        assert f"**{r.problem}**" in cards and f"*Cause:* {r.cause}" in cards
+        assert f"*Fix:* {r.fix}" in cards
+    assert set(re.findall(r"\]\(([a-z0-9-]+)\)", cards)) == urls
     assert len(at.radio) == len(QS) >= 8
     assert all(r.value is None for r in at.radio)
     assert not at.metric  # no score before checking
