@@ -15,9 +15,10 @@ Per training step (one forward and backward of B sequences of T steps, G = gates
 ``per_step`` is the loop's bookkeeping (optimiser, clipping, NaN checks, sampling a batch),
 ``per_t`` the kernel's or the Python step loop's cost per time step, ``per_elem`` the element-wise
 gate arithmetic, ``per_mac`` the matrix products. ``per_t2`` is measured, not designed: the
-explicit step loop (normalisation inside the cell) grows faster than T (twice the length costs
-3.4-3.8 times as much at H = 128, B = 64), and the LSTM's loop at T = 300, H = 128 spends most
-of its time in page faults (glibc returning and re-mapping large blocks).
+explicit step loop (normalisation inside the cell) grows faster than T (its autograd graph
+holds every step's tensors). The constants are measured with the server's allocator settings
+(``core.runtime.fix_malloc``): with glibc's adaptive ones, long steps spent a large, varying
+share of their time in page faults, and no model of the work could follow that.
 
 One probe (``core.probes``, float64, batch ``probe_batch``) has the same form with its own
 constants; an evaluation is a forward pass without gradient at ``eval_batch``
@@ -46,27 +47,27 @@ NORMS = ("none", "layer", "batch")
 # --- fitted constants (python -m bench.calibrate; CPU seconds, one torch thread) -------------
 #: (cell, norm) -> (per_step, per_t, per_elem, per_mac, per_t2) of one training step.
 STEP: dict[tuple[str, str], tuple[float, ...]] = {
-    ("rnn", "none"): (0.000549, 3.27e-05, 4.04e-09, 1.01e-10, 1.68e-11),
-    ("rnn", "layer"): (0.000745, 9.11e-05, 1.32e-08, 6.2e-11, 2.08e-10),
-    ("rnn", "batch"): (0.000742, 0.000223, 1.74e-08, 1.34e-10, 2.23e-10),
-    ("lstm", "none"): (0.000848, 0, 2.46e-09, 3.98e-11, 1.12e-11),
-    ("lstm", "layer"): (0.00131, 0.000101, 9.42e-09, 8.29e-11, 2.92e-10),
-    ("lstm", "batch"): (0.00224, 0.000308, 1.68e-08, 1.39e-10, 4.26e-10),
-    ("gru", "none"): (0.000553, 9.77e-05, 4.7e-09, 7.73e-11, 3.38e-13),
-    ("gru", "layer"): (0.00111, 0.000125, 3.27e-09, 9.5e-11, 2.63e-10),
-    ("gru", "batch"): (0.000473, 0.000286, 2.07e-08, 1.21e-10, 2.55e-10),
+    ("rnn", "none"): (0.000658, 2.59e-05, 5.85e-09, 7.4e-11, 8.1e-12),
+    ("rnn", "layer"): (0.000394, 8.37e-05, 9.91e-09, 7.91e-11, 1.41e-10),
+    ("rnn", "batch"): (0.000235, 0.000215, 2.08e-08, 1.07e-10, 1.43e-10),
+    ("lstm", "none"): (0.000854, 0, 9.82e-10, 4.26e-11, 1.05e-11),
+    ("lstm", "layer"): (0.000632, 0.00014, 1.57e-09, 1.12e-10, 2.2e-10),
+    ("lstm", "batch"): (0.000901, 0.000289, 2.16e-08, 1.02e-10, 2.49e-10),
+    ("gru", "none"): (0.000519, 8.66e-05, 6.75e-09, 6.59e-11, 6.89e-12),
+    ("gru", "layer"): (0.000803, 0.000124, 5.35e-09, 7.07e-11, 2.44e-10),
+    ("gru", "batch"): (0.000849, 0.000253, 1.6e-08, 1.13e-10, 2.56e-10),
 }
 #: (cell, norm) -> the same five constants for one float64 probe.
 PROBE: dict[tuple[str, str], tuple[float, ...]] = {
-    ("rnn", "none"): (0.000435, 9.47e-06, 8.5e-09, 1.17e-10, 9.09e-12),
-    ("rnn", "layer"): (0.000386, 6.28e-05, 6.52e-09, 1.46e-10, 2.61e-11),
-    ("rnn", "batch"): (0.000217, 0.000157, 5.15e-08, 0, 1.93e-11),
-    ("lstm", "none"): (0.00034, 3.4e-05, 3.08e-09, 1.31e-10, 0),
-    ("lstm", "layer"): (0.000236, 0.00014, 1.33e-08, 7.58e-11, 1.44e-11),
-    ("lstm", "batch"): (0.000739, 0.000378, 2.36e-08, 1.78e-10, 2.83e-12),
-    ("gru", "none"): (0.00033, 3.58e-05, 4.5e-09, 1.04e-10, 1.03e-12),
-    ("gru", "layer"): (0.000319, 0.000134, 1.35e-08, 8.04e-11, 0),
-    ("gru", "batch"): (0, 0.00028, 2.53e-08, 1.49e-10, 0),
+    ("rnn", "none"): (0.000276, 8.54e-06, 6.81e-09, 1.01e-10, 9.4e-12),
+    ("rnn", "layer"): (0.000282, 5.34e-05, 1.1e-08, 9.56e-11, 2.08e-11),
+    ("rnn", "batch"): (0.000415, 0.000134, 2.68e-08, 1.84e-10, 0),
+    ("lstm", "none"): (0.00034, 2.91e-05, 3.87e-09, 1.03e-10, 0),
+    ("lstm", "layer"): (0.000248, 0.000118, 1.02e-08, 8.12e-11, 1.53e-11),
+    ("lstm", "batch"): (0.000111, 0.000293, 2.36e-08, 1.88e-10, 1.68e-11),
+    ("gru", "none"): (0.000415, 3.9e-05, 3.03e-09, 1.16e-10, 0),
+    ("gru", "layer"): (0, 0.000137, 8.99e-09, 8.38e-11, 1.8e-11),
+    ("gru", "batch"): (0.00021, 0.000217, 2.92e-08, 1.08e-10, 0),
 }
 #: Seconds per B T V (H + 1) of a language model's readout and loss at every step.
 LM_HEAD = 6.13e-11
@@ -88,8 +89,9 @@ RUN_SETUP = 0.000416
 #: Sampling one character from a language model (one step, batch 1, no gradient).
 SAMPLE_CHAR = {"rnn": 5.11e-05, "lstm": 6.52e-05, "gru": 7.21e-05}
 #: Where these constants were measured (printed by the calibration).
-CALIBRATED_ON = ("x86_64, 2 cores, torch 2.13.0+cpu; steps and probes at load average 3.4 "
-                 "(156 CPU s), the rest at load average 4.5; glibc thresholds not tuned")
+CALIBRATED_ON = ("x86_64, 2 cores, torch 2.13.0+cpu, allocator thresholds fixed (core.runtime); "
+                 "steps and probes on a quiet machine (load average 1.2, 119 CPU s), the rest "
+                 "at load average 4.5")
 
 
 
@@ -312,8 +314,11 @@ def _training_heatmap(p: dict) -> float:
 
 
 def _gradient_profile(p: dict) -> float:
-    return RUN_SETUP + probe_seconds(p["cell"], p["seq_len"], p["hidden_size"],
-                                     probe_batch=p["batch_size"])
+    from .experiments.vanishing import probe_batch
+
+    # a long, wide probe runs on a smaller batch than asked (the memory budget)
+    B = probe_batch(p["cell"], int(p["seq_len"]), int(p["hidden_size"]), int(p["batch_size"]))
+    return RUN_SETUP + probe_seconds(p["cell"], p["seq_len"], p["hidden_size"], probe_batch=B)
 
 
 #: Experiment key -> estimated CPU seconds of one call at the given (full) settings.
