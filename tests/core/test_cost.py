@@ -81,7 +81,8 @@ def test_the_calibration_check_covers_every_estimator():
 
 
 def _live_runs(tree) -> list[tuple[str, str]]:
-    """(experiments module, function) of every ``runner.live(name, exp.fn, ...)`` on a page."""
+    """(experiments module, function) of every ``runner.live(name, exp.fn, ...)`` and
+    ``runner.after_prediction(name, reveal, exp.fn, ...)`` on a page."""
     import ast
 
     alias = {a.asname or a.name: a.name for node in ast.walk(tree)
@@ -95,9 +96,10 @@ def _live_runs(tree) -> list[tuple[str, str]]:
               and isinstance(node.value, ast.Subscript) and isinstance(node.value.value, ast.Dict)}
     out = []
     for node in ast.walk(tree):
-        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                and node.func.attr == "live" and len(node.args) > 1):
-            arg = node.args[1]
+        at = (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+              and {"live": 1, "after_prediction": 2}.get(node.func.attr))
+        if at and len(node.args) > at:
+            arg = node.args[at]
             fns = chosen.get(arg.id, []) if isinstance(arg, ast.Name) else [arg]
             out += [(alias[f.value.id], f.attr) for f in fns
                     if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name)]
