@@ -4,7 +4,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui import layout, perf, pulse
+from ui import layout, perf, pulse, state
 from ui.nav import PAGES, SECTIONS, PageInfo
 
 #: The favicon ships with the app: a ":material/...:" page_icon makes every browser fetch an SVG
@@ -27,6 +27,7 @@ def page(info: PageInfo) -> st.Page:
 current = st.navigation({section: [page(p) for p in PAGES if p.section == section]
                          for section in SECTIONS}, expanded=True)
 with perf.timed(current.url_path):  # logged only with RNNLAB_TIMING=1 (bench.visit)
+    state.enter_page(current.url_path)  # another page's settings do not carry over
     pulse.join_from_url()  # before the sidebar, so a link's room and key are known there
     layout.sidebar()
     current.run()

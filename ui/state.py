@@ -16,7 +16,7 @@ Usage on a page::
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import streamlit as st
@@ -103,7 +103,55 @@ def _hidden_value(key: str, value: Any) -> Any:
     return st.session_state.get(key, value)
 
 
+# -- controls belong to their page ------------------------------------------------------------
+#: Keys that live across pages: the sidebar's instructor switch.
+GLOBAL_KEYS = frozenset({INSTRUCTOR_KEY})
+_PAGE, _OWN = "_state_page", "_state_page_keys"
+
+
+def enter_page(page: str) -> None:
+    """Start the controls afresh when the learner arrives from another page (``app.py`` calls
+    this before every page runs; a rerun of the same page keeps them).
+
+    Session state outlives a page and pages share keys (``gain``, ``T``, ``lr``, ``preset``):
+    without this, Lab 1's "Tame" preset opened section 2 at gain 0.9, T = 20 and 300 steps
+    instead of its lesson defaults, and a ``?preset=`` link applied once on one page was
+    ignored on the next. The new page's controls then take their values from its link, or
+    their defaults. Predictions committed on a page are not controls and stay revealed."""
+    ss = st.session_state
+    if ss.get(_PAGE) == page:
+        return
+    stale = [*ss.get(_OWN, ()), PRESET_KEY,
+             *(k for k in list(ss.keys()) if str(k).startswith("_preset_applied_"))]
+    for k in stale:
+        if k not in GLOBAL_KEYS:
+            ss.pop(k, None)
+    ss[_OWN] = set()
+    ss[_PAGE] = page
+
+
+def _own(key: str) -> None:
+    """Note ``key`` as a control of the current page (see :func:`enter_page`)."""
+    if key not in GLOBAL_KEYS:
+        st.session_state.setdefault(_OWN, set()).add(key)
+
+
 # -- controls ----------------------------------------------------------------------------------
+def _drop_stale(key: str, fits: Callable[[Any], bool]) -> None:
+    """Forget a value under ``key`` that this control cannot take. Session state outlives a
+    page, and pages share URL keys with other meanings: Lab 1's ``lr`` is a choice ("0.05"),
+    section 2's a number box, and a preset writes its values straight into the state. Handed
+    the other page's value, Streamlit's widget raises; dropped, the control starts from the
+    link or its default."""
+    _own(key)
+    if key in st.session_state and not fits(st.session_state[key]):
+        del st.session_state[key]
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
 def _number_from_link(label: str, key: str, min_value: float, max_value: float,
                       default: float) -> tuple[bool, Any]:
     """Whether the control is integer, and the value the link gives it (checked; else default,
@@ -136,6 +184,9 @@ def _bounded(box: bool, label: str, key: str, min_value: float, max_value: float
              format: str | None, where: Any) -> Any:
     """A slider (``box`` False) or a number box: the value from the link (checked), hidden
     in instructor mode when ``advanced``, else the widget bound to the URL."""
+    whole = not box and all(isinstance(v, int) for v in (min_value, max_value, default))
+    _drop_stale(key, lambda v: _is_number(v) and min_value <= v <= max_value
+                and (not whole or isinstance(v, int)))
     integer, value = _number_from_link(label, key, min_value, max_value, default)
     if _hidden(advanced):
         return _hidden_value(key, value)
@@ -163,6 +214,7 @@ def select(label: str, key: str, options: Mapping[str, str] | Sequence[str], def
     """A choice bound to the URL. ``options`` maps URL values to the labels people read."""
     labels = dict(options) if isinstance(options, Mapping) else {o: str(o) for o in options}
     values = list(labels)
+    _drop_stale(key, lambda v: isinstance(v, (str, int, float)) and v in labels)
     raw = _raw(key)
     value = default
     if raw is not None:
@@ -190,6 +242,7 @@ def select(label: str, key: str, options: Mapping[str, str] | Sequence[str], def
 def toggle(label: str, key: str, default: bool = False, *, help: str | None = None,
            advanced: bool = False, where: Any = None) -> bool:
     """An on/off switch bound to the URL (``true`` / ``false``)."""
+    _drop_stale(key, lambda v: isinstance(v, bool))
     raw = _raw(key)
     value = default
     if raw is not None:

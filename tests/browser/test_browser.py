@@ -149,3 +149,23 @@ def test_phone_puts_the_chart_first_and_its_controls_right_under_it(page, app_ur
     assert chart["y"] < 844, chart  # the held-back chart is on the first screen
     assert slider["y"] > chart["y"] + chart["height"]  # its controls come right after it
     assert slider["y"] - (chart["y"] + chart["height"]) < 400
+
+
+def test_a_preset_on_one_page_does_not_break_another_page_with_the_same_key(page, app_url):
+    """Session state outlives a page: Lab 1's presets write ``lr`` as a choice ("0.05"), which
+    sections 2, 4 and 5a read as a number (they raised), and ``gain``, ``T``, ``steps`` that
+    section 2 took over. Now a page's controls start from its link or its defaults."""
+    page.goto(f"{app_url}/lab-clipping")
+    wait_ready(page)
+    page.locator("[data-testid='stSelectbox']").filter(has_text="Preset").first.click()
+    page.get_by_role("option", name="Tame: gain 0.9").click()
+    wait_ready(page)
+    for path, title in (("exploding", "2 ·"), ("effects", "4 ·"), ("clipping", "5a ·")):
+        page.locator(f"[data-testid='stSidebarNavLink'][href$='/{path}']").first.click()
+        page.wait_for_function("(t) => [...document.querySelectorAll('h1')].some("
+                               "h => h.innerText.startsWith(t))", arg=title, timeout=60_000)
+        page.wait_for_timeout(1500)
+        assert exceptions(page) == 0, path
+        wait_ready(page)
+        if path == "exploding":  # its own default (gain 2), not Lab 1's preset (0.9)
+            assert float(slider_value(page, "Recurrent gain")) == 2.0

@@ -28,3 +28,65 @@ def test_matching_preset_compares_numbers_by_value():
     assert matching_preset(opts, {"T": 100, "lr": "0.02"}) == "b"
     assert matching_preset(opts, {"T": 70, "lr": "0.01"}) == "custom"
     assert matching_preset(opts, {"lr": "0.01"}) == "custom"  # a missing control never matches
+
+
+def _shared_key_script():
+    import streamlit as st
+
+    from ui import state
+
+    # What another page left in this session under the same keys: Lab 1's "lr" is a choice
+    # ("0.05"), a preset wrote a string, a toggle's key holds a number.
+    if st.session_state.get("_visit", 0) == 0:
+        st.session_state.update(lr="0.05", T=2.5, act="sigmoid", allcol=3, thr=99.0)
+    st.session_state["_visit"] = st.session_state.get("_visit", 0) + 1
+    lr = state.number("Learning rate", "lr", 0.0001, 1.0, 0.05, step=0.005)
+    T = state.slider("T", "T", 10, 200, 30, step=10)
+    thr = state.slider("Threshold", "thr", 0.05, 20.0, 1.0, step=0.05)
+    act = state.select("Nonlinearity", "act", {"tanh": "tanh", "relu": "ReLU"}, "tanh")
+    on = state.toggle("All colours", "allcol", False)
+    st.write(f"{lr!r} {T!r} {thr!r} {act!r} {on!r}")
+
+
+def test_a_value_another_page_left_under_the_same_key_gives_the_default_not_a_crash():
+    """Session state outlives a page and pages share URL keys with other meanings: visiting
+    section 2 after Lab 1 crashed on Lab 1's "lr" = "0.05" (a string in a number box)."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_function(_shared_key_script, default_timeout=30)
+    at.run()
+    assert not at.exception, at.exception
+    assert at.markdown[-1].value == "0.05 30 1.0 'tanh' False"
+    at.run()  # and the controls keep working afterwards
+    assert not at.exception
+    assert at.markdown[-1].value == "0.05 30 1.0 'tanh' False"
+
+
+def _two_pages_script():
+    import streamlit as st
+
+    from ui import state
+
+    page = st.session_state.get("_which", "lab1")
+    state.enter_page(page)
+    if page == "lab1":
+        state.presets({"calm": {"label": "Tame", "gain": 0.9}})
+        st.session_state["revealed_lab1"] = True
+    g = state.slider("Recurrent gain", "gain", 0.5, 4.0, 2.0 if page == "s2" else 1.0)
+    st.write(f"{page} gain {g}")
+
+
+def test_arriving_from_another_page_starts_the_controls_afresh():
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_function(_two_pages_script, default_timeout=30)
+    at.run()
+    at.slider[0].set_value(0.9).run()
+    assert at.markdown[-1].value == "lab1 gain 0.9"
+    at.run()  # a rerun of the same page keeps its settings
+    assert at.markdown[-1].value == "lab1 gain 0.9"
+    at.session_state["_which"] = "s2"
+    at.run()  # another page: its own default, not Lab 1's value
+    assert at.markdown[-1].value == "s2 gain 2.0"
+    assert at.session_state["revealed_lab1"]  # a committed prediction is not a control
+    assert "preset" not in at.session_state
