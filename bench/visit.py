@@ -3,6 +3,7 @@
     python -m bench.visit                 # every page, 3 warm visits each
     python -m bench.visit --reps 5 --json visit.json
     python -m bench.visit --pages vanishing,exploding
+    python -m bench.visit --revealed      # a learner who has committed every prediction
 
 Starts the app (``tools.serve.server`` with ``RNNLAB_TIMING=1``), opens one headless Chromium
 session and clicks through every page of ``ui.nav.PAGES`` once (the cold visits: imports,
@@ -16,6 +17,10 @@ each warm visit it records:
 - **script time**: the wall time of the server's script run (``app.py`` through the page's
   last element; ``ui.perf.timed`` logs it), and its CPU time. Target <= 1 s on a quiet machine.
 - **visit time**: click to finished page in the browser (script, messages, drawing).
+
+With ``--revealed`` the cold round also commits every prediction on each page (the first
+option, as ``tools.screenshot --reveal`` does), so the warm visits measure the revealed pages:
+the main charts, the deeper sections and the checked claims drawn.
 
 Only a loopback server is contacted; every wait has a timeout.
 """
@@ -49,9 +54,10 @@ def _median(xs: list[float]) -> float:
 
 
 def run_visits(reps: int = 3, pages: list[str] | None = None, *, settle_s: float = 0.3,
-               timeout_s: float = 90.0) -> dict:
+               timeout_s: float = 90.0, revealed: bool = False) -> dict:
     """Warm visits of every page (or the URL paths in ``pages``) by a new learner (predictions
-    not committed, so main charts are held back); see the module docstring.
+    not committed, so main charts are held back; ``revealed``: committed in the cold round, so
+    the warm visits draw everything); see the module docstring.
 
     Returns ``{"pages": {url: {...medians...}}, "server_cpu_per_visit_s": mean over pages,
     "slowest_script_s": ..., "visits": [...every visit...], "failures": [...]}``.
@@ -60,6 +66,7 @@ def run_visits(reps: int = 3, pages: list[str] | None = None, *, settle_s: float
     from playwright.sync_api import sync_playwright
 
     from bench.load import READY_JS, _title_prefix
+    from tools.screenshot import reveal
     from tools.serve import CHROMIUM, CHROMIUM_ARGS, server
     from ui.nav import PAGES
 
@@ -96,8 +103,10 @@ def run_visits(reps: int = 3, pages: list[str] | None = None, *, settle_s: float
                     page.wait_for_timeout(settle_s * 1000)
                     cpu = _cpu(sp) - c0
                     runs = [m for m in _TIMING.finditer(log.read().decode(errors="replace"))]
-                    if not err and page.locator("[data-testid='stException']").count():
-                        err = "exception shown on the page"
+                    shown = page.locator("[data-testid='stException']")
+                    if not err and shown.count():
+                        err = ("exception shown on the page: "
+                               + " ".join(shown.first.inner_text().split())[:300])
                     return {"page": info.url, "server_cpu_s": cpu, "visit_s": dt,
                             "script_s": sum(float(m[2]) for m in runs),
                             "script_cpu_s": sum(float(m[3]) for m in runs),
@@ -107,6 +116,8 @@ def run_visits(reps: int = 3, pages: list[str] | None = None, *, settle_s: float
                     for info in infos:
                         v = visit(info)
                         v["round"] = rnd
+                        if revealed and rnd == 0 and not v["error"]:
+                            reveal(page)  # commit every prediction: warm visits draw it all
                         visits.append(v)
                         if v["error"]:
                             failures.append(f"{info.url} (round {rnd}): {v['error']}")
@@ -136,13 +147,16 @@ def run_visits(reps: int = 3, pages: list[str] | None = None, *, settle_s: float
         "server_cpu_max_s": max(cpus) if cpus else math.nan,
         "slowest_script_s": max(scripts) if scripts else math.nan,
         "failures": failures,
+        "revealed": revealed,
         "loadavg": [load0, list(os.getloadavg())],
         "visits": visits,
     }
 
 
 def report(r: dict) -> str:
-    lines = ["Warm visits of a new learner (predictions not committed: main charts held back).",
+    lines = [("Warm visits of a learner who committed every prediction (everything drawn)."
+              if r.get("revealed") else
+              "Warm visits of a new learner (predictions not committed: main charts held back)."),
              "| page | server CPU per warm visit | script time | script CPU | visit in the "
              "browser | cold visit: server CPU |",
              "| --- | --- | --- | --- | --- | --- |"]
@@ -165,8 +179,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reps", type=int, default=3, help="warm visits per page (default 3)")
     ap.add_argument("--pages", default=None, help="comma-separated URL paths (default all)")
     ap.add_argument("--json", default=None, help="also write the numbers to this file")
+    ap.add_argument("--revealed", action="store_true",
+                    help="commit every prediction in the cold round (warm visits draw it all)")
     a = ap.parse_args(argv)
-    r = run_visits(max(1, a.reps), a.pages.split(",") if a.pages else None)
+    r = run_visits(max(1, a.reps), a.pages.split(",") if a.pages else None,
+                   revealed=a.revealed)
     print(report(r))
     if a.json:
         from core.claims import json_ready
