@@ -163,7 +163,7 @@ else:
     with g1:
         layout.draw_chart(lines.run_lines(gdf, "step", "value", "what", order=NORMS,
                                        colors=NORM_COLORS, vrules=vr, x_title=X_TITLE,
-                                       y_title="norm (log scale)", height=200),
+                                       y_title="norm (log scale)", height=180),
                           f"||W_hh|| goes from {num(res['w_norm_init'])} to at most "
                           f"{num(max(words.finite_values(res['w_norm']) or [math.nan]))}"
                           + (f" and stops growing after step {ph['growth_end']}."
@@ -180,7 +180,7 @@ else:
                 layout.show(lines.run_lines(kdf, "step", "lr × λ", "what",
                                          order=["lr × λ (readout)"], colors=[palette.MEASURED],
                                          log=False, vrules=vr, x_title=X_TITLE,
-                                         y_title="lr × λ", height=200, hrules=[
+                                         y_title="lr × λ", height=180, hrules=[
                                              {"y": 2.0, "label": "2: SGD's limit",
                                               "kind": "ref"}]),
                             kdf, key="s2_curv", name="readout_curvature", alt_text=(
@@ -308,7 +308,7 @@ with layout.section("Is σ_max > 1 enough to explode?"):
                          colors=[palette.OKABE_ITO[i] for i in (0, 1, 5)][:len(nets)],
                          hrules=[{"y": 1.0, "label": "1: lengths kept", "kind": "ref"}],
                          x_title="steps back (lag k)", y_title="||dh_T / dh_(T-k)|| (log)",
-                         height=200, floor=1e-300),
+                         height=180, floor=1e-300),
             "Three fresh tanh RNNs. " + "; ".join(
                 f"gain {cv['gain']:g}: sigma_max {cv['sigma_max']:.2f}, after "
                 f"{JRES['lag'][-1]} steps 10^{cv['log_norm'][-1]:.1f}" for cv in JRES["curves"]))

@@ -173,7 +173,7 @@ else:
     ends = {a: ares["log_norm"][a][-1] for a in ares["activations"]}
     layout.show(lines.log10_lines(
         adf, "lag", "log10 norm", color="activation", x_title="lag: steps back",
-        y_title="product norm (log scale)", height=190,
+        y_title="product norm (log scale)", height=170,
         color_domain=[names[a] for a in ares["activations"]]), adf, key="s3_acts",
         name="jacobian_by_activation", alt_text=f"After {T} steps: " + "; ".join(
             f"{ACTS[a]} {pow10_text(v)}" if math.isfinite(v) else f"{ACTS[a]} exactly 0"

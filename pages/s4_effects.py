@@ -166,7 +166,7 @@ else:
     with left:
         st.header("How each length trained")
         cdf = frames.curve_frame(r)
-        layout.show(lines.ratio_curves(cdf, height=200), cdf, key="s4_curves",
+        layout.show(lines.ratio_curves(cdf, height=180), cdf, key="s4_curves",
                     name="convergence_by_length", alt_text=(
                         "Training loss as a fraction of the blind-guess loss, per step, for each "
                         "length; " + ", ".join(
@@ -271,7 +271,7 @@ with em:
     col, ytitle, alt_text = VIEWS[view]
     layout.show(lines.decade_run_lines(edf, "step", col, "run", order=[lab for _, lab in RUNS],
                              colors=RUN_COLORS, vrules=evr, x_title="training step",
-                             y_title=ytitle, height=200),
+                             y_title=ytitle, height=180),
                 edf, key="s4_explode", name=f"exploding_{col}", alt_text=alt_text)
     growth = exp.w_hh_growth(eres)
     layout.metric_row([

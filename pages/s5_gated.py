@@ -162,7 +162,7 @@ if shown and res is not None:
         layout.show(heatmaps.facet_heatmap(
             hdf, "training step", "lag", "log10 grad", "cell", facet_order=ORDER,
             y_title="lag (steps back)", value_title="log10 ||dL/dh||", domain=(-16.0, 1.0),
-            width=175, height=170, columns=4),
+            width=175, height=150, columns=4),
             hdf, key="s5b_heat", name="lag_by_training_step_per_cell", alt_text=(
                 "Four heatmaps, lag against training step, lag 0 at the bottom. First/last "
                 "ratio at the first and the last probe: " + "; ".join(
@@ -173,7 +173,7 @@ if shown and res is not None:
         layout.show(lines.loss_lines(
             ldf, "step", "smoothed loss", "cell", order=ORDER, colours=COLOURS,
             chance=res["chance"], x_title="training step",
-            y_title=f"MSE (log, {exp.WINDOW}-step mean)", height=170),
+            y_title=f"MSE (log, {exp.WINDOW}-step mean)", height=150),
             ldf, key="s5b_loss", name="adding_problem_loss", alt_text=(
                 f"Training loss per cell; chance is {res['chance']:.3f}. Mean of the last 20 "
                 "steps: " + ", ".join(f"{runs[k]['label']} {runs[k]['final_loss']:.3g}"

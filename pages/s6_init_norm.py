@@ -315,7 +315,7 @@ elif npre is not None:
             layout.show(lines.facet_lines(
                 qdf, "t", "RMS of h_t", "normalisation", "moment", order=NORM_ORDER,
                 colours=NCOL, facet_order=["at initialisation", "after training"],
-                x_title="time step t", y_title="RMS of h_t", width=300, height=160),
+                x_title="time step t", y_title="RMS of h_t", width=300, height=140),
                 qdf, key="s6_scale", name="hidden_state_scale", alt_text=(
                     "Mean RMS of the hidden state before → after training: " + ", ".join(
                         f"{runs[n]['label']} {sum(runs[n]['scale_init']) / nT:.2f} → "
@@ -330,7 +330,7 @@ elif npre is not None:
             layout.show(heatmaps.facet_heatmap(
                 hdf, "training step", "lag", "log10 grad", "normalisation",
                 facet_order=NORM_ORDER, y_title="lag (steps back)",
-                value_title="log10 ||dL/dh||", domain=(-16.0, 1.0), width=220, height=170,
+                value_title="log10 ||dL/dh||", domain=(-16.0, 1.0), width=220, height=150,
                 columns=3),
                 hdf, key="s6_norm_heat", name="lag_by_training_step_per_normalisation",
                 alt_text="First/last gradient ratio before → after training: " + "; ".join(
