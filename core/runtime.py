@@ -3,11 +3,13 @@ cores, and glibc's allocator thresholds fixed (fewer page faults in long trainin
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 
 import torch
 
+log = logging.getLogger(__name__)
 _done = False
 _lock = threading.Lock()
 
@@ -39,7 +41,7 @@ MALLOC_MB = (64, 128)
 
 
 def fix_malloc(mmap_mb: int | None = None, trim_mb: int | None = None) -> bool:
-    """Fix glibc's mmap and trim thresholds (``mallopt``); True if they were set.
+    """Fix glibc's mmap and trim thresholds (``mallopt``); True if both were set.
 
     By default glibc maps every block above an adaptive threshold (at most 32 MB) straight
     from the kernel, and hands the top of the heap back once 2x that is free: a long training
@@ -48,22 +50,32 @@ def fix_malloc(mmap_mb: int | None = None, trim_mb: int | None = None) -> bool:
     at T = 300 spent about a quarter of its CPU time in page faults, and a run's speed
     depended on what the process had run before. Fixed thresholds keep those blocks in the
     heap; :func:`release_memory` still returns the pages after every run.
+
+    Older glibc (before 2.35 or so, e.g. Debian 11's 2.31) refuses an mmap threshold above
+    32 MB; the threshold then falls back to 32 MB. A malformed ``RNNLAB_MALLOC_MB`` keeps
+    glibc's own settings. What was set is logged once.
     """
-    env = os.environ.get("RNNLAB_MALLOC_MB", "")
-    if env.strip() == "0":
+    env = os.environ.get("RNNLAB_MALLOC_MB", "").strip()
+    if env == "0":
         return False
-    if mmap_mb is None:
-        mmap_mb, trim_mb = (tuple(int(x) for x in env.split(",")) if env.strip()
-                            else MALLOC_MB)
     try:
         import ctypes
 
+        if mmap_mb is None:
+            mmap_mb, trim_mb = (tuple(int(x) for x in env.split(",")) if env else MALLOC_MB)
         libc = ctypes.CDLL("libc.so.6")
-        # M_MMAP_THRESHOLD = -3, M_TRIM_THRESHOLD = -1 (malloc.h)
-        return bool(libc.mallopt(-3, int(mmap_mb) << 20)) and bool(
-            libc.mallopt(-1, int(trim_mb) << 20))
-    except (OSError, AttributeError, ValueError):  # not glibc (macOS, musl): nothing to do
+        # M_MMAP_THRESHOLD = -3, M_TRIM_THRESHOLD = -1 (malloc.h); each set on its own
+        mmap_ok = bool(libc.mallopt(-3, int(mmap_mb) << 20))
+        if not mmap_ok and int(mmap_mb) > 32:
+            mmap_mb = 32
+            mmap_ok = bool(libc.mallopt(-3, 32 << 20))
+        trim_ok = bool(libc.mallopt(-1, int(trim_mb) << 20))
+    except (OSError, AttributeError, ValueError, TypeError) as e:  # not glibc, or a bad value
+        log.info("allocator thresholds left to the C library (%s)", e)
         return False
+    log.info("glibc thresholds: mmap %s MB (%s), trim %s MB (%s)", mmap_mb,
+             "set" if mmap_ok else "refused", trim_mb, "set" if trim_ok else "refused")
+    return mmap_ok and trim_ok
 
 
 def release_memory() -> None:

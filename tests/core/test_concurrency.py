@@ -325,6 +325,8 @@ def test_fix_malloc_sets_glibc_thresholds_or_stays_out(monkeypatch):
 
     monkeypatch.setenv("RNNLAB_MALLOC_MB", "0")
     assert runtime.fix_malloc() is False
+    monkeypatch.setenv("RNNLAB_MALLOC_MB", "64")  # malformed: glibc's own, and no exception
+    assert runtime.fix_malloc() is False
     monkeypatch.setenv("RNNLAB_MALLOC_MB", "64,128")
     glibc = ctypes.util.find_library("c") == "libc.so.6"
     assert runtime.fix_malloc() is glibc
