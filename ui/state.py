@@ -115,9 +115,11 @@ def enter_page(page: str) -> None:
 
     Session state outlives a page and pages share keys (``gain``, ``T``, ``lr``, ``preset``):
     without this, Lab 1's "Tame" preset opened section 2 at gain 0.9, T = 20 and 300 steps
-    instead of its lesson defaults, and a ``?preset=`` link applied once on one page was
-    ignored on the next. The new page's controls then take their values from its link, or
-    their defaults. Predictions committed on a page are not controls and stay revealed."""
+    instead of its lesson defaults, and a ``?preset=`` link opened in a session that had
+    applied it on another page was ignored. The new page's controls then take their values
+    from its link, or their defaults. Predictions committed on a page are not controls and
+    stay revealed. (An in-app ``st.page_link`` from a page with its own controls cannot carry
+    them: Streamlit drops the query parameters bound to the old page's widgets on the switch.)"""
     ss = st.session_state
     if ss.get(_PAGE) == page:
         return
@@ -188,8 +190,9 @@ def _bounded(box: bool, label: str, key: str, min_value: float, max_value: float
     _drop_stale(key, lambda v: _is_number(v) and min_value <= v <= max_value
                 and (not whole or isinstance(v, int)))
     integer, value = _number_from_link(label, key, min_value, max_value, default)
-    if _hidden(advanced):
-        return _hidden_value(key, value)
+    if _hidden(advanced):  # a number box keeps a float (seed 0.0): give the control's type
+        v = _hidden_value(key, value)
+        return int(round(v)) if integer else float(v)
     kwargs = {} if key in st.session_state else {"value": float(default) if box or not integer
                                                   else default}
     if not box:

@@ -90,3 +90,26 @@ def test_arriving_from_another_page_starts_the_controls_afresh():
     assert at.markdown[-1].value == "s2 gain 2.0"
     assert at.session_state["revealed_lab1"]  # a committed prediction is not a control
     assert "preset" not in at.session_state
+
+
+def _hidden_seed_script():
+    import streamlit as st
+
+    from ui import state
+
+    if "seed" not in st.session_state:
+        st.session_state["seed"] = 3.0  # what a number box keeps for a whole number
+    s = state.seed(0)  # advanced: hidden on a projector
+    st.write(f"{s!r}")
+
+
+def test_a_hidden_whole_number_control_gives_an_int():
+    """On a projector the seed box is hidden and its value comes from the session state, where
+    the box keeps a float; the page's snippet showed ``seed=3.0``, which torch refuses."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_function(_hidden_seed_script, default_timeout=30)
+    at.query_params["instructor"] = "true"
+    at.run()
+    assert not at.exception
+    assert at.markdown[-1].value == "3"
