@@ -257,7 +257,7 @@ else:
         layout.cite("Pascanu, Mikolov & Bengio (2013), arXiv:1211.5063, Figure 6; the one-unit "
                     "model from Doya (1993). Start, target and learning rate here are ours.")
         st.page_link("pages/s5_clipping.py", label="The same cliff, clipped: 5a",
-                     icon=":material/content_cut:", query_params={"preset": "explode_clip"})
+                     icon=":material/content_cut:")
     with cm:
         layout.show(special.cliff_map(cres["surface"], {"unclipped": path}, cres["wall"], height=250),
                     frames.path_table({"unclipped": path}), key="s2_cliff", name="cliff_path",

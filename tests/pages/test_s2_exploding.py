@@ -161,4 +161,6 @@ def test_the_cliff_throws_the_path_and_links_the_clipping_page():
     assert {r["path"] for r in spec_rows(cliff) if "step" in r} == {"unclipped"}
     assert any(r.get("kind") == "exit" for r in spec_rows(cliff))
     links = [p.proto for p in at.get("page_link")]
-    assert any(p.page == "clipping" and "preset=explode_clip" in p.query_string for p in links)
+    # 5a opens at its defaults, which are this cliff clipped (its "explode_clip" preset); an
+    # in-app link's query would be dropped anyway (bound to this page's controls)
+    assert any(p.page == "clipping" for p in links)
