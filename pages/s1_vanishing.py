@@ -28,7 +28,6 @@ layout.header(FILE, """
     short="How much of the error signal reaches the early steps?")
 
 # -- the question ------------------------------------------------------------------------------
-T_now = int(st.session_state.get("T", D["seq_len"]))
 OPTIONS = ["About the same (within 10x)", "10 to a billion times less",
            "Less than a billionth", "Over 10 times more"]
 
