@@ -26,7 +26,7 @@ from typing import Any
 import streamlit as st
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
-from . import admission, demos
+from . import admission, demos, layout
 
 _STORE = "_live_runs"
 #: Hard wall-time cap of one live run (seconds). Settings are refused up front when their
@@ -255,10 +255,8 @@ class Held:
     def held_back(self, shown: bool, x_title: str, y_title: str, *, height: int = 280) -> None:
         """Empty axes in the chart's place: "commit first", or after the commit, where there is
         no result yet, which button to press."""
-        from .layout import held_back
-
-        held_back(x_title, y_title, height=height, note=None if not shown else
-                  f"Press {self.run_label} below to start this run")
+        layout.held_back(x_title, y_title, height=height, note=None if not shown else
+                         f"Press {self.run_label} below to start this run")
 
 
 def after_prediction(key: str, reveal: str, fn: Callable[..., dict], params: dict[str, Any], *,
@@ -267,9 +265,7 @@ def after_prediction(key: str, reveal: str, fn: Callable[..., dict], params: dic
     """The slots of a page whose main result is a live run held back by prediction ``reveal``:
     the prediction's slot, the chart's slot, then the Run panel (:func:`live` under ``key``),
     which appears only once the prediction is committed (nothing trains before)."""
-    from .layout import revealed
-
     ask, top = st.container(), st.container()
     run = (live(key, fn, params, draw=draw, run_label=run_label, refusal=refusal)
-           if revealed(reveal) else None)
+           if layout.revealed(reveal) else None)
     return Held(ask, top, run, run_label)

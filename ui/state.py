@@ -140,7 +140,8 @@ def _own(key: str) -> None:
 
 # -- controls ----------------------------------------------------------------------------------
 def _drop_stale(key: str, fits: Callable[[Any], bool]) -> None:
-    """Forget a value under ``key`` that this control cannot take. Session state outlives a
+    """Note ``key`` as the current page's control, and forget a value under it that this
+    control cannot take. Session state outlives a
     page, and pages share URL keys with other meanings: Lab 1's ``lr`` is a choice ("0.05"),
     section 2's a number box, and a preset writes its values straight into the state. Handed
     the other page's value, Streamlit's widget raises; dropped, the control starts from the
@@ -155,22 +156,20 @@ def _is_number(v: Any) -> bool:
 
 
 def _number_from_link(label: str, key: str, min_value: float, max_value: float,
-                      default: float) -> tuple[bool, Any]:
-    """Whether the control is integer, and the value the link gives it (checked; else default,
-    with a note and the bad value dropped from the URL)."""
-    integer = all(isinstance(v, int) and not isinstance(v, bool)
-                  for v in (min_value, max_value, default))
+                      default: float, integer: bool) -> Any:
+    """The value the link gives the control (checked; else default, with a note and the bad
+    value dropped from the URL)."""
     raw = _raw(key)
     if raw is None:
-        return integer, default
+        return default
     parsed = parse_number(raw, min_value, max_value, integer=integer)
     if parsed is not None:
-        return integer, parsed
+        return parsed
     if _fresh(key):
         _note(f"The link set **{label}** to `{_show(raw)}`, which is not a number from "
               f"{min_value} to {max_value}; using the default {default}.")
     _drop(key)
-    return integer, default
+    return default
 
 
 def slider(label: str, key: str, min_value: float, max_value: float, default: float, *,
@@ -186,10 +185,12 @@ def _bounded(box: bool, label: str, key: str, min_value: float, max_value: float
              format: str | None, where: Any) -> Any:
     """A slider (``box`` False) or a number box: the value from the link (checked), hidden
     in instructor mode when ``advanced``, else the widget bound to the URL."""
-    whole = not box and all(isinstance(v, int) for v in (min_value, max_value, default))
+    integer = all(isinstance(v, int) and not isinstance(v, bool)
+                  for v in (min_value, max_value, default))
+    # a whole-number slider takes ints only; a number box keeps floats (see below)
     _drop_stale(key, lambda v: _is_number(v) and min_value <= v <= max_value
-                and (not whole or isinstance(v, int)))
-    integer, value = _number_from_link(label, key, min_value, max_value, default)
+                and (box or not integer or isinstance(v, int)))
+    value = _number_from_link(label, key, min_value, max_value, default, integer)
     if _hidden(advanced):  # a number box keeps a float (seed 0.0): give the control's type
         v = _hidden_value(key, value)
         return int(round(v)) if integer else float(v)
